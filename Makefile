@@ -1,0 +1,48 @@
+# Kensa. `make run` sets up and starts what exists; `make test` sets up and
+# runs every test. Both install what is missing (scripts/setup.sh).
+SHELL := /bin/bash
+export PATH := $(PATH):/usr/local/go/bin
+GO ?= go
+CORPUS ?= $(abspath ../shared/corpus)
+export KENSA_CORPUS := $(CORPUS)
+FUZZTIME ?= 10s
+
+.PHONY: all setup build run demo test lint unit fuzz-short fuzz bench clean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+build: setup
+	$(GO) build -trimpath -o bin/kensa ./cmd/kensa
+
+run: build
+	@scripts/demo.sh
+
+demo: run
+
+# Every test: formatting, vet, unit/golden/corpus tests with the race
+# detector, and a short run of every fuzz target.
+test: setup lint unit fuzz-short
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+unit:
+	KENSA_REQUIRE_CORPUS=1 $(GO) test -race -count=1 ./...
+
+# Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
+fuzz-short:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+fuzz:
+	@scripts/fuzz.sh 5m
+
+bench: build
+	@scripts/bench.sh
+
+clean:
+	rm -rf bin .run

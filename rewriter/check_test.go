@@ -1,0 +1,229 @@
+package rewriter
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/emersion/go-message"
+	_ "github.com/emersion/go-message/charset" // decode every charset go-message knows
+	xhtml "golang.org/x/net/html"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/rewriter/unwrap"
+)
+
+// This file is the test oracle shared by the golden, corpus and fuzz tests.
+// It re-parses input and output with an independent MIME parser
+// (go-message, which decodes transfer encodings and charsets itself) and
+// checks the rewriter's promises:
+//   - the output has the same tree of parts with the same media types;
+//   - every part that is not a rewritten text part decodes to the same bytes;
+//   - in text/plain parts, the text between links is unchanged, and each
+//     Kensa link opens (verified with the key) to the link that was there
+//     (after unwrapping other gateways' wrappers);
+//   - in text/html parts, the token stream is unchanged except the href of
+//     <a> and <area>, and each Kensa href opens to the original href.
+// It returns the number of Kensa links it verified and the web links it
+// found not rewritten, so callers can assert on both.
+
+type checkStats struct {
+	verified     int      // Kensa links that opened to the right destination
+	notRewritten []string // http(s) links left as they were
+}
+
+type oracleLeaf struct {
+	mediaType string
+	attach    bool
+	body      []byte
+	err       error
+}
+
+func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
+	e, err := message.Read(bytes.NewReader(msg))
+	if err != nil && !message.IsUnknownCharset(err) && !message.IsUnknownEncoding(err) {
+		return nil, err
+	}
+	var leaves []oracleLeaf
+	err = e.Walk(func(path []int, part *message.Entity, perr error) error {
+		mt, _, _ := part.Header.ContentType()
+		if strings.HasPrefix(mt, "multipart/") && part.MultipartReader() != nil {
+			leaves = append(leaves, oracleLeaf{mediaType: mt})
+			return nil
+		}
+		disp, _, _ := part.Header.ContentDisposition()
+		if message.IsUnknownEncoding(perr) {
+			perr = nil // the body is the raw bytes, as the rewriter treats it
+		}
+		body, rerr := io.ReadAll(part.Body)
+		if rerr != nil && rerr != io.ErrUnexpectedEOF {
+			// A truncated multipart (no closing delimiter) still yields
+			// its last part up to the end, as the rewriter reads it.
+			perr = rerr
+		}
+		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", body: body, err: perr})
+		return nil
+	})
+	return leaves, err
+}
+
+func checkRewrite(codec *linktoken.Codec, in, out []byte) (checkStats, error) {
+	var st checkStats
+	if err := checkEntity(codec, in, out, &st, 0); err != nil {
+		return st, err
+	}
+	return st, nil
+}
+
+func checkEntity(codec *linktoken.Codec, in, out []byte, st *checkStats, depth int) error {
+	inLeaves, inErr := oracleLeaves(in)
+	outLeaves, outErr := oracleLeaves(out)
+	if (inErr == nil) != (outErr == nil) {
+		return fmt.Errorf("re-parse differs: input error %v, output error %v", inErr, outErr)
+	}
+	if len(inLeaves) != len(outLeaves) {
+		return fmt.Errorf("tree differs: %d parts in, %d out", len(inLeaves), len(outLeaves))
+	}
+	for i := range inLeaves {
+		a, b := inLeaves[i], outLeaves[i]
+		if a.mediaType != b.mediaType {
+			return fmt.Errorf("part %d: media type %q became %q", i, a.mediaType, b.mediaType)
+		}
+		isText := (a.mediaType == "text/plain" || a.mediaType == "text/html") && !a.attach && a.err == nil
+		if bytes.Equal(a.body, b.body) && !isText {
+			continue
+		}
+		if a.attach || a.err != nil {
+			return fmt.Errorf("part %d (%s, attachment=%v, err=%v) changed", i, a.mediaType, a.attach, a.err)
+		}
+		var err error
+		switch a.mediaType {
+		case "text/plain":
+			err = checkText(codec, string(a.body), string(b.body), st)
+		case "text/html":
+			err = checkHTML(codec, string(a.body), string(b.body), st)
+		case "message/rfc822", "message/global":
+			if depth < 8 {
+				err = checkEntity(codec, a.body, b.body, st, depth+1)
+			}
+		default:
+			err = fmt.Errorf("a %s part changed", a.mediaType)
+		}
+		if err != nil {
+			return fmt.Errorf("part %d (%s): %w", i, a.mediaType, err)
+		}
+	}
+	return nil
+}
+
+// openDest opens a Kensa link and returns the text it replaced, as the
+// rewriter saw it: the destination, without the "http://" it added to a
+// schemeless link.
+func openDest(codec *linktoken.Codec, link string) (string, linktoken.Flags, error) {
+	d, err := codec.Open(link)
+	if err != nil {
+		return "", 0, err
+	}
+	dest := d.Dest
+	if d.Context.Flags&linktoken.FlagSchemeless != 0 {
+		dest = strings.TrimPrefix(dest, "http://")
+	}
+	return dest, d.Context.Flags, nil
+}
+
+func expectedDest(orig string) string {
+	inner, _ := unwrap.All(cleanURL(orig))
+	return inner
+}
+
+func checkText(codec *linktoken.Codec, in, out string, st *checkStats) error {
+	inLinks, outLinks := textlink.Find(in), textlink.Find(out)
+	if len(inLinks) != len(outLinks) {
+		return fmt.Errorf("%d links in, %d out\n--- in\n%s\n--- out\n%s", len(inLinks), len(outLinks), in, out)
+	}
+	ip, op := 0, 0
+	for k := range inLinks {
+		a, b := inLinks[k], outLinks[k]
+		if in[ip:a.Start] != out[op:b.Start] {
+			return fmt.Errorf("text before link %d changed: %q became %q", k, in[ip:a.Start], out[op:b.Start])
+		}
+		ip, op = a.End, b.End
+		got := out[b.Start:b.End]
+		orig := in[a.Start:a.End]
+		if !codec.IsLink(got) {
+			if got != orig {
+				return fmt.Errorf("link %d changed but is no Kensa link: %q became %q", k, orig, got)
+			}
+			st.notRewritten = append(st.notRewritten, orig)
+			continue
+		}
+		dest, flags, err := openDest(codec, got)
+		if err != nil {
+			return fmt.Errorf("link %d %q: %w", k, got, err)
+		}
+		want := orig
+		if flags&linktoken.FlagUnwrapped != 0 {
+			want = expectedDest(orig)
+		}
+		if dest != want {
+			return fmt.Errorf("link %d opens to %q, want %q", k, dest, want)
+		}
+		st.verified++
+	}
+	if in[ip:] != out[op:] {
+		return fmt.Errorf("text after the last link changed: %q became %q", in[ip:], out[op:])
+	}
+	return nil
+}
+
+func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
+	zi := xhtml.NewTokenizer(strings.NewReader(in))
+	zo := xhtml.NewTokenizer(strings.NewReader(out))
+	for n := 0; ; n++ {
+		ti, to := zi.Next(), zo.Next()
+		if ti != to {
+			return fmt.Errorf("token %d: %v became %v", n, ti, to)
+		}
+		if ti == xhtml.ErrorToken {
+			return nil
+		}
+		a, b := zi.Token(), zo.Token()
+		if ti != xhtml.StartTagToken && ti != xhtml.SelfClosingTagToken || (a.Data != "a" && a.Data != "area") {
+			if a.String() != b.String() {
+				return fmt.Errorf("token %d: %q became %q", n, a.String(), b.String())
+			}
+			continue
+		}
+		if len(a.Attr) != len(b.Attr) {
+			return fmt.Errorf("token %d: attributes %v became %v", n, a.Attr, b.Attr)
+		}
+		seenHref := false
+		for k := range a.Attr {
+			x, y := a.Attr[k], b.Attr[k]
+			if x.Key != y.Key {
+				return fmt.Errorf("token %d: attribute %q became %q", n, x.Key, y.Key)
+			}
+			if x.Key != "href" || seenHref || x.Val == y.Val {
+				if x.Val != y.Val {
+					return fmt.Errorf("token %d: %s=%q became %q", n, x.Key, x.Val, y.Val)
+				}
+				if x.Key == "href" && isWebURL(cleanURL(x.Val)) && !codec.IsLink(cleanURL(x.Val)) {
+					st.notRewritten = append(st.notRewritten, x.Val)
+				}
+				seenHref = seenHref || x.Key == "href"
+				continue
+			}
+			seenHref = true
+			dest, _, err := openDest(codec, y.Val)
+			if err != nil {
+				return fmt.Errorf("token %d: href %q: %w", n, y.Val, err)
+			}
+			if want := expectedDest(x.Val); dest != want {
+				return fmt.Errorf("token %d: href opens to %q, want %q", n, dest, want)
+			}
+			st.verified++
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package rewriter
+
+import (
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// corpusDir finds ../shared/corpus (KENSA_CORPUS overrides). With
+// KENSA_REQUIRE_CORPUS=1 (make test) a missing corpus fails the test
+// instead of skipping it.
+func corpusDir(t *testing.T, sub string) string {
+	t.Helper()
+	base := os.Getenv("KENSA_CORPUS")
+	if base == "" {
+		base = "../../shared/corpus"
+	}
+	dir := filepath.Join(base, sub)
+	if _, err := os.Stat(dir); err != nil {
+		if os.Getenv("KENSA_REQUIRE_CORPUS") != "" {
+			t.Fatalf("corpus %s: %v", dir, err)
+		}
+		t.Skipf("corpus %s not found (set KENSA_CORPUS)", dir)
+	}
+	return dir
+}
+
+// TestCorpus rewrites every message of the shared corpora and checks each
+// with the oracle: same tree of parts, same decoded text outside the links,
+// every Kensa link opens to the link it replaced, and every web link in a
+// text part that Kensa could decode was rewritten.
+func TestCorpus(t *testing.T) {
+	for _, sub := range []string{"mail", "phish-mail"} {
+		t.Run(sub, func(t *testing.T) {
+			dir := corpusDir(t, sub)
+			files, err := filepath.Glob(filepath.Join(dir, "*.eml"))
+			if err != nil || len(files) == 0 {
+				t.Fatalf("no messages in %s", dir)
+			}
+			opts := testOptions(t)
+			opts.Policy = Policy{}
+			var links, verified, passed int
+			partErrs := map[string]int{}
+			for _, f := range files {
+				src, err := os.ReadFile(f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				out, res := rewriteBytes(t, src, opts)
+				name := filepath.Base(f)
+				if res.PassThrough != "" {
+					passed++
+					t.Errorf("%s: passed through unchanged: %s", name, res.PassThrough)
+					continue
+				}
+				for _, pe := range res.PartErrors {
+					partErrs[reasonKey(pe.Err)]++
+				}
+				st, err := checkRewrite(opts.Codec, src, out)
+				if err != nil {
+					t.Errorf("%s: %v", name, err)
+					continue
+				}
+				if st.verified != res.Links {
+					t.Errorf("%s: oracle verified %d links, rewriter reports %d", name, st.verified, res.Links)
+				}
+				if len(res.PartErrors) == 0 && len(st.notRewritten) > res.Skipped["bad-url"] {
+					t.Errorf("%s: %d web links not rewritten: %q (skipped: %v)", name, len(st.notRewritten), st.notRewritten, res.Skipped)
+				}
+				links += res.Links
+				verified += st.verified
+			}
+			var reasons []string
+			for r, n := range partErrs {
+				reasons = append(reasons, r+"="+strconv.Itoa(n))
+			}
+			sort.Strings(reasons)
+			t.Logf("%s: %d messages, %d links rewritten and verified, %d passed through, parts left unchanged: %s",
+				sub, len(files), verified, passed, strings.Join(reasons, ", "))
+		})
+	}
+}
+
+func reasonKey(err error) string {
+	s := err.Error()
+	if i := strings.Index(s, "\""); i > 0 {
+		s = s[:i]
+	}
+	return strings.TrimSpace(strings.TrimPrefix(strings.TrimPrefix(s, "rewriter: part left unchanged:"), "rewriter:"))
+}

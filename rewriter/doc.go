@@ -1,0 +1,26 @@
+// Package rewriter replaces every web link in an e-mail message with a signed
+// Kensa link and leaves every other byte as it was.
+//
+// It exists because a link-protection gateway is only trusted when it does
+// not damage mail: Japanese text in ISO-2022-JP or Shift_JIS must come out
+// exactly as it went in, attachments and signed parts must stay
+// byte-identical, and a message Kensa cannot understand must still be
+// delivered. So the rewriter does not parse and re-serialise messages. It
+// locates MIME entities over the raw bytes (mime.go), decodes only the
+// text/plain and text/html leaves (part.go, charset.go), finds links in them
+// (html.go, text.go, with rewriter/textlink and rewriter/unwrap), and splices
+// the new links back, re-encoding only the lines that changed, in the part's
+// own charset and transfer encoding.
+//
+// Promises:
+//   - Rewrite always writes a complete message. When it cannot parse the
+//     input, or anything goes wrong, the output is the input.
+//   - Outside the rewritten links and the one added trace header
+//     (X-Kensa-Links), decoded text is unchanged, and so are all bytes of
+//     untouched lines, parts, headers, boundaries, preamble and epilogue.
+//   - multipart/signed, multipart/encrypted and PKCS#7 parts are not touched;
+//     message/rfc822 parts are rewritten recursively.
+//   - Rewriting a rewritten message changes nothing.
+//   - A text part whose charset or encoding Kensa cannot handle is passed
+//     through unchanged and reported in Result.PartErrors.
+package rewriter

@@ -1,0 +1,362 @@
+package rewriter
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/rewriter/unwrap"
+)
+
+// TraceHeader is the header field Kensa adds to every message it processed,
+// with the number of links it rewrote.
+const TraceHeader = "X-Kensa-Links"
+
+// Options are the inputs of one rewrite.
+type Options struct {
+	Codec *linktoken.Codec // signs links; required
+	// Recipient is the envelope recipient when the message has exactly one.
+	// Links then carry it (encrypted). Leave empty otherwise.
+	Recipient string
+	Now       time.Time // issue time written into links; zero means time.Now()
+	Policy    Policy
+}
+
+// Policy is the part of the configuration that decides what is rewritten.
+type Policy struct {
+	// NeverRewrite lists domains whose links stay as they are (the
+	// organisation's own). A domain matches itself and its subdomains.
+	NeverRewrite []string `yaml:"never_rewrite"`
+	// MaxMessageBytes: larger messages pass through unchanged. 0 means no limit.
+	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+}
+
+// Validate reports every problem in the policy.
+func (p Policy) Validate() error {
+	var errs []error
+	for _, d := range p.NeverRewrite {
+		if !strings.Contains(d, ".") || strings.ContainsAny(d, " /:@*") {
+			errs = append(errs, fmt.Errorf("never_rewrite: %q is not a domain name (write example.co.jp; subdomains match too)", d))
+		}
+	}
+	if p.MaxMessageBytes < 0 {
+		errs = append(errs, errors.New("max_message_bytes must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// Result says what a rewrite did.
+type Result struct {
+	Links int // links rewritten
+	Parts int // text parts changed
+	// Skipped counts links that were left alone, by reason
+	// ("already-kensa", "never-rewrite", "bad-url", ...).
+	Skipped map[string]int
+	// PartErrors lists text parts passed through unchanged, and why.
+	PartErrors []PartError
+	// Relabelled lists parts whose transfer encoding was changed to
+	// quoted-printable because a rewritten line would exceed 998 octets.
+	// Their Content-Transfer-Encoding field was changed accordingly.
+	Relabelled []string
+	// HeaderAdded is true when the trace header was added.
+	HeaderAdded bool
+	// PassThrough is set when the whole message was passed through unchanged.
+	PassThrough string
+}
+
+// PartError is a text part that could not be rewritten.
+type PartError struct {
+	Path string // MIME part path, "1.2"; "" for the message itself
+	Err  error
+}
+
+func (r *Result) count(reason string) { r.Skipped[reason]++ }
+
+// PassThroughError is returned by Rewrite when it copied the message
+// unchanged (it is not fatal: the output is complete).
+type PassThroughError struct {
+	Reason string // "too-large", "unparsable", "internal-error"
+	Err    error
+}
+
+func (e *PassThroughError) Error() string {
+	if e.Err != nil {
+		return "rewriter: message passed through unchanged (" + e.Reason + "): " + e.Err.Error()
+	}
+	return "rewriter: message passed through unchanged (" + e.Reason + ")"
+}
+
+func (e *PassThroughError) Unwrap() error { return e.Err }
+
+// IsPassThrough reports whether err only says that the message was copied
+// unchanged.
+func IsPassThrough(err error) bool {
+	var pt *PassThroughError
+	return errors.As(err, &pt)
+}
+
+// Rewrite writes src to dst with every web link replaced by a Kensa link and
+// every other byte unchanged, except one added trace header. It always writes
+// a complete message: when src cannot be parsed, is too large, or anything
+// goes wrong inside, it writes src unchanged and returns a *PassThroughError.
+// Any other error comes from dst.
+func Rewrite(dst io.Writer, src []byte, opts Options) (Result, error) {
+	res := Result{Skipped: map[string]int{}}
+	out, err := rewriteSafe(src, opts, &res)
+	if err != nil {
+		pt := &PassThroughError{Reason: "internal-error", Err: err}
+		errors.As(err, &pt)
+		res = Result{Skipped: map[string]int{}, PassThrough: pt.Reason}
+		out, err = src, pt
+	}
+	if _, werr := dst.Write(out); werr != nil {
+		return res, werr
+	}
+	return res, err
+}
+
+func rewriteSafe(src []byte, opts Options, res *Result) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("panic: %v\n%s", r, debug.Stack())
+		}
+	}()
+	return rewrite(src, opts, res)
+}
+
+type splice struct {
+	start, end int
+	repl       []byte
+}
+
+func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
+	if opts.Codec == nil {
+		return nil, errors.New("rewriter: no codec")
+	}
+	if opts.Policy.MaxMessageBytes > 0 && int64(len(src)) > opts.Policy.MaxMessageBytes {
+		return nil, &PassThroughError{Reason: "too-large"}
+	}
+	p := parser{src: src}
+	root, err := p.parseEntity(0, len(src), "", 0, "text/plain")
+	if err != nil {
+		return nil, &PassThroughError{Reason: "unparsable", Err: err}
+	}
+	if root.headerErr != nil {
+		return nil, &PassThroughError{Reason: "unparsable", Err: root.headerErr}
+	}
+	now := opts.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	lk := &linker{
+		codec:  opts.Codec,
+		policy: opts.Policy,
+		res:    res,
+		ctx: linktoken.Context{
+			Issued:        now,
+			MessageDigest: linktoken.MessageDigest(root.header.Get("Message-Id")),
+			Recipient:     opts.Recipient,
+		},
+	}
+
+	var splices []splice
+	var walk func(e *entity)
+	walk = func(e *entity) {
+		for _, c := range e.children {
+			walk(c)
+		}
+		if e.headerErr != nil || e.children != nil || e.attachment {
+			return
+		}
+		var find func(string) []edit
+		switch e.mediaType {
+		case "text/html":
+			find = lk.htmlEdits
+		case "text/plain":
+			find = lk.textEdits
+		default:
+			return
+		}
+		cte := transferEncoding(e.header)
+		linksBefore := res.Links
+		lo, err := rewriteLeaf(src[e.bodyStart:e.end], cte, e.params["charset"], find)
+		if err != nil {
+			res.Links = linksBefore
+			res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
+			return
+		}
+		if lo.body == nil {
+			return
+		}
+		res.Parts++
+		splices = append(splices, splice{e.bodyStart, e.end, lo.body})
+		if lo.switchToQP {
+			res.Relabelled = append(res.Relabelled, e.path)
+			splices = append(splices, relabelQP(src, e))
+		}
+	}
+	walk(root)
+
+	nl := "\r\n"
+	if i := bytes.IndexByte(src, '\n'); i == 0 || (i > 0 && src[i-1] != '\r') {
+		nl = "\n"
+	}
+	if len(splices) == 0 && len(root.header.Values(TraceHeader)) > 0 {
+		return src, nil // already processed, nothing new: byte for byte the same
+	}
+	// The trace header goes on top, as trace fields do (RFC 5322 §3.6.7).
+	splices = append(splices, splice{0, 0, []byte(fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl))})
+	res.HeaderAdded = true
+	return applySplices(src, splices), nil
+}
+
+// relabelQP replaces the part's Content-Transfer-Encoding field, or adds one
+// at the end of its header.
+func relabelQP(src []byte, e *entity) splice {
+	hdr := src[e.start:e.headerEnd]
+	nl := "\r\n"
+	if i := bytes.IndexByte(src[e.start:], '\n'); i == 0 || (i > 0 && src[e.start+i-1] != '\r') {
+		nl = "\n"
+	}
+	field := []byte("Content-Transfer-Encoding: quoted-printable" + nl)
+	for i := 0; i < len(hdr); {
+		j := bytes.IndexByte(hdr[i:], '\n')
+		next := len(hdr)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		if len(hdr)-i >= 26 && strings.EqualFold(string(hdr[i:i+26]), "content-transfer-encoding:") {
+			end := next
+			for end < len(hdr) && (hdr[end] == ' ' || hdr[end] == '\t') {
+				k := bytes.IndexByte(hdr[end:], '\n')
+				if k < 0 {
+					end = len(hdr)
+					break
+				}
+				end += k + 1
+			}
+			return splice{e.start + i, e.start + end, field}
+		}
+		i = next
+	}
+	return splice{e.headerEnd, e.headerEnd, field}
+}
+
+func applySplices(src []byte, splices []splice) []byte {
+	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
+	n := len(src)
+	for _, s := range splices {
+		n += len(s.repl) - (s.end - s.start)
+	}
+	out := make([]byte, 0, n)
+	pos := 0
+	for _, s := range splices {
+		out = append(out, src[pos:s.start]...)
+		out = append(out, s.repl...)
+		pos = s.end
+	}
+	return append(out, src[pos:]...)
+}
+
+// linker decides whether a link is rewritten and makes the Kensa link.
+type linker struct {
+	codec  *linktoken.Codec
+	policy Policy
+	ctx    linktoken.Context
+	res    *Result
+}
+
+// wrap returns the Kensa link for a link found in a part, or false when the
+// link stays as it is.
+func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, bool) {
+	u := cleanURL(raw)
+	if !isWebURL(u) {
+		return "", false
+	}
+	if lk.codec.IsLink(u) {
+		lk.res.count("already-kensa")
+		return "", false
+	}
+	var flags linktoken.Flags
+	if fromText {
+		flags |= linktoken.FlagText
+	}
+	if schemeless {
+		flags |= linktoken.FlagSchemeless
+	}
+	dest, vendors := unwrap.All(u)
+	if len(vendors) > 0 {
+		flags |= linktoken.FlagUnwrapped
+		if lk.codec.IsLink(dest) {
+			lk.res.count("already-kensa")
+			return "", false
+		}
+	}
+	pu, err := url.Parse(dest)
+	if err != nil || pu.Host == "" {
+		lk.res.count("bad-url")
+		return "", false
+	}
+	if lk.neverRewrite(pu.Hostname()) {
+		lk.res.count("never-rewrite")
+		return "", false
+	}
+	ctx := lk.ctx
+	ctx.Flags = flags
+	if visible != "" {
+		if shown, mismatch := textlink.Mismatch(visible, dest); mismatch {
+			ctx.ShownDomain = shown
+		}
+	}
+	link, err := lk.codec.Link(ctx, dest)
+	if err != nil {
+		lk.res.count("bad-url")
+		return "", false
+	}
+	lk.res.Links++
+	return link, true
+}
+
+func (lk *linker) neverRewrite(host string) bool {
+	host = strings.TrimSuffix(strings.ToLower(host), ".")
+	for _, d := range lk.policy.NeverRewrite {
+		d = strings.TrimSuffix(strings.ToLower(d), ".")
+		if host == d || strings.HasSuffix(host, "."+d) {
+			return true
+		}
+	}
+	return false
+}
+
+// textEdits finds links in a plain-text part.
+func (lk *linker) textEdits(text string) []edit {
+	var edits []edit
+	for _, l := range textlink.Find(text) {
+		if link, ok := lk.wrap(l.URL, "", true, l.Schemeless); ok {
+			edits = append(edits, edit{start: l.Start, end: l.End, repl: link})
+		}
+	}
+	return edits
+}
+
+// cleanURL strips what a browser strips from an href: leading and trailing
+// C0 controls and spaces, and tabs and line breaks anywhere (WHATWG URL §4.4).
+func cleanURL(s string) string {
+	s = strings.TrimFunc(s, func(r rune) bool { return r <= 0x20 })
+	if strings.ContainsAny(s, "\t\r\n") {
+		s = strings.NewReplacer("\t", "", "\r", "", "\n", "").Replace(s)
+	}
+	return s
+}
+
+func isWebURL(s string) bool {
+	return len(s) > 8 && (strings.EqualFold(s[:7], "http://") || strings.EqualFold(s[:8], "https://"))
+}

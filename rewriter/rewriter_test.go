@@ -1,0 +1,137 @@
+package rewriter
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/rewrite")
+
+const testBase = "https://kensa.example.com"
+
+var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+
+// testCodec returns a codec with a fixed key, so golden files are stable.
+func testCodec(t testing.TB) *linktoken.Codec {
+	t.Helper()
+	keys, err := linktoken.GenerateKeyFile(bytes.NewReader(bytes.Repeat([]byte{7}, 64)), testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kr, err := linktoken.ParseKeyring(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := linktoken.NewCodec(testBase, kr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testOptions(t testing.TB) Options {
+	return Options{
+		Codec:     testCodec(t),
+		Recipient: "taro@example.co.jp",
+		Now:       testNow,
+		Policy:    Policy{NeverRewrite: []string{"example.co.jp"}},
+	}
+}
+
+func rewriteBytes(t testing.TB, src []byte, opts Options) ([]byte, Result) {
+	t.Helper()
+	var out bytes.Buffer
+	res, err := Rewrite(&out, src, opts)
+	if err != nil && !IsPassThrough(err) {
+		t.Fatalf("Rewrite: %v", err)
+	}
+	return out.Bytes(), res
+}
+
+// TestGolden rewrites every testdata/rewrite/NAME.eml and compares the result
+// with NAME.golden.eml (regenerate with -update), then checks the result with
+// the oracle and checks that rewriting it again changes nothing.
+func TestGolden(t *testing.T) {
+	type want struct {
+		links      int
+		partErrors int
+		relabelled int
+		skipped    map[string]int
+	}
+	wants := map[string]want{
+		"jp-iso2022jp-text":        {links: 4},
+		"jp-sjis-html-qp":          {links: 5},
+		"utf8-alternative-wrapped": {links: 4},
+		"jp-eucjp-text":            {links: 2},
+		"mixed-attachment":         {links: 1},
+		"signed":                   {},
+		"rfc822-forward":           {links: 2},
+		"latin1-qp-softbreak":      {links: 2},
+		"unknown-charset":          {partErrors: 1},
+		"long-line-8bit":           {links: 1, relabelled: 1},
+		"never-rewrite":            {links: 1, skipped: map[string]int{"never-rewrite": 1}},
+	}
+	files, _ := filepath.Glob("../testdata/rewrite/*.eml")
+	n := 0
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.eml") {
+			continue
+		}
+		name := strings.TrimSuffix(filepath.Base(f), ".eml")
+		n++
+		t.Run(name, func(t *testing.T) {
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			opts := testOptions(t)
+			out, res := rewriteBytes(t, src, opts)
+			golden := strings.TrimSuffix(f, ".eml") + ".golden.eml"
+			if *update {
+				if err := os.WriteFile(golden, out, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			wantOut, err := os.ReadFile(golden)
+			if err != nil {
+				t.Fatalf("%v (run go test -update)", err)
+			}
+			if !bytes.Equal(out, wantOut) {
+				t.Errorf("output differs from %s (run go test -update and review the diff)", golden)
+			}
+			w, ok := wants[name]
+			if !ok {
+				t.Fatalf("no expectations for %s: add it to the table", name)
+			}
+			if res.Links != w.links || len(res.PartErrors) != w.partErrors || len(res.Relabelled) != w.relabelled {
+				t.Errorf("links=%d partErrors=%v relabelled=%v, want %d, %d, %d", res.Links, res.PartErrors, res.Relabelled, w.links, w.partErrors, w.relabelled)
+			}
+			for reason, n := range w.skipped {
+				if res.Skipped[reason] != n {
+					t.Errorf("skipped[%s] = %d, want %d (all: %v)", reason, res.Skipped[reason], n, res.Skipped)
+				}
+			}
+			st, err := checkRewrite(opts.Codec, src, out)
+			if err != nil {
+				t.Fatalf("oracle: %v", err)
+			}
+			if st.verified != res.Links {
+				t.Errorf("oracle verified %d links, rewriter reports %d", st.verified, res.Links)
+			}
+			again, res2 := rewriteBytes(t, out, opts)
+			if !bytes.Equal(again, out) {
+				t.Errorf("rewriting the output changed it again (%d more links)", res2.Links)
+			}
+		})
+	}
+	if n < len(wants) {
+		t.Errorf("found %d inputs, want %d", n, len(wants))
+	}
+}

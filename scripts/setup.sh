@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what Kensa's build, tests and demo need and are missing, on Debian
+# (bookworm) as root. Safe to run again: it only installs what is absent.
+# Later components add their packages to NEED_DEBS (Redis, Chromium, Postfix...).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+NEED_DEBS=()
+have() { command -v "$1" >/dev/null 2>&1; }
+
+# Go: the module says which version; Go >= 1.21 fetches that toolchain itself
+# through the module proxy (GOTOOLCHAIN=auto).
+if ! have go && [ -x /usr/local/go/bin/go ]; then export PATH=/usr/local/go/bin:$PATH; fi
+have go || NEED_DEBS+=(golang-go)
+have git || NEED_DEBS+=(git)
+have make || NEED_DEBS+=(make)
+
+if [ ${#NEED_DEBS[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    echo "setup: missing ${NEED_DEBS[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "setup: installing ${NEED_DEBS[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${NEED_DEBS[@]}" >/dev/null
+fi
+
+go version >/dev/null
+go mod download
+echo "setup: ok ($(go version))" >&2
