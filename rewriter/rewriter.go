@@ -339,7 +339,18 @@ func (lk *linker) neverRewrite(host string) bool {
 // textEdits finds links in a plain-text part.
 func (lk *linker) textEdits(text string) []edit {
 	var edits []edit
+	// Text inside an existing Kensa link (as the link format delimits it)
+	// is never touched, even where it looks like a link of its own.
+	kensa := linktoken.Find(lk.codec.Base(), text)
+	k := 0
 	for _, l := range textlink.Find(text) {
+		for k < len(kensa) && kensa[k][1] <= l.Start {
+			k++
+		}
+		if k < len(kensa) && kensa[k][0] < l.End {
+			lk.res.count("already-kensa")
+			continue
+		}
 		if link, ok := lk.wrap(l.URL, "", true, l.Schemeless); ok {
 			edits = append(edits, edit{start: l.Start, end: l.End, repl: link})
 		}
