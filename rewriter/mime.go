@@ -62,7 +62,7 @@ func (p *parser) parseEntity(start, end int, path string, depth int, defaultType
 	e.bodyStart += start
 
 	hdr := p.src[start:e.bodyStart]
-	h, err := textproto.ReadHeader(bufio.NewReader(bytes.NewReader(hdr)))
+	h, err := textproto.ReadHeader(bufio.NewReaderSize(bytes.NewReader(hdr), max(len(hdr), 16)))
 	if err != nil && e.bodyStart < end {
 		e.headerErr = err
 		return e, nil

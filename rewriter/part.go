@@ -243,31 +243,45 @@ func splitLines(b []byte, keepRaw bool) []line {
 }
 
 // qpLines splits a quoted-printable body into logical lines (raw lines joined
-// by soft line breaks) and decodes each. It reports false when the decoded
-// text has line breaks of its own (=0A), which do not map to raw lines.
+// by soft line breaks) and decodes them. It reports false when decoded and
+// raw lines do not pair up: encoded line breaks (=0A, =0D) in the text.
 func qpLines(raw []byte) ([]line, bool) {
+	// One decoder for the whole body: a decoder per line costs a buffer each.
+	dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+	if err != nil {
+		return nil, false
+	}
+	decLines := splitLines(dec, false)
 	rawLines := splitLines(raw, true)
-	var lines []line
-	groupStart := 0
+	lines := make([]line, 0, len(decLines))
+	groupStart, off := 0, 0 // byte offsets in raw of the logical line and of rl
 	for i, rl := range rawLines {
+		off += len(rl.raw)
 		t := bytes.TrimRight(rl.text, " \t")
 		if bytes.HasSuffix(t, []byte("=")) && i < len(rawLines)-1 {
 			continue // soft line break: the logical line goes on
 		}
-		var grp bytes.Buffer
-		for _, g := range rawLines[groupStart : i+1] {
-			grp.Write(g.raw)
-		}
-		encoded := grp.Bytes()
-		enc := bytes.TrimSuffix(encoded, []byte(rl.term))
-		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(enc)))
-		if err != nil || bytes.ContainsAny(dec, "\n") {
+		k := len(lines)
+		if k >= len(decLines) || hasEncodedBreak(t) {
 			return nil, false
 		}
-		lines = append(lines, line{text: dec, raw: encoded, term: rl.term})
-		groupStart = i + 1
+		lines = append(lines, line{text: decLines[k].text, raw: raw[groupStart:off], term: rl.term})
+		groupStart = off
+	}
+	if len(lines) != len(decLines) {
+		return nil, false
 	}
 	return lines, true
+}
+
+// hasEncodedBreak reports whether an encoded line ends in =0D or =0A, which
+// the decoder would turn into part of a line break.
+func hasEncodedBreak(t []byte) bool {
+	if len(t) < 3 {
+		return false
+	}
+	e := bytes.ToUpper(t[len(t)-3:])
+	return bytes.Equal(e, []byte("=0D")) || bytes.Equal(e, []byte("=0A"))
 }
 
 // qpEncodeLine encodes one line of text as quoted-printable, with soft line

@@ -300,12 +300,7 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 			return "", false
 		}
 	}
-	pu, err := url.Parse(dest)
-	if err != nil || pu.Host == "" {
-		lk.res.count("bad-url")
-		return "", false
-	}
-	if lk.neverRewrite(pu.Hostname()) {
+	if pu, err := url.Parse(dest); err == nil && lk.neverRewrite(pu.Hostname()) {
 		lk.res.count("never-rewrite")
 		return "", false
 	}
@@ -317,9 +312,17 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 		}
 	}
 	link, err := lk.codec.Link(ctx, dest)
+	if err != nil && dest != u {
+		// The wrapper held something Kensa cannot sign; sign the wrapper.
+		ctx.Flags &^= linktoken.FlagUnwrapped
+		link, err = lk.codec.Link(ctx, u)
+	}
 	if err != nil {
-		lk.res.count("bad-url")
-		return "", false
+		// Attackers craft destinations that a wrapper refuses, so that the
+		// link stays clickable. A link Kensa cannot sign becomes an
+		// unsigned Kensa link, which the click proxy never follows.
+		lk.res.count("unsigned")
+		link = lk.codec.Unsigned(u)
 	}
 	lk.res.Links++
 	return link, true

@@ -85,6 +85,31 @@ func TestHTMLRules(t *testing.T) {
 	check("no attributes", `<a>x</a><a name="n">y</a>`)
 }
 
+// A link Kensa cannot sign must not stay clickable: it becomes an unsigned
+// Kensa link that carries the original for display only.
+func TestUnsignableLinks(t *testing.T) {
+	opts := testOptions(t)
+	for _, href := range []string{
+		"https://ex%61mple.jp/",          // escaped host
+		"https://exa mple.jp/",           // space in host
+		"https://a.example/\x01control", // control character
+		"http://[::1/",                   // broken IP literal
+	} {
+		src := msg("text/html; charset=utf-8", "8bit", `<a href="`+href+`">x</a>`)
+		out, res := rewriteBytes(t, src, opts)
+		if res.Links != 1 || res.Skipped["unsigned"] != 1 {
+			t.Errorf("%q: links %d skipped %v", href, res.Links, res.Skipped)
+			continue
+		}
+		if _, err := checkRewrite(opts.Codec, src, out); err != nil {
+			t.Errorf("%q: %v", href, err)
+		}
+		if bytes.Contains(out, []byte(`href="`+href)) {
+			t.Errorf("%q is still clickable", href)
+		}
+	}
+}
+
 func TestMismatchFlag(t *testing.T) {
 	opts := testOptions(t)
 	check := func(visible, href, wantShown string) {

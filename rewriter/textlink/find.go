@@ -148,12 +148,20 @@ func findWWW(text string, pos int) int {
 	return len(text)
 }
 
+// Limits that keep Find linear in the length of the text, whatever the
+// text. They are far above real links: servers refuse request lines much
+// longer than 8 KiB, and a host name has at most 253 ASCII characters.
+const (
+	maxLinkLen = 8192 // bytes from the scheme to the end of a link
+	maxHostLen = 512  // bytes of a host in UTF-8
+	maxRounds  = 8    // rounds of linkEnd's agreement loop
+)
+
 // linkEnd returns the end of the link whose scheme (or "www.") starts at
 // start, or -1 if there is no link there.
 func linkEnd(text string, start, schemeLen int) int {
-	a := start + schemeLen
-	limit := cutAt(text, a)
-	for {
+	limit := cutAt(text, start, schemeLen)
+	for round := 0; limit >= 0 && round < maxRounds; round++ {
 		m := urlRe().FindStringIndex(text[start:limit])
 		if m == nil {
 			return -1
@@ -163,7 +171,7 @@ func linkEnd(text string, start, schemeLen int) int {
 		// relied on ("http://0.と(.0" ends as "http://0.と", whose host has no
 		// known top-level domain). Repeat until both agree, so that a link
 		// is found alone and whole in its own text. Each round shortens it.
-		if next := cutAt(text[:end], a); next < end {
+		if next := cutAt(text[:end], start, schemeLen); next != end {
 			limit = next
 			continue
 		}
@@ -172,94 +180,137 @@ func linkEnd(text string, start, schemeLen int) int {
 		}
 		return end
 	}
+	return -1
 }
 
-// cutAt returns the position at which Japanese text, white space or a
-// character that cannot be part of a host cuts a link whose authority starts
-// at a. It is an upper bound; the URL grammar may end the link earlier.
+// cutAt returns the position where the link that starts at start (with a
+// scheme of schemeLen bytes, 0 for "www.") must end at the latest, or -1 if
+// its host cannot be valid. The URL grammar may end the link earlier.
 //
 // These are hand-written rules: no URL library knows that a link in Japanese
-// text ends where the Japanese begins.
-func cutAt(text string, a int) int {
-	// The authority: userinfo@host:port. Hosts may be internationalized, so
-	// letters of any script are allowed here, Japanese included.
-	i := a
+// text ends where the Japanese begins, nor how far a host reaches into it.
+// The window also stops where xurls' grammar could not go on (a character
+// outside it, an unbalanced bracket), so that the regular expression never
+// explores text it cannot match and Find stays linear.
+func cutAt(text string, start, schemeLen int) int {
+	a := start + schemeLen
 	hostStart := a
-	nonASCII := false
-	pathStart := -1
-authority:
-	for i < len(text) {
-		c := text[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '/' || c == '?' || c == '#':
-				pathStart = i
-				break authority
-			case c == '@':
-				// A userinfo is ASCII; after non-ASCII text an "@" is the
-				// start of an e-mail address in the sentence, not a userinfo
-				// ("https://example.jpまたはinfo@example.jp").
-				if nonASCII {
-					break authority
-				}
+	if schemeLen > 0 {
+		// A userinfo is ASCII; after non-ASCII text an "@" starts an e-mail
+		// address in the sentence ("https://example.jpまたはinfo@example.jp").
+		// As browsers do, the last "@" ends it.
+		for i := a; i < len(text) && text[i] < utf8.RuneSelf && userinfoByte[text[i]]; i++ {
+			if text[i] == '@' {
 				hostStart = i + 1
-			case !authorityByte[c]:
-				break authority
 			}
-			i++
-			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if !isHostRune(r) {
-			break
-		}
-		nonASCII = true
-		i += size
 	}
-	authEnd := i
 
-	hostEnd := authEnd
-	host := text[hostStart:authEnd]
-	if !strings.HasPrefix(host, "[") {
-		if k := strings.IndexByte(host, ':'); k >= 0 {
-			hostEnd = hostStart + k
+	// The host. It may be internationalized, so letters of any script are
+	// allowed, Japanese included.
+	i := hostStart
+	nonASCII := false
+	if schemeLen > 0 && i < len(text) && text[i] == '[' {
+		k := strings.IndexByte(text[i:min(len(text), i+64)], ']')
+		if k < 0 {
+			return -1
 		}
-	} else if k := strings.IndexByte(host, ']'); k >= 0 {
-		hostEnd = hostStart + k + 1
-	}
-	if nonASCII {
-		if keep := hostKeep(text[hostStart:hostEnd]); hostStart+keep < hostEnd {
-			return hostStart + keep
-		}
-	}
-	// A port is digits; Japanese right after it ends the link.
-	if hostEnd < authEnd && text[hostEnd] == ':' {
-		for j := hostEnd + 1; j < authEnd; j++ {
-			if text[j] < '0' || text[j] > '9' {
-				return j
+		i += k + 1
+	} else {
+		for i < len(text) && i-hostStart < maxHostLen {
+			c := text[i]
+			if c < utf8.RuneSelf {
+				if !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+					break
+				}
+				i++
+				continue
 			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !isHostRune(r) {
+				break
+			}
+			nonASCII = true
+			i += size
 		}
 	}
-	if pathStart < 0 {
-		return authEnd
+	hostEnd := i
+	if nonASCII {
+		hostEnd = hostStart + hostKeep(text[hostStart:hostEnd])
 	}
-	// The path, query and fragment.
-	for i = pathStart; i < len(text); {
+	if !validHost(strings.TrimRight(text[hostStart:hostEnd], "."), schemeLen == 0) {
+		return -1
+	}
+	if hostEnd < i {
+		return hostEnd // Japanese text right after the host
+	}
+
+	// The port: digits; anything else after the colon ends the link.
+	if i < len(text) && text[i] == ':' {
+		for i++; i < len(text) && '0' <= text[i] && text[i] <= '9'; i++ {
+		}
+	}
+	if i == len(text) {
+		return i
+	}
+	switch text[i] {
+	case '/', '?', '#':
+	case '@':
+		if schemeLen == 0 {
+			return -1 // an e-mail address, not a www. link
+		}
+		return i
+	default:
+		return i
+	}
+
+	// The path, query and fragment. Brackets follow xurls' rule: a group
+	// "(...)", "[...]" or "{...}" holds URL characters and at most one
+	// nested group of the same kind; a link never goes past a bracket that
+	// breaks it.
+	limit := min(len(text), start+maxLinkLen)
+	var open [2]byte // the open brackets
+	depth := 0
+	for i < limit {
 		c := text[i]
-		if c < utf8.RuneSelf {
-			if c <= ' ' || c == 0x7f {
+		if c >= utf8.RuneSelf {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if isPathCut(r) {
 				return i
 			}
-			i++
+			i += size
 			continue
 		}
-		r, size := utf8.DecodeRuneInString(text[i:])
-		if isPathCut(r) {
-			return i
+		switch c {
+		case '(', '[', '{':
+			if depth == 2 || depth == 1 && open[0] != c {
+				return i
+			}
+			open[depth] = c
+			depth++
+		case ')', ']', '}':
+			if depth == 0 || closing(open[depth-1]) != c {
+				return i
+			}
+			depth--
+		default:
+			if !pathByte[c] {
+				return i
+			}
 		}
-		i += size
+		i++
 	}
-	return len(text)
+	return i
+}
+
+func closing(open byte) byte {
+	switch open {
+	case '(':
+		return ')'
+	case '[':
+		return ']'
+	}
+	return '}'
 }
 
 // hostKeep returns how much of a host that contains non-ASCII letters belongs
@@ -268,11 +319,12 @@ authority:
 // a top-level label that starts with an ASCII character ends at the first
 // non-ASCII one; one that starts with a non-ASCII letter must be a top-level
 // domain the Public Suffix List knows ("例え.みんな"), else the host ends
-// before its dot.
+// before its dot. After maxDropped such labels the host is given up (0).
 func hostKeep(host string) int {
+	const maxDropped = 2
 	h := strings.TrimSuffix(host, ".") // a trailing dot ends a fully qualified name
 	keep := len(host)
-	for {
+	for dropped := 0; ; dropped++ {
 		dot := strings.LastIndexByte(h, '.')
 		if dot < 0 || dot == len(h)-1 {
 			return keep
@@ -300,6 +352,9 @@ func hostKeep(host string) int {
 			}
 			return keep
 		}
+		if dropped == maxDropped {
+			return 0
+		}
 		h = h[:dot]
 		keep = dot
 	}
@@ -308,6 +363,11 @@ func hostKeep(host string) int {
 // knownTLD reports whether a single non-ASCII label is a top-level domain in
 // the ICANN section of the Public Suffix List.
 func knownTLD(label string) bool {
+	// Top-level domains are at most 64 bytes, and the internationalized ones
+	// have no ASCII letters or digits.
+	if len(label) > 64 || strings.IndexFunc(label, func(r rune) bool { return r < utf8.RuneSelf }) >= 0 {
+		return false
+	}
 	a, err := idnaProfile.ToASCII(Fold(label))
 	if err != nil || a == "" || strings.IndexByte(a, '.') >= 0 {
 		return false
@@ -316,10 +376,9 @@ func knownTLD(label string) bool {
 	return icann && ps == a
 }
 
-// validLink checks the host of a link measured by the URL grammar: a dot,
-// unless it is localhost or a bracketed IPv6 address; non-empty labels of
-// letters, digits, "-" and "_"; a numeric port. A schemeless link must look
-// like www.name.tld and have no userinfo (else it is an e-mail address).
+// validLink checks the authority of a link measured by the URL grammar: a
+// valid host and a numeric port; a schemeless link has no userinfo (else it
+// is an e-mail address).
 func validLink(link string, schemeLen int) bool {
 	auth := link[schemeLen:]
 	if k := strings.IndexAny(auth, "/?#"); k >= 0 {
@@ -333,69 +392,79 @@ func validLink(link string, schemeLen int) bool {
 	}
 	host, port := auth, ""
 	if strings.HasPrefix(auth, "[") {
-		k := strings.IndexByte(auth, ']')
-		if k < 0 {
-			return false
-		}
-		host, port = auth[:k+1], auth[k+1:]
-		if port != "" && port[0] != ':' {
-			return false
+		if k := strings.IndexByte(auth, ']'); k >= 0 {
+			host, port = auth[:k+1], auth[k+1:]
 		}
 	} else if k := strings.IndexByte(auth, ':'); k >= 0 {
 		host, port = auth[:k], auth[k:]
 	}
-	if port != "" {
-		for _, c := range []byte(port[1:]) {
-			if c < '0' || c > '9' {
-				return false
-			}
-		}
+	if port != "" && (port[0] != ':' || !allDigits(port[1:]) && port != ":") {
+		return false
 	}
-	if schemeLen > 0 && strings.HasPrefix(host, "[") {
+	return validHost(host, schemeLen == 0)
+}
+
+// validHost reports whether a host may be linked: a bracketed IPv6 address,
+// localhost, or at least two labels (three, "www.name.tld", without a
+// scheme) of letters, digits, "-" and "_", ASCII labels at most 63 bytes and
+// an ASCII host at most 253. One trailing dot is allowed.
+func validHost(host string, schemeless bool) bool {
+	if strings.HasPrefix(host, "[") {
+		if schemeless || !strings.HasSuffix(host, "]") {
+			return false
+		}
 		addr, err := netip.ParseAddr(host[1 : len(host)-1])
 		return err == nil && addr.Is6()
 	}
-	if schemeLen > 0 && strings.EqualFold(host, "localhost") {
-		return true
+	if strings.EqualFold(host, "localhost") {
+		return !schemeless
 	}
 	host = strings.TrimSuffix(host, ".")
-	labels := 1
-	last := 0
-	for i := 0; i < len(host); i++ {
-		c := host[i]
-		switch {
-		case c == '.':
-			if i == last {
+	labels, last, ascii := 1, 0, true
+	for i := 0; i <= len(host); i++ {
+		if i == len(host) || host[i] == '.' {
+			if i == last || ascii && i-last > 63 {
 				return false
 			}
-			labels++
-			last = i + 1
-		case c >= utf8.RuneSelf, isAlnum(c), c == '-', c == '_':
-		default:
+			if i < len(host) {
+				labels++
+				last, ascii = i+1, true
+			}
+			continue
+		}
+		switch c := host[i]; {
+		case c >= utf8.RuneSelf:
+			ascii = false
+		case !isAlnum(c) && c != '-' && c != '_':
 			return false
 		}
 	}
-	if last == len(host) {
+	if len(host) > 253 && !strings.ContainsFunc(host, func(r rune) bool { return r >= utf8.RuneSelf }) {
 		return false
 	}
-	if schemeLen == 0 {
+	if schemeless {
 		// "www.example" is a word, not a link; "www.1.2" is not a host.
 		return labels >= 3 && !allDigits(host[last:])
 	}
 	return labels >= 2
 }
 
-// authorityByte holds the ASCII characters allowed in an authority
-// (RFC 3986 userinfo, host and port).
-var authorityByte = func() (t [utf8.RuneSelf]bool) {
-	for c := 0; c < utf8.RuneSelf; c++ {
-		t[c] = isAlnum(byte(c))
-	}
-	for _, c := range []byte("-._~%!$&'()*+,;=:[]") {
+// userinfoByte holds the ASCII characters of an RFC 3986 userinfo and its
+// "@", less brackets (which a userinfo never has in practice).
+var userinfoByte = byteSet(alnum + "-._~%!$&'*+,;=:@")
+
+// pathByte holds the ASCII characters, other than brackets, that xurls'
+// grammar allows in a URL.
+var pathByte = byteSet(alnum + "-._~%!$&'*+,;=:@/?#\\")
+
+const alnum = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+
+func byteSet(chars string) (t [utf8.RuneSelf]bool) {
+	for _, c := range []byte(chars) {
 		t[c] = true
 	}
 	return t
-}()
+}
 
 func isAlnum(c byte) bool {
 	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'

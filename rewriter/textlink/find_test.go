@@ -267,3 +267,19 @@ func BenchmarkFindNoLinks(b *testing.B) {
 		Find(text)
 	}
 }
+
+// BenchmarkFindAdversarial runs Find over crafted texts that made earlier
+// versions quadratic: candidates inside other candidates' windows, open
+// brackets, long hosts. Each should cost about as much per byte as
+// BenchmarkFind.
+func BenchmarkFindAdversarial(b *testing.B) {
+	for _, p := range []string{"http://", "http://a@", "http://a.b/.(", "http://a.b/([", "www.a.b!", "例www.", "http://x.え"} {
+		text := strings.Repeat(p, 64<<10/len(p)) + ")"
+		b.Run(fmt.Sprintf("%q", p), func(b *testing.B) {
+			b.SetBytes(int64(len(text)))
+			for b.Loop() {
+				Find(text)
+			}
+		})
+	}
+}
