@@ -90,10 +90,10 @@ func TestHTMLRules(t *testing.T) {
 func TestUnsignableLinks(t *testing.T) {
 	opts := testOptions(t)
 	for _, href := range []string{
-		"https://ex%61mple.jp/",          // escaped host
-		"https://exa mple.jp/",           // space in host
+		"https://ex%61mple.jp/",         // escaped host
+		"https://exa mple.jp/",          // space in host
 		"https://a.example/\x01control", // control character
-		"http://[::1/",                   // broken IP literal
+		"http://[::1/",                  // broken IP literal
 	} {
 		src := msg("text/html; charset=utf-8", "8bit", `<a href="`+href+`">x</a>`)
 		out, res := rewriteBytes(t, src, opts)
