@@ -22,7 +22,7 @@ echo "input:  $in ($(wc -c < "$in") bytes)"
 echo "output: $out ($(wc -c < "$out") bytes), log: .run/rewrite.log"
 echo
 echo "${bold}The plain-text part, as the reader sees it now:${off}"
-sed -n '/^Content-Transfer-Encoding: 8bit/,/^--kensa-demo/p' "$out" | sed '1,2d;$d'
+awk "/^--kensa-demo/{n++} n==1" "$out" | sed "1,4d"
 echo
 echo "${bold}Every Kensa link, verified with the key:${off}"
 grep -oE "${BASE//./\\.}/k/[A-Za-z0-9_-]+\?u=[A-Za-z0-9._~:/?=&;,@!\$+*%-]+" "$out" \
