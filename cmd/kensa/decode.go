@@ -17,6 +17,7 @@ import (
 // (field url) and the context carried by the link.
 type decodeOutput struct {
 	URL           string   `json:"url"`
+	Base          string   `json:"base"`
 	Version       uint8    `json:"version"`
 	KeyID         uint8    `json:"key_id"`
 	Issued        string   `json:"issued"`
@@ -33,7 +34,7 @@ type decodeOutput struct {
 func runDecode(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	fs := newFlagSet("decode", stderr)
 	keyFile := fs.String("key-file", os.Getenv("KENSA_KEY_FILE"), "link-signing key file (KENSA_KEY_FILE)")
-	baseURL := fs.String("base-url", "", "accept only links under this base URL (default: the link's own)")
+	baseURL := fs.String("base-url", os.Getenv("KENSA_BASE_URL"), "accept only links under this base URL (KENSA_BASE_URL; default: the link's own, with a note)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: kensa decode --key-file FILE [--base-url URL] URL")
 		fs.PrintDefaults()
@@ -55,6 +56,7 @@ func runDecode(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	base := *baseURL
 	if base == "" {
 		base = linkBase(link)
+		fmt.Fprintf(stderr, "kensa decode: no --base-url given; accepting the link's own base %q\n", base)
 	}
 	codec, err := linktoken.NewCodec(strings.TrimSuffix(base, "/"), kr)
 	if err != nil {
@@ -66,6 +68,7 @@ func runDecode(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	}
 	out := decodeOutput{
 		URL:           d.Dest,
+		Base:          codec.Base(),
 		Version:       d.Version,
 		KeyID:         d.KeyID,
 		Issued:        d.Context.Issued.UTC().Format(time.RFC3339),

@@ -119,7 +119,7 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	if cfg.LogLevel == "" {
 		cfg.LogLevel = "info"
 	}
-	log, err := logging.New(format, cfg.LogLevel)
+	log, err := logging.New(stderr, format, cfg.LogLevel)
 	if err != nil {
 		return usageError("%v", err)
 	}

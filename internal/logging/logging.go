@@ -7,6 +7,7 @@ package logging
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"go.uber.org/zap"
@@ -16,31 +17,28 @@ import (
 // Format is "json" or "console".
 type Format string
 
-// New returns a logger writing to stderr at the given level ("debug",
-// "info", "warn", "error").
-func New(format Format, level string) (*zap.Logger, error) {
+// New returns a logger writing to w at the given level ("debug", "info",
+// "warn", "error").
+func New(w io.Writer, format Format, level string) (*zap.Logger, error) {
 	var lvl zapcore.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return nil, fmt.Errorf("logging: level %q: %w", level, err)
 	}
-	var cfg zap.Config
+	var enc zapcore.Encoder
 	switch format {
 	case "json", "":
-		cfg = zap.NewProductionConfig()
-		cfg.EncoderConfig.TimeKey = "@timestamp"
-		cfg.EncoderConfig.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+		ec := zap.NewProductionEncoderConfig()
+		ec.TimeKey = "@timestamp"
+		ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+		enc = zapcore.NewJSONEncoder(ec)
 	case "console":
-		cfg = zap.NewDevelopmentConfig()
-		cfg.Development = false
-		cfg.DisableStacktrace = true
+		enc = zapcore.NewConsoleEncoder(zap.NewDevelopmentEncoderConfig())
 	default:
 		return nil, fmt.Errorf("logging: format %q: want json or console", format)
 	}
-	cfg.Sampling = nil
-	cfg.Level = zap.NewAtomicLevelAt(lvl)
-	cfg.OutputPaths = []string{"stderr"}
-	cfg.ErrorOutputPaths = []string{"stderr"}
-	return cfg.Build()
+	// No sampler: every line is kept.
+	core := zapcore.NewCore(enc, zapcore.Lock(zapcore.AddSync(w)), zap.NewAtomicLevelAt(lvl))
+	return zap.New(core, zap.AddCaller(), zap.ErrorOutput(zapcore.Lock(zapcore.AddSync(w)))), nil
 }
 
 // ForTerminal picks console output when stderr is a terminal, JSON otherwise.

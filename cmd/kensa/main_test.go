@@ -1,0 +1,157 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func run(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = realMain(args, bytes.NewReader(stdin), &o, &e)
+	return code, o.String(), e.String()
+}
+
+type vectors struct {
+	Base    string          `json:"base"`
+	KeyFile json.RawMessage `json:"key_file"`
+	Valid   []struct {
+		Name    string `json:"name"`
+		Link    string `json:"link"`
+		Decoded struct {
+			Dest string `json:"dest"`
+		} `json:"decoded"`
+	} `json:"valid"`
+	Invalid []struct {
+		Name  string `json:"name"`
+		Link  string `json:"link"`
+		Error string `json:"error"`
+	} `json:"invalid"`
+}
+
+func loadVectors(t *testing.T) (vectors, string) {
+	t.Helper()
+	data, err := os.ReadFile("../../testdata/linktoken/vectors.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v vectors
+	if err := json.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	keys := filepath.Join(t.TempDir(), "keys.json")
+	if err := os.WriteFile(keys, v.KeyFile, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return v, keys
+}
+
+// TestDecodeVectors: `kensa decode` opens every valid vector to its
+// destination and rejects every invalid one with its error code.
+func TestDecodeVectors(t *testing.T) {
+	v, keys := loadVectors(t)
+	if len(v.Invalid) < 100 {
+		t.Fatalf("only %d invalid vectors", len(v.Invalid))
+	}
+	for _, c := range v.Valid {
+		code, out, errOut := run(t, nil, "decode", "--key-file", keys, "--base-url", v.Base, c.Link)
+		var got decodeOutput
+		if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.URL != c.Decoded.Dest {
+			t.Errorf("%s: exit %d, url %q, want %q (%s)", c.Name, code, got.URL, c.Decoded.Dest, errOut)
+		}
+	}
+	for _, c := range v.Invalid {
+		code, out, errOut := run(t, nil, "decode", "--key-file", keys, "--base-url", v.Base, c.Link)
+		if code != 1 || out != "" || !strings.Contains(errOut, c.Error+":") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want exit 1 and %q", c.Name, code, out, errOut, c.Error)
+		}
+	}
+	// Without --base-url, decode takes the link's own base: only vectors
+	// that merely move a genuine link to another base then open, and the
+	// output names that base.
+	baseOnly := map[string]bool{"path: another base": true, "path: http instead of https": true, "path: base as a prefix of the host": true}
+	t.Setenv("KENSA_BASE_URL", "")
+	for _, c := range v.Invalid {
+		code, out, _ := run(t, nil, "decode", "--key-file", keys, c.Link)
+		if baseOnly[c.Name] {
+			var got decodeOutput
+			if code != 0 || json.Unmarshal([]byte(out), &got) != nil || got.Base == v.Base {
+				t.Errorf("%s: exit %d, base %q", c.Name, code, got.Base)
+			}
+			continue
+		}
+		if code != 1 {
+			t.Errorf("%s without --base-url: exit %d, want 1", c.Name, code)
+		}
+	}
+}
+
+func TestKeygenAndRotation(t *testing.T) {
+	dir := t.TempDir()
+	code, keys, errOut := run(t, nil, "keygen")
+	if code != 0 {
+		t.Fatalf("keygen: %d %s", code, errOut)
+	}
+	kf := filepath.Join(dir, "keys.json")
+	os.WriteFile(kf, []byte(keys), 0o600)
+	msg := []byte("From: a@example.top\r\nMessage-ID: <m@x>\r\n\r\nsee https://old.example/x\r\n")
+	code, out, errOut := run(t, msg, "rewrite", "--base-url", "https://k.example", "--key-file", kf)
+	if code != 0 {
+		t.Fatalf("rewrite: %d %s", code, errOut)
+	}
+	link := strings.Fields(strings.SplitN(out, "see ", 2)[1])[0]
+	if code, _, errOut := run(t, nil, "keygen", "--add", kf); code != 0 {
+		t.Fatalf("keygen --add: %s", errOut)
+	}
+	if fi, _ := os.Stat(kf); fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v", fi.Mode().Perm())
+	}
+	// The old link still opens after rotation.
+	code, dec, errOut := run(t, nil, "decode", "--key-file", kf, "--base-url", "https://k.example", link)
+	if code != 0 || !strings.Contains(dec, `"url": "https://old.example/x"`) {
+		t.Errorf("old link after rotation: %d %s %s", code, dec, errOut)
+	}
+}
+
+func TestRewriteCLI(t *testing.T) {
+	dir := t.TempDir()
+	_, keys, _ := run(t, nil, "keygen")
+	kf := filepath.Join(dir, "keys.json")
+	os.WriteFile(kf, []byte(keys), 0o600)
+
+	// Unparsable input: passed through unchanged, a warning, exit 0.
+	garbage := []byte("\x00\x01 not mail at all\r\n\r\nhttps://a.example/\r\n")
+	code, out, errOut := run(t, garbage, "rewrite", "--base-url", "https://k.example", "--key-file", kf)
+	if code != 0 || out != string(garbage) || !strings.Contains(errOut, "passed through unchanged") {
+		t.Errorf("garbage: exit %d, out %q, stderr %q", code, out, errOut)
+	}
+
+	// Invalid configuration: exit 2 and every problem listed.
+	cfg := filepath.Join(dir, "kensa.yaml")
+	os.WriteFile(cfg, []byte("never_rewrite: [nodot]\nmax_message_bytes: -1\nlog_format: xml\n"), 0o600)
+	code, _, errOut = run(t, nil, "rewrite", "--config", cfg)
+	for _, want := range []string{"base_url", "key_file", "nodot", "max_message_bytes", "log_format"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("config errors do not mention %s:\n%s", want, errOut)
+		}
+	}
+	if code != 2 {
+		t.Errorf("invalid config: exit %d, want 2", code)
+	}
+	os.WriteFile(cfg, []byte("base_url: https://k.example\nnever_rewite: [x.example]\n"), 0o600)
+	if code, _, errOut = run(t, nil, "rewrite", "--config", cfg, "--key-file", kf); code != 2 || !strings.Contains(errOut, "never_rewite") {
+		t.Errorf("unknown config key: exit %d, %s", code, errOut)
+	}
+
+	// A config file with the own domain: its links stay.
+	os.WriteFile(cfg, []byte("base_url: https://k.example\nkey_file: "+kf+"\nnever_rewrite: [example.co.jp]\n"), 0o600)
+	msg := []byte("From: a@example.top\r\n\r\nhttps://www.example.co.jp/ and https://other.example/\r\n")
+	code, out, _ = run(t, msg, "rewrite", "--config", cfg)
+	if code != 0 || !strings.Contains(out, "https://www.example.co.jp/ and https://k.example/k/") {
+		t.Errorf("config policy: %d %q", code, out)
+	}
+}
