@@ -28,6 +28,8 @@ type Options struct {
 	Recipient string
 	Now       time.Time // issue time written into links; zero means time.Now()
 	Policy    Policy
+
+	omitTrace bool // RewriteBody: the caller adds the trace header
 }
 
 // Policy is the part of the configuration that decides what is rewritten.
@@ -123,6 +125,30 @@ func Rewrite(dst io.Writer, src []byte, opts Options) (Result, error) {
 	return res, err
 }
 
+// RewriteBody is Rewrite for callers that receive the header and the body
+// apart, as a milter does. header is the raw header including the blank line
+// that ends it. It returns the new body, or nil when the body stays as it is,
+// and never adds the trace header: the caller adds it. When Result.Relabelled
+// contains "" the message's own Content-Transfer-Encoding must become
+// quoted-printable, and the caller changes that field too.
+func RewriteBody(header, body []byte, opts Options) ([]byte, Result, error) {
+	res := Result{Skipped: map[string]int{}}
+	src := make([]byte, 0, len(header)+len(body))
+	src = append(append(src, header...), body...)
+	opts.omitTrace = true
+	out, err := rewriteSafe(src, opts, &res)
+	if err != nil {
+		pt := &PassThroughError{Reason: "internal-error", Err: err}
+		errors.As(err, &pt)
+		return nil, Result{Skipped: map[string]int{}, PassThrough: pt.Reason}, pt
+	}
+	if res.Parts == 0 {
+		return nil, res, nil
+	}
+	_, bodyStart := splitHeader(out)
+	return out[bodyStart:], res, nil
+}
+
 func rewriteSafe(src []byte, opts Options, res *Result) (out []byte, err error) {
 	defer func() {
 		if r := recover(); r != nil {
@@ -209,8 +235,9 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	if i := bytes.IndexByte(src, '\n'); i == 0 || (i > 0 && src[i-1] != '\r') {
 		nl = "\n"
 	}
-	if len(splices) == 0 && len(root.header.Values(TraceHeader)) > 0 {
-		return src, nil // already processed, nothing new: byte for byte the same
+	if opts.omitTrace || (len(splices) == 0 && len(root.header.Values(TraceHeader)) > 0) {
+		// Already processed and nothing new: byte for byte the same.
+		return applySplices(src, splices), nil
 	}
 	// The trace header goes on top, as trace fields do (RFC 5322 §3.6.7).
 	splices = append(splices, splice{0, 0, []byte(fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl))})

@@ -135,3 +135,30 @@ func TestGolden(t *testing.T) {
 		t.Errorf("found %d inputs, want %d", n, len(wants))
 	}
 }
+
+// TestRewriteBody: the milter's entry point gives the same body as Rewrite.
+func TestRewriteBody(t *testing.T) {
+	files, _ := filepath.Glob("../testdata/rewrite/*.eml")
+	for _, f := range files {
+		if strings.HasSuffix(f, ".golden.eml") {
+			continue
+		}
+		src, _ := os.ReadFile(f)
+		opts := testOptions(t)
+		full, res := rewriteBytes(t, src, opts)
+		_, bs := splitHeader(src)
+		body, res2, err := RewriteBody(src[:bs], src[bs:], opts)
+		if err != nil || res2.Links != res.Links || len(res2.Relabelled) != len(res.Relabelled) {
+			t.Errorf("%s: err %v, links %d vs %d", f, err, res2.Links, res.Links)
+			continue
+		}
+		_, fbs := splitHeader(full)
+		want := full[fbs:]
+		if body == nil {
+			body = src[bs:]
+		}
+		if !bytes.Equal(body, want) {
+			t.Errorf("%s: RewriteBody body differs from Rewrite's", f)
+		}
+	}
+}

@@ -96,30 +96,21 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	if fs.NArg() != 0 {
 		return usageError("unexpected arguments %q", fs.Args())
 	}
-	var cfg rewriteConfig
+	var file fileConfig
 	if *configFile != "" {
-		if err := loadYAML(*configFile, &cfg); err != nil {
+		if err := loadYAML(*configFile, &file); err != nil {
 			return usageError("config: %v", err)
 		}
 	}
-	setFromEnv(&cfg.BaseURL, "KENSA_BASE_URL")
-	setFromEnv(&cfg.KeyFile, "KENSA_KEY_FILE")
-	setFromEnv(&cfg.LogFormat, "KENSA_LOG_FORMAT")
-	setFromEnv(&cfg.LogLevel, "KENSA_LOG_LEVEL")
+	cfg := file.rewriteConfig
+	cfg.fromEnv()
 	setIfGiven(&cfg.BaseURL, *baseURL)
 	setIfGiven(&cfg.KeyFile, *keyFile)
 	cfg.recipient = *recipient
 	if err := cfg.Validate(); err != nil {
-		return usageError("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
+		return invalidConfig(err)
 	}
-	format := logging.Format(cfg.LogFormat)
-	if format == "" {
-		format = logging.ForTerminal()
-	}
-	if cfg.LogLevel == "" {
-		cfg.LogLevel = "info"
-	}
-	log, err := logging.New(stderr, format, cfg.LogLevel)
+	log, err := cfg.logger(stderr)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -156,6 +147,36 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		zap.Bool("recipient_in_links", cfg.recipient != ""),
 	)
 	return nil
+}
+
+// fileConfig is the YAML file shared by the subcommands (--config). Each
+// subcommand uses the parts it needs; an unknown key is an error everywhere.
+type fileConfig struct {
+	rewriteConfig `yaml:",inline"`
+	Milter        milterSection `yaml:"milter"`
+}
+
+func (c *rewriteConfig) fromEnv() {
+	setFromEnv(&c.BaseURL, "KENSA_BASE_URL")
+	setFromEnv(&c.KeyFile, "KENSA_KEY_FILE")
+	setFromEnv(&c.LogFormat, "KENSA_LOG_FORMAT")
+	setFromEnv(&c.LogLevel, "KENSA_LOG_LEVEL")
+}
+
+func (c *rewriteConfig) logger(w io.Writer) (*zap.Logger, error) {
+	format := logging.Format(c.LogFormat)
+	if format == "" {
+		format = logging.ForTerminal()
+	}
+	level := c.LogLevel
+	if level == "" {
+		level = "info"
+	}
+	return logging.New(w, format, level)
+}
+
+func invalidConfig(err error) error {
+	return usageError("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
 }
 
 func setFromEnv(dst *string, name string) {

@@ -1,0 +1,21 @@
+// Package milter runs Kensa's link rewriter inside a mail server, as a milter
+// (the Sendmail/Postfix mail filter protocol, version 6).
+//
+// It exists so that mail admins can protect every inbound message where it
+// already flows: Postfix hands each message to the milter at the end of DATA,
+// the milter rewrites the links with package rewriter and sends back the new
+// body and header changes. It is the only package that imports the milter
+// library (github.com/d--j/go-milter, chosen because it is maintained, speaks
+// protocol version 6 with Postfix's quirks handled, chunks body replacements,
+// keeps header order, and ships a client for in-process tests).
+//
+// Promises:
+//   - The milter never rejects, tempfails or drops a message because of its
+//     own trouble. Any error, panic, or message it cannot handle is accepted
+//     unchanged and logged with the queue ID.
+//   - Each connection has its own state, reset on abort and on every new
+//     message; connections share nothing mutable but counters.
+//   - A message larger than the configured maximum is accepted unchanged.
+//   - Links carry the recipient only when the message has exactly one
+//     envelope recipient.
+package milter

@@ -1,0 +1,246 @@
+package milter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/d--j/go-milter/mailfilter"
+	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/rewriter"
+)
+
+// Config configures the milter.
+type Config struct {
+	Codec  *linktoken.Codec
+	Policy rewriter.Policy
+	// TrustedAuthservID is the authserv-id of the Authentication-Results
+	// fields this server's own DKIM verifier adds. Only those are believed.
+	TrustedAuthservID string
+	// SkipSignedBy lists domains whose mail is left alone when it carries a
+	// DKIM signature that the trusted verifier reported as pass
+	// (header.d=domain), so that their signatures stay valid.
+	SkipSignedBy []string
+	Log          *zap.Logger
+	Metrics      *Metrics // may be nil
+	now          func() time.Time
+}
+
+// Server is a running milter.
+type Server struct {
+	f   *mailfilter.MailFilter
+	cfg Config
+}
+
+// Start listens on network ("tcp" or "unix") and address and serves
+// connections until Shutdown.
+func Start(network, address string, cfg Config) (*Server, error) {
+	if cfg.Codec == nil {
+		return nil, errors.New("milter: no codec")
+	}
+	if cfg.Log == nil {
+		cfg.Log = zap.NewNop()
+	}
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	s := &Server{cfg: cfg}
+	maxBody := cfg.Policy.MaxMessageBytes
+	if maxBody <= 0 {
+		maxBody = 100 << 20
+	}
+	f, err := mailfilter.New(network, address, s.decide,
+		mailfilter.WithDecisionAt(mailfilter.DecisionAtEndOfMessage),
+		// Bodies up to 1 MiB stay in memory, larger ones go to a temporary
+		// file. Past the maximum the body is truncated (never rejected) and
+		// decide passes the message through unchanged.
+		mailfilter.WithBody(1<<20, maxBody, mailfilter.TruncateWhenTooBig),
+		mailfilter.WithHeader(10000, mailfilter.TruncateWhenTooBig),
+		mailfilter.WithErrorHandling(mailfilter.AcceptWhenError),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("milter: %w", err)
+	}
+	s.f = f
+	return s, nil
+}
+
+// Addr is the listening address.
+func (s *Server) Addr() net.Addr { return s.f.Addr() }
+
+// Shutdown stops accepting connections and waits for the open ones to end,
+// or for ctx.
+func (s *Server) Shutdown(ctx context.Context) error { return s.f.Shutdown(ctx) }
+
+// Close stops the server at once.
+func (s *Server) Close() { s.f.Close() }
+
+// decide is called once per message, at the end of DATA. It always accepts.
+func (s *Server) decide(ctx context.Context, trx mailfilter.Trx) (d mailfilter.Decision, err error) {
+	start := s.cfg.now()
+	log := s.cfg.Log.With(zap.String("queue_id", trx.QueueId()))
+	outcome, reason := "passed_through", "internal-error"
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("milter panic; message accepted unchanged", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
+			outcome, reason = "passed_through", "internal-error"
+		}
+		s.cfg.Metrics.observe(outcome, reason, s.cfg.now().Sub(start))
+		d, err = mailfilter.Accept, nil
+	}()
+	outcome, reason = s.process(trx, log)
+	return mailfilter.Accept, nil
+}
+
+// process rewrites one message through trx and says what happened.
+func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason string) {
+	var rcpts []string
+	for _, r := range trx.RcptTos() {
+		// QUIRK: the address arrives as the MTA sent it, angle brackets and all.
+		rcpts = append(rcpts, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r.Addr), "<"), ">"))
+	}
+	recipient := ""
+	if len(rcpts) == 1 {
+		recipient = rcpts[0]
+	}
+	if d, ok := s.signedBySkipped(trx); ok {
+		log.Info("message accepted unchanged: DKIM-signed by a domain on skip_signed_by", zap.String("domain", d))
+		s.addTrace(trx, "skipped=dkim")
+		return "passed_through", "dkim-skip"
+	}
+
+	hdr, err := io.ReadAll(trx.Headers().Reader())
+	if err != nil {
+		log.Error("reading the header failed; message accepted unchanged", zap.Error(err))
+		return "passed_through", "internal-error"
+	}
+	bodyR := trx.Body()
+	if bodyR == nil {
+		return "passed_through", "no-body"
+	}
+	body, err := io.ReadAll(bodyR)
+	if err != nil {
+		log.Error("reading the body failed; message accepted unchanged", zap.Error(err))
+		return "passed_through", "internal-error"
+	}
+	if max := s.cfg.Policy.MaxMessageBytes; max > 0 && int64(len(hdr)+len(body)) >= max {
+		// At the maximum the library may have truncated the body.
+		log.Info("message accepted unchanged: larger than max_message_bytes", zap.Int("body_bytes", len(body)), zap.Int64("max", max))
+		return "passed_through", "too-large"
+	}
+
+	newBody, res, err := rewriter.RewriteBody(hdr, body, rewriter.Options{
+		Codec:     s.cfg.Codec,
+		Recipient: recipient,
+		Now:       s.cfg.now(),
+		Policy:    s.cfg.Policy,
+	})
+	fields := []zap.Field{zap.Int("links", res.Links), zap.Int("recipients", len(rcpts))}
+	if recipient == "" {
+		fields = append(fields, zap.Strings("recipient_list", rcpts))
+	}
+	if err != nil {
+		log.Warn("message accepted unchanged", append(fields, zap.String("reason", res.PassThrough), zap.Error(err))...)
+		return "passed_through", res.PassThrough
+	}
+	for _, pe := range res.PartErrors {
+		log.Warn("text part left unchanged", zap.String("part", pe.Path), zap.Error(pe.Err))
+	}
+	s.cfg.Metrics.links(res.Links)
+	if newBody == nil {
+		s.addTrace(trx, "0")
+		log.Info("message has no links to rewrite", fields...)
+		return "unchanged", ""
+	}
+	for _, p := range res.Relabelled {
+		if p == "" {
+			// QUIRK: the message's own part grew a line longer than SMTP
+			// allows and was re-encoded; its header must say so.
+			trx.Headers().Set("Content-Transfer-Encoding", "quoted-printable")
+		}
+	}
+	trx.ReplaceBody(bytes.NewReader(newBody))
+	s.addTrace(trx, strconv.Itoa(res.Links))
+	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled))...)
+	return "rewritten", ""
+}
+
+func (s *Server) addTrace(trx mailfilter.Trx, value string) {
+	trx.Headers().Add(rewriter.TraceHeader, value)
+}
+
+// signedBySkipped reports whether the trusted verifier's
+// Authentication-Results say dkim=pass for a domain on SkipSignedBy.
+func (s *Server) signedBySkipped(trx mailfilter.Trx) (string, bool) {
+	if s.cfg.TrustedAuthservID == "" || len(s.cfg.SkipSignedBy) == 0 {
+		return "", false
+	}
+	fields := trx.Headers().Fields()
+	for fields.Next() {
+		if fields.CanonicalKey() != "Authentication-Results" {
+			continue
+		}
+		for _, d := range dkimPassDomains(fields.UnfoldedValue(), s.cfg.TrustedAuthservID) {
+			for _, want := range s.cfg.SkipSignedBy {
+				if strings.EqualFold(d, want) {
+					return d, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// dkimPassDomains parses an Authentication-Results value (RFC 8601) from
+// authservID and returns the header.d of every dkim=pass result. It is a
+// small reader for the one thing Kensa needs; results from any other
+// authserv-id are ignored, since anyone can write such a field.
+func dkimPassDomains(value, authservID string) []string {
+	parts := strings.Split(value, ";")
+	id := strings.TrimSpace(parts[0])
+	if i := strings.IndexAny(id, " \t"); i >= 0 {
+		id = id[:i] // an optional version follows the authserv-id
+	}
+	if !strings.EqualFold(id, authservID) {
+		return nil
+	}
+	var out []string
+	for _, res := range parts[1:] {
+		res = stripComments(res)
+		words := strings.Fields(res)
+		if len(words) == 0 || !strings.EqualFold(words[0], "dkim=pass") {
+			continue
+		}
+		for _, w := range words[1:] {
+			if k, v, ok := strings.Cut(w, "="); ok && strings.EqualFold(k, "header.d") {
+				out = append(out, strings.Trim(v, `"`))
+			}
+		}
+	}
+	return out
+}
+
+func stripComments(s string) string {
+	var b strings.Builder
+	depth := 0
+	for _, r := range s {
+		switch {
+		case r == '(':
+			depth++
+		case r == ')' && depth > 0:
+			depth--
+		case depth == 0:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# `make bench`: every benchmark, each side by side with its baseline in one
+# run, printed as Markdown for docs/BENCHMARKS.md. Later components append
+# their sections here.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+COUNT=${BENCH_COUNT:-5}
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+
+echo "## Rewriter throughput over ../shared/corpus/phish-mail"
+echo
+echo "Command: \`go test -run '^\$' -bench 'RewriteCorpus|BaselineGoMessageRoundTrip' -benchtime 5x -count $COUNT ./rewriter\`"
+echo "($(go version | cut -d' ' -f3), $(nproc) cores, $(date -u +%Y-%m-%d))"
+echo
+go test -run '^$' -bench 'RewriteCorpus|BaselineGoMessageRoundTrip' -benchtime 5x -count "$COUNT" ./rewriter | tee "$out" >&2
+# Median of each metric per benchmark.
+awk '
+  /^Benchmark/ {
+    name=$1; sub(/-[0-9]+$/, "", name)
+    for (i=3; i<NF; i++) { if ($(i+1)=="MB/s") mb[name]=mb[name] " " $i; if ($(i+1)=="msgs/s") ms[name]=ms[name] " " $i }
+  }
+  function median(s,   a, n, i, j, t) {
+    n=split(s, a, " ")
+    for (i=1;i<=n;i++) for (j=i+1;j<=n;j++) if (a[j]+0<a[i]+0) { t=a[i]; a[i]=a[j]; a[j]=t }
+    return (n%2) ? a[(n+1)/2] : (a[n/2]+a[n/2+1])/2
+  }
+  END {
+    r="BenchmarkRewriteCorpus"; b="BenchmarkBaselineGoMessageRoundTrip"
+    printf "| benchmark | MB/s (median of %d) | messages/s |\n|---|---|---|\n", split(mb[r], x, " ")
+    printf "| Kensa rewriter (`Rewrite`, every link signed) | %.1f | %.0f |\n", median(mb[r]), median(ms[r])
+    printf "| baseline: go-message parse + re-serialise, no change | %.1f | %.0f |\n", median(mb[b]), median(ms[b])
+    printf "\nRatio rewriter/baseline: **%.2f** (goal: at least 0.5)\n", median(mb[r])/median(mb[b])
+  }' "$out"
