@@ -17,12 +17,13 @@ import (
 // idnaProfile converts host names to ASCII the way a browser does, because
 // the question is which site a click opens. It is the UTS #46 processing of
 // the WHATWG URL Standard ("domain to ASCII" with beStrict false):
-// non-transitional mapping (so "ß" stays "ß", as in current browsers),
-// CheckBidi and CheckJoiners on, CheckHyphens and UseSTD3ASCIIRules off (so
-// "my_host" and "ab--cd" are accepted as browsers accept them), no DNS length
-// check. idna.Lookup differs in rejecting those hosts, which a browser would
-// still open and which must therefore still be compared. The characters left
-// after mapping are checked by RegistrableDomain against the DNS alphabet.
+// non-transitional mapping (so "faß.de" is xn--fa-hia.de, not fass.de, as in
+// current browsers), CheckBidi and CheckJoiners on, CheckHyphens and
+// UseSTD3ASCIIRules off (so "my_host" and "ab--cd" are accepted as browsers
+// accept them), VerifyDnsLength off. idna.Lookup differs in rejecting those
+// hosts, which a browser would still open and which must therefore still be
+// compared. RegistrableDomain then checks the ASCII result itself: letters,
+// digits, "-" and "_", labels of at most 63 bytes, at most 253 in all.
 var idnaProfile = idna.New(
 	idna.MapForLookup(),
 	idna.BidiRule(),
@@ -36,9 +37,6 @@ var (
 	errIPAddress   = errors.New("textlink: host is an IP address")
 	errInvalidHost = errors.New("textlink: invalid host")
 )
-
-// publicSuffix is publicsuffix.PublicSuffix, named once for the package.
-func publicSuffix(domain string) (string, bool) { return publicsuffix.PublicSuffix(domain) }
 
 // Fold folds full-width ASCII to ASCII and the ideographic/full-width/
 // half-width full stops (U+3002 。, U+FF0E ．, U+FF61 ｡) to '.'.
@@ -79,7 +77,9 @@ func foldRune(r rune) rune {
 // ideographic full stops, lower-casing and IDNA ToASCII (punycode). An IP
 // address or a bare public suffix is an error.
 //
-// One trailing dot (a fully qualified name) is ignored. A host whose last
+// One trailing dot (a fully qualified name) is ignored. The ASCII form must
+// fit DNS: labels of at most 63 letters, digits, "-" or "_" and at most 253
+// bytes in all. A host whose last
 // label is a number is an IP address, as browsers parse "127.1" and
 // "0x7f.1". The result is lower-case ASCII, e.g. "xn--r8jz45g.jp" for
 // "例え。jp".
@@ -97,15 +97,29 @@ func RegistrableDomain(host string) (string, error) {
 	if _, err := netip.ParseAddr(h); err == nil {
 		return "", errIPAddress
 	}
+	// A DNS name has at most 253 bytes and a label at most 63, in ASCII.
+	// The UTF-8 form may be longer, but not by this much; the limits keep
+	// punycode encoding, which is quadratic in the length of a label, cheap.
+	if len(h) > 1024 {
+		return "", errInvalidHost
+	}
+	for l := range strings.SplitSeq(h, ".") {
+		if len(l) > 256 {
+			return "", errInvalidHost
+		}
+	}
 	a, err := idnaProfile.ToASCII(h)
 	if err != nil {
 		return "", fmt.Errorf("textlink: host %q: %w", host, err)
 	}
 	a = strings.ToLower(a)
+	if len(a) > 253 {
+		return "", errInvalidHost
+	}
 	last := 0
 	for i := 0; i <= len(a); i++ {
 		if i == len(a) || a[i] == '.' {
-			if i == last {
+			if i == last || i-last > 63 {
 				return "", errInvalidHost
 			}
 			if i == len(a) && isNumericLabel(a[last:]) {
@@ -198,7 +212,7 @@ func ShownDomain(visible string) (regDomain string, ok bool) {
 		return "", false
 	}
 	tld := reg[strings.LastIndexByte(reg, '.')+1:]
-	if ps, icann := publicSuffix(tld); !icann || ps != tld {
+	if ps, icann := publicsuffix.PublicSuffix(tld); !icann || ps != tld {
 		return "", false
 	}
 	return reg, true
@@ -279,10 +293,12 @@ func hrefHost(href string) (string, bool) {
 	if at := strings.LastIndexByte(rest, '@'); at >= 0 {
 		rest = rest[at+1:]
 	}
-	if !strings.HasPrefix(rest, "[") {
-		if k := strings.LastIndexByte(rest, ':'); k >= 0 {
-			rest = rest[:k]
+	if strings.HasPrefix(rest, "[") {
+		if k := strings.IndexByte(rest, ']'); k >= 0 {
+			rest = rest[:k+1]
 		}
+	} else if k := strings.LastIndexByte(rest, ':'); k >= 0 {
+		rest = rest[:k]
 	}
 	return unescapeHost(rest)
 }

@@ -91,6 +91,9 @@ func TestRegistrableDomain(t *testing.T) {
 	check("xn--zz.jp", "")
 	check("\xff.jp", "")
 	check("\ufffd.jp", "")
+	check(strings.Repeat("a", 64)+".jp", "")
+	check(strings.Repeat("例", 90)+".jp", "")
+	check(strings.Repeat("a.", 600)+"jp", "")
 }
 
 // shownTable is the ShownDomain table, one case a line; want "" means not a

@@ -8,6 +8,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/net/publicsuffix"
 	"mvdan.cc/xurls/v2"
 )
 
@@ -36,9 +37,11 @@ var urlRe = sync.OnceValue(func() *regexp.Regexp {
 // Find returns the http, https and www. links in plain text, in order,
 // non-overlapping.
 //
-// Candidates are located with byte searches for "://" and "www." (so text
-// without links costs little more than two scans), bounded by the Japanese
-// text rules of cutAt, and then measured with xurls' grammar.
+// A link is at most 8 KiB long (maxLinkLen): a longer URL is linked up to
+// there, so that it still goes through Kensa. Candidates are located with
+// byte searches for "://" and "www." (so text without links costs little
+// more than two scans), bounded by the Japanese text rules of cutAt, and then
+// measured with xurls' grammar. The time taken is linear in len(text).
 func Find(text string) []Link {
 	var links []Link
 	var sc scanner
@@ -244,6 +247,9 @@ func cutAt(text string, start, schemeLen int) int {
 	if hostEnd < i {
 		return hostEnd // Japanese text right after the host
 	}
+	if i-hostStart >= maxHostLen && i < len(text) && text[i] != ':' && text[i] != '/' && text[i] != '?' && text[i] != '#' {
+		return -1 // a host too long to be real
+	}
 
 	// The port: digits; anything else after the colon ends the link.
 	if i < len(text) && text[i] == ':' {
@@ -372,7 +378,7 @@ func knownTLD(label string) bool {
 	if err != nil || a == "" || strings.IndexByte(a, '.') >= 0 {
 		return false
 	}
-	ps, icann := publicSuffix(a)
+	ps, icann := publicsuffix.PublicSuffix(a)
 	return icann && ps == a
 }
 
