@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"crypto/hmac"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -225,6 +226,32 @@ func (c *Codec) Open(link string) (Decoded, error) {
 	}
 	token, query, _ := strings.Cut(link[len(c.base)+len("/k/"):], "?")
 	return c.open(token, query)
+}
+
+// MaxTrim is how many trailing bytes OpenTrimmed may cut.
+const MaxTrim = 64
+
+// OpenTrimmed is Open for a link found in plain text, where a mail client
+// may have run it into the text that follows (a link followed directly by
+// "!x" or by Japanese text a client percent-encodes). If link does not
+// verify, it tries link without up to MaxTrim trailing bytes and returns the
+// longest prefix that verifies, with its length. A prefix that verifies is a
+// link Kensa signed, so this never accepts anything Open would not.
+func (c *Codec) OpenTrimmed(link string) (Decoded, int, error) {
+	d, err := c.Open(link)
+	if err == nil || !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrMalformed) {
+		return d, len(link), err
+	}
+	q := strings.Index(link, "?u=")
+	if q < 0 {
+		return d, len(link), err
+	}
+	for end := len(link) - 1; end > q+3 && len(link)-end <= MaxTrim; end-- {
+		if d2, err2 := c.Open(link[:end]); err2 == nil {
+			return d2, end, nil
+		}
+	}
+	return d, len(link), err
 }
 
 // OpenRequest is Open for the click proxy: path is the request's decoded
