@@ -7,9 +7,10 @@ import (
 	"io"
 	"mime"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message"
-	_ "github.com/emersion/go-message/charset" // decode every charset go-message knows
+	"github.com/emersion/go-message/charset"
 	xhtml "golang.org/x/net/html"
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
@@ -30,6 +31,31 @@ import (
 //     <a> and <area>, and each Kensa href opens to the original href.
 // It returns the number of Kensa links it verified and the web links it
 // found not rewritten, so callers can assert on both.
+
+func init() {
+	// US-ASCII labels (and no label) are read as the rewriter reads them:
+	// UTF-8 when valid, else Latin-1 (see lookupCodec). go-message would
+	// turn 8-bit bytes under a US-ASCII label into U+FFFD.
+	message.CharsetReader = func(label string, r io.Reader) (io.Reader, error) {
+		switch strings.ToLower(strings.TrimSpace(label)) {
+		case "us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default":
+			return r, nil
+		}
+		return charset.Reader(label, r)
+	}
+}
+
+// autoDecode applies the rewriter's reading of unlabelled 8-bit text.
+func autoDecode(b []byte) []byte {
+	if utf8.Valid(b) {
+		return b
+	}
+	r := make([]rune, len(b))
+	for i, c := range b {
+		r[i] = rune(c)
+	}
+	return []byte(string(r))
+}
 
 type checkStats struct {
 	verified     int      // Kensa links that opened to the right destination
@@ -71,6 +97,13 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 			// A truncated multipart (no closing delimiter) still yields
 			// its last part up to the end, as the rewriter reads it.
 			perr = rerr
+		}
+		if strings.HasPrefix(mt, "text/") {
+			_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+			switch strings.ToLower(strings.TrimSpace(params["charset"])) {
+			case "", "us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default":
+				body = autoDecode(body)
+			}
 		}
 		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", body: body, err: perr})
 		return nil
@@ -193,19 +226,39 @@ func checkText(codec *linktoken.Codec, in, out string, st *checkStats) error {
 	return nil
 }
 
+// kensaRanges finds the Kensa links in text. A link run into the ASCII
+// text after it ends at its longest prefix that verifies, as the click proxy
+// reads it (the proxy cuts at most linktoken.MaxTrim bytes; the oracle cuts
+// as many as it takes, since fuzzed text runs links together at length).
+func kensaRanges(codec *linktoken.Codec, text string) [][2]int {
+	var out [][2]int
+	for pos := 0; pos < len(text); {
+		rs := linktoken.Find(testBase, text[pos:])
+		if len(rs) == 0 {
+			break
+		}
+		start, end := pos+rs[0][0], pos+rs[0][1]
+		for e := end; e > start+len(testBase); e-- {
+			if _, err := codec.Open(text[start:e]); err == nil {
+				end = e
+				break
+			}
+			if _, err := codec.OpenUnsigned(text[start:e]); err == nil && e == end {
+				break
+			}
+		}
+		out = append(out, [2]int{start, end})
+		pos = end
+	}
+	return out
+}
+
 // findOutLinks finds links in rewritten text: Kensa links where the link
 // format says they end (a reader of plain text cannot always tell from the
 // text around them), and other links as textlink finds them.
 func findOutLinks(codec *linktoken.Codec, out string) []textlink.Link {
 	var links []textlink.Link
-	kensa := linktoken.Find(testBase, out)
-	for i, r := range kensa {
-		// A link run into the ASCII text after it ends where it verifies,
-		// as the click proxy reads it.
-		if _, n, err := codec.OpenTrimmed(out[r[0]:r[1]]); err == nil {
-			kensa[i][1] = r[0] + n
-		}
-	}
+	kensa := kensaRanges(codec, out)
 	k := 0
 	for _, l := range textlink.Find(out) {
 		for k < len(kensa) && kensa[k][1] <= l.Start {
