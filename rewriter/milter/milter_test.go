@@ -17,7 +17,9 @@ import (
 
 const testBase = "https://kensa.example.com"
 
-func testCodec(t *testing.T) *linktoken.Codec {
+func testCodec(t *testing.T) *linktoken.Codec { return testCodecB(t) }
+
+func testCodecB(t testing.TB) *linktoken.Codec {
 	t.Helper()
 	keys, err := linktoken.GenerateKeyFile(bytes.NewReader(bytes.Repeat([]byte{9}, 64)), time.Unix(1e9, 0))
 	if err != nil {
