@@ -77,6 +77,7 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 	}
 
 	var joined bytes.Buffer
+	joined.Grow(len(raw))
 	for i, l := range lines {
 		if i > 0 {
 			joined.WriteByte('\n')
@@ -140,6 +141,11 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 	for _, c := range chunks {
 		from, to := starts[c.first], starts[c.last+1]-1
 		var sb strings.Builder
+		grow := to - from
+		for _, ed := range c.edits {
+			grow += len(ed.repl)
+		}
+		sb.Grow(grow)
 		pos := from
 		for _, ed := range c.edits {
 			if ed.start < pos || ed.end > to || ed.start > ed.end {

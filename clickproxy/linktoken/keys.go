@@ -2,7 +2,10 @@ package linktoken
 
 import (
 	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hkdf"
+	"crypto/hmac"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -12,6 +15,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -29,6 +33,8 @@ type Key struct {
 type derivedKey struct {
 	id       uint8
 	mac, enc []byte
+	block    cipher.Block // AES-256 with enc; safe for concurrent use
+	macs     sync.Pool    // of HMAC-SHA-256 hashes keyed with mac
 }
 
 func deriveKey(id uint8, secret []byte) *derivedKey {
@@ -37,7 +43,13 @@ func deriveKey(id uint8, secret []byte) *derivedKey {
 	if err := errors.Join(err1, err2); err != nil {
 		panic(err) // only for lengths far beyond 32 bytes
 	}
-	return &derivedKey{id: id, mac: mac, enc: enc}
+	block, err := aes.NewCipher(enc)
+	if err != nil {
+		panic(err) // enc is always 32 bytes
+	}
+	k := &derivedKey{id: id, mac: mac, enc: enc, block: block}
+	k.macs.New = func() any { return hmac.New(sha256.New, k.mac) }
+	return k
 }
 
 // Keyring holds one signing key and the keys that verify links. It is

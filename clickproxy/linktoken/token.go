@@ -1,12 +1,12 @@
 package linktoken
 
 import (
-	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
+	"hash"
+	"io"
 	"strings"
 	"time"
 )
@@ -128,23 +128,22 @@ func parseHeader(b []byte) header {
 
 // computeTag is HMAC-SHA-256(mac_key, "kensa-link-v1" 0x00 header plaintext destination)[:16].
 func computeTag(k *derivedKey, hdr, plaintext []byte, dest string) []byte {
-	m := hmac.New(sha256.New, k.mac)
-	m.Write([]byte(tagLabel))
+	m := k.macs.Get().(hash.Hash)
+	m.Reset()
+	io.WriteString(m, tagLabel)
 	m.Write(hdr)
 	m.Write(plaintext)
-	m.Write([]byte(dest))
-	return m.Sum(nil)[:tagLen]
+	io.WriteString(m, dest)
+	sum := m.Sum(make([]byte, 0, sha256.Size))[:tagLen]
+	k.macs.Put(m)
+	return sum
 }
 
 // ctr is AES-256-CTR with the tag as the initial counter block; it both
 // encrypts and decrypts.
 func ctr(k *derivedKey, tag, in []byte) []byte {
-	block, err := aes.NewCipher(k.enc)
-	if err != nil {
-		panic(err) // enc is always 32 bytes
-	}
 	out := make([]byte, len(in))
-	cipher.NewCTR(block, tag).XORKeyStream(out, in)
+	cipher.NewCTR(k.block, tag).XORKeyStream(out, in)
 	return out
 }
 
