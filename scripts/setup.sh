@@ -26,6 +26,7 @@ if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   apt-get install -y -qq --no-install-recommends "${NEED_DEBS[@]}" >/dev/null
 fi
 
+scripts/postfix-root.sh >/dev/null # private Postfix + swaks for internal/postfixtest, not installed
 go version >/dev/null
 go mod download
 echo "setup: ok ($(go version))" >&2
