@@ -19,6 +19,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -68,7 +69,26 @@ type kensaMilter struct {
 	keyFile string
 	cfgFile string
 	cmd     *exec.Cmd
-	log     *bytes.Buffer
+	log     *syncBuffer
+}
+
+// syncBuffer is the milter's stderr: written by exec's copying goroutine,
+// read by the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
 
 func freePort(t testing.TB) string {
@@ -98,7 +118,7 @@ func newKensaMilter(t testing.TB) *kensaMilter {
 
 func (km *kensaMilter) start() {
 	km.t.Helper()
-	km.log = &bytes.Buffer{}
+	km.log = &syncBuffer{}
 	km.cmd = exec.Command(kensaBin, "milter", "--config", km.cfgFile)
 	km.cmd.Stderr = km.log
 	if err := km.cmd.Start(); err != nil {
