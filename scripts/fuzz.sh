@@ -3,11 +3,24 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 t=${1:-10s}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -hoE '^func (Fuzz[A-Za-z0-9_]+)\(f \*testing\.F\)' "$dir"/*_test.go 2>/dev/null | sed -E 's/^func (Fuzz[A-Za-z0-9_]+).*/\1/'); do
     echo "fuzz: $pkg $f ($t)"
-    go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" "$pkg" >/tmp/kensa-fuzz.log 2>&1 || { cat /tmp/kensa-fuzz.log; exit 1; }
+    run() { go test -run='^$' -fuzz="^$f\$" -fuzztime="$t" -fuzzminimizetime=2s "$pkg" >"$log" 2>&1; }
+    if ! run; then
+      # QUIRK: the Go fuzzer sometimes stops with a bare "context deadline
+      # exceeded" at the end of -fuzztime (golang/go#56238). That is the
+      # tool, not a finding: with no failing input written, run once more.
+      if grep -q 'context deadline exceeded' "$log" && ! grep -q 'Failing input written' "$log"; then
+        echo "fuzz: $f: fuzzer deadline quirk, running again"
+        run || { cat "$log"; exit 1; }
+      else
+        cat "$log"; exit 1
+      fi
+    fi
   done
 done
 echo "fuzz: ok"
