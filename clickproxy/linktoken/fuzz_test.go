@@ -143,7 +143,7 @@ func FuzzRoundTrip(f *testing.F) {
 		} else if len(recipient)+2 > maxContext {
 			want.Recipient = ""
 		}
-		if strings.Contains(link, "?d=") {
+		if q := strings.IndexByte(link, '?'); strings.HasPrefix(link[q:], "?d=") {
 			want.Flags |= FlagCompressed
 		}
 		if d.Dest != dest || d.Context != want || d.KeyID != 7 || d.Version != 1 {
