@@ -25,6 +25,8 @@ demo: run
 # Every test: formatting, vet, unit/golden/corpus tests with the race
 # detector, and a short run of every fuzz target.
 test: setup lint unit fuzz-short
+	@echo "make test: $$(grep -c '^ok' .run/unit.log) packages passed, $$(scripts/fuzz.sh --count) fuzz targets ran"
+	@echo "$$(grep -c '^ok' .run/unit.log) passed, $$(grep -c '^FAIL' .run/unit.log) failed"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -32,7 +34,8 @@ lint:
 	$(GO) vet ./...
 
 unit:
-	KENSA_REQUIRE_CORPUS=1 KENSA_REQUIRE_POSTFIX=1 $(GO) test -race -count=1 ./...
+	@mkdir -p .run
+	KENSA_REQUIRE_CORPUS=1 KENSA_REQUIRE_POSTFIX=1 $(GO) test -race -count=1 ./... 2>&1 | tee .run/unit.log; exit $${PIPESTATUS[0]}
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 fuzz-short:
