@@ -12,6 +12,7 @@ import (
 	"io"
 	"mime/quotedprintable"
 	"net"
+	"net/http"
 	"net/smtp"
 	"os"
 	"os/exec"
@@ -66,6 +67,7 @@ func needPostfix(t testing.TB) {
 type kensaMilter struct {
 	t       testing.TB
 	addr    string
+	metrics string // HOST:PORT of /metrics
 	keyFile string
 	cfgFile string
 	cmd     *exec.Cmd
@@ -103,13 +105,13 @@ func freePort(t testing.TB) string {
 
 func newKensaMilter(t testing.TB) *kensaMilter {
 	dir := t.TempDir()
-	km := &kensaMilter{t: t, addr: freePort(t), keyFile: filepath.Join(dir, "keys.json"), cfgFile: filepath.Join(dir, "kensa.yaml")}
+	km := &kensaMilter{t: t, addr: freePort(t), metrics: freePort(t), keyFile: filepath.Join(dir, "keys.json"), cfgFile: filepath.Join(dir, "kensa.yaml")}
 	keys, err := exec.Command(kensaBin, "keygen").Output()
 	if err != nil {
 		t.Fatal(err)
 	}
 	os.WriteFile(km.keyFile, keys, 0o600)
-	cfg := fmt.Sprintf("base_url: %s\nkey_file: %s\nmax_message_bytes: 26214400\nlog_format: json\nmilter:\n  listen: inet:%s\n", itBase, km.keyFile, km.addr)
+	cfg := fmt.Sprintf("base_url: %s\nkey_file: %s\nmax_message_bytes: 26214400\nlog_format: json\nmilter:\n  listen: inet:%s\n  metrics_listen: %s\n", itBase, km.keyFile, km.addr, km.metrics)
 	os.WriteFile(km.cfgFile, []byte(cfg), 0o600)
 	km.start()
 	t.Cleanup(km.stop)
@@ -387,6 +389,24 @@ func TestPostfixIntegration(t *testing.T) {
 		}
 		if !strings.Contains(km.log.String(), "larger than max_message_bytes") {
 			t.Errorf("too-large pass-through not logged")
+		}
+	})
+
+	t.Run("metrics", func(t *testing.T) {
+		resp, err := http.Get("http://" + km.metrics + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		for _, want := range []string{
+			`kensa_milter_messages_total{outcome="passed_through",reason="too-large"} 1`,
+			`kensa_milter_processing_seconds_count 26`,
+			"kensa_milter_links_rewritten_total ",
+		} {
+			if !strings.Contains(string(body), want) {
+				t.Errorf("/metrics lacks %q", want)
+			}
 		}
 	})
 
