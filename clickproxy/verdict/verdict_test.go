@@ -1,0 +1,46 @@
+package verdict
+
+import (
+	"encoding/json"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+func TestWorst(t *testing.T) {
+	check := func(want Level, ls ...Level) {
+		t.Helper()
+		if got := Worst(ls...); got != want {
+			t.Errorf("Worst(%v) = %s, want %s", ls, got, want)
+		}
+	}
+	check(Clean)
+	check(Clean, Clean, Clean)
+	check(Unknown, Clean, Unknown)
+	check(Suspicious, Unknown, Suspicious, Clean)
+	check(Malicious, Suspicious, Malicious, Unknown)
+	check(Unknown, Clean, Level("bogus")) // never clean by accident
+}
+
+func TestLevelJSON(t *testing.T) {
+	var v Verdict
+	if err := json.Unmarshal([]byte(`{"level":"safe"}`), &v); err == nil {
+		t.Error("level \"safe\" accepted")
+	}
+	if err := json.Unmarshal([]byte(`{"level":"malicious","reasons":[{"code":"credential-form","level":"malicious","ja":"…","en":"…"}]}`), &v); err != nil || v.Level != Malicious || FromReasons(v.Reasons) != Malicious {
+		t.Errorf("round trip: %+v %v", v, err)
+	}
+}
+
+// The contract imports only the standard library.
+func TestStdlibOnly(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if p != "github.com/kensa-mail/kensa/clickproxy/verdict" {
+			t.Errorf("verdict imports %s", p)
+		}
+	}
+}
