@@ -2,11 +2,15 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func run(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -153,5 +157,68 @@ func TestRewriteCLI(t *testing.T) {
 	code, out, _ = run(t, msg, "rewrite", "--config", cfg)
 	if code != 0 || !strings.Contains(out, "https://www.example.co.jp/ and https://k.example/k/") {
 		t.Errorf("config policy: %d %q", code, out)
+	}
+}
+
+func TestParseListen(t *testing.T) {
+	check := func(in, network, address string, ok bool) {
+		t.Helper()
+		n, a, err := parseListen(in)
+		if (err == nil) != ok || n != network || a != address {
+			t.Errorf("parseListen(%q) = %q %q %v", in, n, a, err)
+		}
+	}
+	check("inet:127.0.0.1:10035", "tcp", "127.0.0.1:10035", true)
+	check("127.0.0.1:10035", "tcp", "127.0.0.1:10035", true)
+	check("[::1]:10035", "tcp", "[::1]:10035", true)
+	check("unix:/run/kensa/milter.sock", "unix", "/run/kensa/milter.sock", true)
+	check("unix:", "", "", false)
+	check("10035", "", "", false)
+	check("", "", "", false)
+}
+
+func TestMilterConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kensa.yaml")
+	os.WriteFile(cfg, []byte("milter:\n  listen: nowhere\n  metrics_listen: nope\n  skip_signed_by: [partner.example]\n"), 0o600)
+	code, _, errOut := run(t, nil, "milter", "--config", cfg)
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{"base_url", "key_file", "milter.listen", "metrics_listen", "trusted_authserv_id"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("milter config errors do not mention %s:\n%s", want, errOut)
+		}
+	}
+}
+
+// The milter serves on a unix socket too, and stops cleanly on SIGTERM
+// (here: the context ending).
+func TestMilterUnixSocket(t *testing.T) {
+	dir := t.TempDir()
+	_, keys, _ := run(t, nil, "keygen")
+	kf := filepath.Join(dir, "keys.json")
+	os.WriteFile(kf, []byte(keys), 0o600)
+	sock := filepath.Join(dir, "milter.sock")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var errOut bytes.Buffer
+	go func() {
+		done <- runMilter(ctx, []string{"--listen", "unix:" + sock, "--base-url", "https://k.example", "--key-file", kf}, nil, io.Discard, &errOut)
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if c, err := net.Dial("unix", sock); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no socket: %s", errOut.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }
