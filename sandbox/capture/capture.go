@@ -1,0 +1,80 @@
+// Package capture holds what the sandbox saw when it rendered a link: the
+// Report. The browser driver fills it in; the rules (sandbox/rules) judge
+// it; the click proxy, the SOC console and the extension show parts of it.
+// It is plain data with standard-library types only, so rules can be
+// tested on hand-made Reports without a browser.
+package capture
+
+import "time"
+
+// Report is everything one render captured.
+type Report struct {
+	URL       string     `json:"url"`       // what was asked for
+	FinalURL  string     `json:"final_url"` // where the page ended up
+	Status    int        `json:"status"`    // HTTP status of the final document (0 if none)
+	Title     string     `json:"title"`
+	Text      string     `json:"text"`   // visible text, truncated
+	Chain     []Hop      `json:"chain"`  // every navigation, first to last
+	Forms     []Form     `json:"forms"`  // in the page, same-origin iframes and open shadow roots
+	Images    []Image    `json:"images"` // alt text and sources (logos carry brand names)
+	Downloads []Download `json:"downloads"`
+	Blocked   []Blocked  `json:"blocked"` // requests the egress proxy refused
+	CertError string     `json:"cert_error,omitempty"`
+
+	UserAgent string `json:"user_agent"`
+	Language  string `json:"language"`
+	Mobile    bool   `json:"mobile"`
+
+	Screenshot []byte        `json:"-"` // JPEG, viewport
+	StartedAt  time.Time     `json:"started_at"`
+	Duration   time.Duration `json:"duration_ns"`
+	Err        string        `json:"error,omitempty"` // the render failed or timed out
+}
+
+// Hop is one step of the redirect chain.
+type Hop struct {
+	URL    string `json:"url"`
+	Status int    `json:"status,omitempty"` // for HTTP redirects
+	Kind   string `json:"kind"`             // "initial", "http-redirect", "meta-refresh", "script", "other"
+}
+
+// Form is one form (or a set of inputs outside any form).
+type Form struct {
+	Action string  `json:"action"` // resolved against the page URL; "" for none
+	Method string  `json:"method"`
+	Frame  string  `json:"frame"` // URL of the frame it was found in
+	Inputs []Input `json:"inputs"`
+}
+
+// Input is one form field.
+type Input struct {
+	Type         string `json:"type"` // lower-case; "text" when absent
+	Name         string `json:"name,omitempty"`
+	ID           string `json:"id,omitempty"`
+	Placeholder  string `json:"placeholder,omitempty"`
+	Label        string `json:"label,omitempty"` // text of its <label> or aria-label
+	Autocomplete string `json:"autocomplete,omitempty"`
+	Visible      bool   `json:"visible"`
+}
+
+// Image is an <img> of the page.
+type Image struct {
+	Src string `json:"src"`
+	Alt string `json:"alt,omitempty"`
+}
+
+// Download is a file the page tried to make the browser save. It is never
+// opened.
+type Download struct {
+	URL      string `json:"url"`
+	FileName string `json:"file_name"`
+	MIMEType string `json:"mime_type,omitempty"`
+	Size     int64  `json:"size"`
+	Magic    []byte `json:"magic,omitempty"` // the first bytes, when saved
+}
+
+// Blocked is a request the egress proxy refused.
+type Blocked struct {
+	Host   string `json:"host"`
+	Reason string `json:"reason"`
+}
