@@ -1,0 +1,196 @@
+package rules
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/sandbox/capture"
+)
+
+// credentialWords name what a harvesting form asks for, in Japanese and
+// English. They are matched in an input's name, id, placeholder, label and
+// autocomplete, lower-cased and width-folded.
+var credentialWords = []string{
+	"パスワード", "暗証番号", "ログインid", "ログインＩＤ", "カード番号", "セキュリティコード", "ワンタイムパスワード",
+	"認証コード", "確認コード", "有効期限", "口座番号", "支店番号", "秘密の質問",
+	"password", "passwd", "passcode", "pincode", "pin code", "one-time", "otp", "cvv", "cvc", "csc",
+	"card number", "cardnumber", "card-number", "cc-number", "cc-csc", "cc-exp", "security code",
+	"current-password", "new-password", "one-time-code",
+}
+
+// credentialField reports whether an input asks for a secret or card data,
+// and which word gave it away.
+func credentialField(in capture.Input) (string, bool) {
+	if !in.Visible {
+		return "", false
+	}
+	if in.Type == "password" {
+		return "password field", true
+	}
+	hay := strings.ToLower(textlink.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
+	for _, w := range credentialWords {
+		if strings.Contains(hay, w) {
+			return w, true
+		}
+	}
+	return "", false
+}
+
+// freeHostingSuffixes are registrable domains where anyone can publish a
+// page in minutes; a sign-in form there is rarely the real service's.
+var freeHostingSuffixes = []string{
+	"github.io", "gitlab.io", "netlify.app", "vercel.app", "pages.dev", "workers.dev", "web.app",
+	"firebaseapp.com", "herokuapp.com", "glitch.me", "repl.co", "replit.app", "000webhostapp.com",
+	"weebly.com", "wixsite.com", "blogspot.com", "wordpress.com", "square.site", "godaddysites.com",
+	"ngrok.io", "ngrok-free.app", "trycloudflare.com", "r2.dev", "azurewebsites.net",
+	"onrender.com", "fly.dev", "surge.sh", "webflow.io", "jimdofree.com",
+}
+
+func onFreeHosting(host string) (string, bool) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	for _, s := range freeHostingSuffixes {
+		if host == s || strings.HasSuffix(host, "."+s) {
+			return s, true
+		}
+	}
+	return "", false
+}
+
+// userContentOnBrand recognises forms and sites that anyone can publish
+// under a brand's own domain, so the brand's domain proves nothing.
+func userContentOnBrand(rawURL string) (string, bool) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", false
+	}
+	h, p := strings.ToLower(u.Hostname()), u.Path
+	switch {
+	case h == "sites.google.com":
+		return "Google Sites", true
+	case h == "docs.google.com" && strings.HasPrefix(p, "/forms/"), h == "forms.gle":
+		return "Google Forms", true
+	case h == "forms.office.com", h == "forms.microsoft.com":
+		return "Microsoft Forms", true
+	}
+	return "", false
+}
+
+func registrable(rawURL string) (host, reg string) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", ""
+	}
+	host = u.Hostname()
+	reg, err = textlink.RegistrableDomain(host)
+	if err != nil {
+		return host, host
+	}
+	return host, reg
+}
+
+// credentialBrandOwns reports whether reg is one of the brand's domains.
+func credentialBrandOwns(b Brand, reg string) bool {
+	for _, d := range b.Domains {
+		if d == reg {
+			return true
+		}
+	}
+	return false
+}
+
+// CredentialReasons judges a page's forms. A form that asks for a password,
+// PIN, one-time code or card data is:
+//   - malicious when the page claims a brand (in its title, a logo's alt
+//     text, the form's own labels, or a host that imitates the brand) on a
+//     domain the brand does not own;
+//   - suspicious when it posts to another site or sits on free hosting;
+//   - otherwise reported at level clean, as evidence: sign-in pages are
+//     everywhere, and a brand merely named in body text ("Sign in with
+//     Google") is not a claim to be that brand.
+func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
+	var field, formAction string
+	var labels []string
+	for _, f := range r.Forms {
+		for _, in := range f.Inputs {
+			if w, ok := credentialField(in); ok && field == "" {
+				field, formAction = w, f.Action
+			}
+			labels = append(labels, in.Label, in.Placeholder)
+		}
+	}
+	if field == "" {
+		return nil
+	}
+	page := r.FinalURL
+	if page == "" {
+		page = r.URL
+	}
+	host, reg := registrable(page)
+	ev := map[string]string{"field": field, "host": host}
+	if s, ok := userContentOnBrand(page); ok {
+		ev["hosting"] = s
+		return []verdict.Reason{{
+			Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: ev,
+			JA: "誰でも作れるフォーム（" + s + "）でパスワードなどを尋ねています。本物のサービスがこうしたフォームでパスワードを聞くことはありません。",
+			EN: "A form anyone can create (" + s + ") asks for a password or similar; real services never ask for them this way.",
+		}}
+	}
+	if _, ok := BrandForDomain(reg); ok {
+		// A brand's own site, which may well name other brands.
+		return []verdict.Reason{{
+			Code: verdict.CodeCredentialForm, Level: verdict.Clean, Evidence: ev,
+			JA: "このページにはパスワードなどの入力欄があります。", EN: "This page has a form that asks for a password or similar.",
+		}}
+	}
+
+	// Strong brand claims only: title, logo alt text, form labels.
+	var strong []string
+	strong = append(strong, r.Title)
+	for _, im := range r.Images {
+		strong = append(strong, im.Alt)
+	}
+	strong = append(strong, labels...)
+	for _, b := range BrandsInText(strings.Join(strong, "\n")) {
+		if !credentialBrandOwns(b, reg) {
+			ev["brand"] = b.Name
+			return []verdict.Reason{{
+				Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: ev,
+				JA: "このページは「" + b.Name + "」を名乗ってパスワードやカード情報を入力させようとしていますが、" + b.Name + " のドメインではありません（" + host + "）。",
+				EN: "This page poses as " + b.Name + " and asks for your password or card details, but " + host + " is not " + b.Name + "'s site.",
+			}}
+		}
+	}
+	if hit, ok := Lookalike(host, own); ok && hit.Brand != "" {
+		ev["brand"], ev["imitates"] = hit.Brand, hit.Target
+		return []verdict.Reason{{
+			Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: ev,
+			JA: "このページは " + hit.Target + " に似せたドメイン（" + host + "）でパスワードやカード情報を入力させようとしています。",
+			EN: "This page asks for your password or card details on " + host + ", a domain made to look like " + hit.Target + ".",
+		}}
+	}
+	if formAction != "" {
+		if ah, areg := registrable(formAction); areg != "" && areg != reg {
+			ev["action_host"] = ah
+			return []verdict.Reason{{
+				Code: verdict.CodeFormPostsElsewhere, Level: verdict.Suspicious, Evidence: ev,
+				JA: "入力したパスワードやカード情報は、このページとは別のサイト（" + ah + "）に送られます。",
+				EN: "What you type into this form (password or card details) is sent to another site, " + ah + ".",
+			}}
+		}
+	}
+	if s, ok := onFreeHosting(host); ok {
+		ev["hosting"] = s
+		return []verdict.Reason{{
+			Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: ev,
+			JA: "誰でも無料でページを作れるサービス（" + s + "）上のログイン画面です。本物のサービスがここを使うことはほとんどありません。",
+			EN: "This sign-in form is on " + s + ", where anyone can publish a page for free; real services rarely use it.",
+		}}
+	}
+	return []verdict.Reason{{
+		Code: verdict.CodeCredentialForm, Level: verdict.Clean, Evidence: ev,
+		JA: "このページにはパスワードなどの入力欄があります。",
+		EN: "This page has a form that asks for a password or similar.",
+	}}
+}

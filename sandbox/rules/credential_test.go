@@ -1,0 +1,38 @@
+package rules
+
+import (
+	"testing"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox/capture"
+)
+
+func TestCredentialReasons(t *testing.T) {
+	pw := capture.Form{Action: "", Inputs: []capture.Input{{Type: "text", Name: "user", Visible: true}, {Type: "password", Name: "pass", Visible: true}}}
+	check := func(name string, r capture.Report, want verdict.Level, wantCode verdict.Code) {
+		t.Helper()
+		rs := CredentialReasons(&r, []string{"example.co.jp"})
+		got := verdict.FromReasons(rs)
+		var code verdict.Code
+		if len(rs) > 0 {
+			code = rs[0].Code
+		}
+		if got != want || code != wantCode {
+			t.Errorf("%s: %s %s (%+v), want %s %s", name, got, code, rs, want, wantCode)
+		}
+	}
+	withAction := func(f capture.Form, a string) capture.Form { f.Action = a; return f }
+	check("brand in title, wrong domain", capture.Report{FinalURL: "https://secure-login.example.top/", Title: "Amazon.co.jp ログイン", Forms: []capture.Form{pw}}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("brand in logo alt", capture.Report{FinalURL: "https://a.example.top/", Title: "ログイン", Images: []capture.Image{{Alt: "楽天"}}, Forms: []capture.Form{pw}}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("brand's own domain", capture.Report{FinalURL: "https://www.amazon.co.jp/ap/signin", Title: "Amazon.co.jp ログイン", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("lookalike host, no brand text", capture.Report{FinalURL: "https://amazon-co-jp.account-verify.example.top/", Title: "Sign in", Forms: []capture.Form{pw}}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("own domain lookalike", capture.Report{FinalURL: "https://example-co-jp.example.top/", Title: "社内ポータル", Forms: []capture.Form{pw}}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("brand only in body text", capture.Report{FinalURL: "https://auth.company.example/", Title: "Sign In", Text: "Sign in with Google", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("posts elsewhere", capture.Report{FinalURL: "https://shop.sample-store.org/login", Title: "Login", Forms: []capture.Form{withAction(pw, "https://collector.example.net/p.php")}}, verdict.Suspicious, verdict.CodeFormPostsElsewhere)
+	check("free hosting", capture.Report{FinalURL: "https://someone.github.io/login", Title: "Login", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeFreeHosting)
+	check("card number in Japanese label", capture.Report{FinalURL: "https://pay.example.top/", Title: "三井住友カード 本人確認", Forms: []capture.Form{{Inputs: []capture.Input{{Type: "tel", Label: "カード番号", Visible: true}}}}}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("hidden password field only", capture.Report{FinalURL: "https://x.example.top/", Title: "PayPal", Forms: []capture.Form{{Inputs: []capture.Input{{Type: "password", Visible: false}}}}}, verdict.Clean, "")
+	check("Google Forms asking for a password", capture.Report{FinalURL: "https://docs.google.com/forms/d/e/x/viewform", Title: "Microsoft 365 アカウント確認", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeFreeHosting)
+	check("a brand's site naming another brand", capture.Report{FinalURL: "https://www.instagram.com/accounts/login/", Title: "Instagram", Text: "Log in with Facebook", Images: []capture.Image{{Alt: "Facebook"}}, Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("no forms", capture.Report{FinalURL: "https://x.example.top/", Title: "PayPal"}, verdict.Clean, "")
+}
