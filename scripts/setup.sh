@@ -14,6 +14,13 @@ if ! have go && [ -x /usr/local/go/bin/go ]; then export PATH=/usr/local/go/bin:
 have go || NEED_DEBS+=(golang-go)
 have git || NEED_DEBS+=(git)
 have make || NEED_DEBS+=(make)
+# Chromium for the sandbox (sandbox/browser runs /usr/lib/chromium/chromium,
+# the binary behind the /usr/bin/chromium wrapper). chromium-sandbox (only a
+# Recommends) keeps Chromium's own sandbox available to non-root users.
+have chromium || [ -x /usr/bin/chromium ] || NEED_DEBS+=(chromium)
+[ -e /usr/lib/chromium/chrome-sandbox ] || NEED_DEBS+=(chromium-sandbox)
+# A Japanese font, so screenshots of Japanese pages show text, not boxes.
+dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || NEED_DEBS+=(fonts-ipafont-gothic)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

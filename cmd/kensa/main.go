@@ -23,6 +23,7 @@ type subcommand struct {
 
 var subcommands = map[string]subcommand{
 	"rewrite": {"rewrite the links of one message (stdin to stdout)", runRewrite},
+	"scan":    {"render a URL in the sandbox and print the report and verdict", runScan},
 	"decode":  {"verify a Kensa link and print its destination and context as JSON", runDecode},
 	"milter":  {"rewrite links in mail passing through Postfix (a milter)", runMilter},
 	"keygen":  {"write a new link-signing key file, or add a key to one", runKeygen},

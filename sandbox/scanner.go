@@ -1,0 +1,177 @@
+package sandbox
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox/browser"
+	"github.com/kensa-mail/kensa/sandbox/capture"
+	"github.com/kensa-mail/kensa/sandbox/egress"
+)
+
+// Config configures the in-process scanner.
+type Config struct {
+	Browser browser.Config // ProxyURL is set by New
+	Policy  Policy
+	// TestMapHosts is the test-only mapping of every host name to one
+	// loopback address (egress.Config.TestMapHosts). Logged loudly.
+	TestMapHosts netip.AddrPort
+	Log          *zap.Logger
+}
+
+// InProcess is the Scanner that runs Chromium in this process, behind its
+// own egress proxy.
+type InProcess struct {
+	cfg     Config
+	proxy   *http.Server
+	browser *browser.Browser
+	log     *zap.Logger
+}
+
+// New starts the egress proxy on a loopback port and the browser.
+func New(ctx context.Context, cfg Config) (*InProcess, error) {
+	log := cfg.Log
+	if log == nil {
+		log = zap.NewNop()
+	}
+	if cfg.TestMapHosts.IsValid() {
+		log.Warn("TEST MODE: every host name connects to "+cfg.TestMapHosts.String()+"; never use this in production", zap.String("test_map_hosts", cfg.TestMapHosts.String()))
+	}
+	s := &InProcess{cfg: cfg, log: log}
+	var started atomic.Pointer[browser.Browser] // set once the browser runs
+	eg, err := egress.New(egress.Config{
+		TestMapHosts: cfg.TestMapHosts,
+		OnBlock: func(host string, err error) {
+			started.Load().OnBlock(host, err) // nil-safe
+			log.Info("egress refused", zap.String("host", host), zap.Error(err))
+		},
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s.proxy = &http.Server{Handler: eg, ReadHeaderTimeout: 10 * time.Second}
+	go s.proxy.Serve(ln)
+	bc := cfg.Browser
+	bc.ProxyURL = "http://" + ln.Addr().String()
+	if bc.Log == nil {
+		bc.Log = log
+	}
+	b, err := browser.New(ctx, bc)
+	if err != nil {
+		s.proxy.Close()
+		return nil, err
+	}
+	s.browser = b
+	started.Store(b)
+	return s, nil
+}
+
+// Close stops the browser and the proxy.
+func (s *InProcess) Close() error {
+	err := s.browser.Close()
+	s.proxy.Close()
+	return err
+}
+
+// Other mobile user agents for the second render: smishing kits send
+// Android users an APK, iPhone users an Apple ID form, and everyone else a
+// fake 404.
+const (
+	uaAndroid = "Mozilla/5.0 (Linux; Android 14; SO-51D) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36"
+	uaIPhone  = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
+)
+
+// Scan renders req.URL and judges it. If the page looks empty or like an
+// error, it renders once more with the other mobile user agent; content
+// that differs by user agent in final host, downloads or credential forms
+// is cloaking, and malicious.
+func (s *InProcess) Scan(ctx context.Context, req Request) (Result, error) {
+	u, err := url.Parse(req.URL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return Result{}, fmt.Errorf("sandbox: only absolute http and https URLs are scanned: %q", req.URL)
+	}
+	lang := req.Language
+	if lang == "" {
+		lang = "ja-JP"
+	}
+	r := s.browser.Render(ctx, req.URL, req.UserAgent, lang)
+	v := Judge(r, s.cfg.Policy)
+	if looksEmpty(r) && ctx.Err() == nil {
+		other := uaAndroid
+		if strings.Contains(req.UserAgent, "Android") {
+			other = uaIPhone
+		}
+		r2 := s.browser.Render(ctx, req.URL, other, lang)
+		v2 := Judge(r2, s.cfg.Policy)
+		if why := differs(r, r2); why != "" && r2.Err == "" {
+			cl := verdict.Reason{
+				Code: verdict.CodeCloaking, Level: verdict.Malicious,
+				Evidence: map[string]string{"difference": why, "user_agent": other},
+				JA:       "このページは端末の種類によって違う内容を見せています（" + why + "）。詐欺サイトがよく使う手口です。",
+				EN:       "This page shows different content depending on the device (" + why + "), a common trick of scam sites.",
+			}
+			v2.Reasons = append(v2.Reasons, cl)
+			v2.Level = verdict.Worst(v2.Level, verdict.Malicious)
+			s.log.Info("cloaking detected", zap.String("url", req.URL), zap.String("difference", why))
+			return Result{Report: r2, Verdict: v2}, nil
+		}
+		if verdict.Worst(v.Level, v2.Level) == v2.Level && v2.Level != v.Level {
+			return Result{Report: r2, Verdict: v2}, nil
+		}
+	}
+	return Result{Report: r, Verdict: v}, nil
+}
+
+// looksEmpty: an error, an error status, or almost nothing on the page.
+func looksEmpty(r *capture.Report) bool {
+	return r.Err != "" || r.Status >= 400 || (len(strings.TrimSpace(r.Text)) < 40 && len(r.Forms) == 0 && len(r.Downloads) == 0)
+}
+
+// differs says how a second render differs in what matters.
+func differs(a, b *capture.Report) string {
+	ha, hb := hostOf(a.FinalURL), hostOf(b.FinalURL)
+	switch {
+	case ha != hb && hb != "":
+		return "final host " + ha + " / " + hb
+	case len(a.Downloads) != len(b.Downloads):
+		return "download"
+	case hasCredentialForm(a) != hasCredentialForm(b):
+		return "credential form"
+	}
+	return ""
+}
+
+func hostOf(s string) string {
+	u, err := url.Parse(s)
+	if err != nil {
+		return ""
+	}
+	return u.Hostname()
+}
+
+func hasCredentialForm(r *capture.Report) bool {
+	for _, f := range r.Forms {
+		for _, in := range f.Inputs {
+			if in.Type == "password" && in.Visible {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+var _ Scanner = (*InProcess)(nil)
