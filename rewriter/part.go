@@ -9,6 +9,8 @@ import (
 	"mime/quotedprintable"
 	"sort"
 	"strings"
+
+	"golang.org/x/text/encoding/japanese"
 )
 
 // This file rewrites one text leaf: it undoes the transfer encoding and the
@@ -94,6 +96,21 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 	}
 	if strings.Count(text, "\n") != len(lines)-1 {
 		return leafOutput{}, fmt.Errorf("%w: charset %q changes line structure", errLeafSkipped, charset)
+	}
+	if xc, ok := codec.(xCodec); ok && xc.enc == japanese.ISO2022JP {
+		// QUIRK: RFC 1468 wants every ISO-2022-JP line to end in ASCII
+		// mode. A line that does not carries its mode into the next, and
+		// decoders disagree about what the next line then says. Such a
+		// part is passed through rather than guessed at.
+		var perLine strings.Builder
+		var raw []byte
+		for i, l := range strings.Split(text, "\n") {
+			raw = append(append(raw, lines[i].text...), lines[i].term...)
+			perLine.WriteString(l + lines[i].term)
+		}
+		if w, err := codec.decode(raw); err != nil || w != perLine.String() {
+			return leafOutput{}, fmt.Errorf("%w: an ISO-2022-JP line does not return to ASCII", errLeafSkipped)
+		}
 	}
 
 	edits := find(text)
@@ -305,18 +322,24 @@ func qpEncodeLine(text []byte, term string) []byte {
 	return out
 }
 
-// qpEncodeAll encodes a whole body as quoted-printable, keeping its line
-// break style.
+// qpEncodeAll encodes a whole body as quoted-printable, line by line, so
+// that line breaks keep their style and a lone CR stays data (=0D).
 func qpEncodeAll(body []byte) []byte {
-	var b bytes.Buffer
-	w := quotedprintable.NewWriter(&b)
-	w.Write(body)
-	w.Close()
-	out := b.Bytes()
-	if !bytes.Contains(body, []byte("\r\n")) {
-		out = bytes.ReplaceAll(out, []byte("\r\n"), []byte("\n"))
+	style := "\r\n"
+	if i := bytes.IndexByte(body, '\n'); i >= 0 && (i == 0 || body[i-1] != '\r') {
+		style = "\n"
 	}
-	return out
+	var out bytes.Buffer
+	out.Grow(len(body) * 11 / 10)
+	for _, l := range splitLines(body, false) {
+		term := l.term
+		if term == "" {
+			term = style
+		}
+		out.Write(qpEncodeLine(l.text, term))
+		out.WriteString(l.term)
+	}
+	return out.Bytes()
 }
 
 func decodeBase64(raw []byte) ([]byte, error) {
