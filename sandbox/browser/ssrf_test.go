@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/kensa-mail/kensa/internal/fakedns"
 
 	"github.com/kensa-mail/kensa/sandbox/capture"
 	"github.com/kensa-mail/kensa/sandbox/egress"
@@ -42,16 +42,16 @@ func TestSSRFThroughTheBrowser(t *testing.T) {
 	defer internal.Close()
 	_, iport, _ := net.SplitHostPort(internal.Listener.Addr().String())
 
-	dns := startDNS(t, map[string]netip.Addr{
-		"metadata.attacker.example": netip.MustParseAddr("169.254.169.254"),
-		"internal.attacker.example": netip.MustParseAddr("127.0.0.1"),
-		"intranet.attacker.example": netip.MustParseAddr("10.0.0.1"),
+	dns := fakedns.Start(t, map[string][]netip.Addr{
+		"metadata.attacker.example": {netip.MustParseAddr("169.254.169.254")},
+		"internal.attacker.example": {netip.MustParseAddr("127.0.0.1")},
+		"intranet.attacker.example": {netip.MustParseAddr("10.0.0.1")},
 	})
 	var mu sync.Mutex
 	var refused []string
 	var br *Browser
 	px, err := egress.New(egress.Config{
-		Resolver:    dns.resolver(),
+		Resolver:    dns.Resolver(),
 		DialTimeout: 2 * time.Second,
 		OnBlock: func(h string, err error) {
 			mu.Lock()
@@ -161,58 +161,4 @@ func wantHop(t *testing.T, rep *capture.Report, url, kind string) {
 		}
 	}
 	t.Errorf("%s: no %s hop to %s in %+v", rep.URL, kind, url, rep.Chain)
-}
-
-// fakeDNS answers A queries on loopback from a table, and nothing else,
-// so that the egress proxy's lookups never leave the machine.
-type fakeDNS struct {
-	pc    net.PacketConn
-	names map[string]netip.Addr
-}
-
-func startDNS(t *testing.T, names map[string]netip.Addr) *fakeDNS {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &fakeDNS{pc: pc, names: names}
-	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
-}
-
-func (d *fakeDNS) serve() {
-	buf := make([]byte, 1500)
-	for {
-		n, addr, err := d.pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")
-		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		if a, ok := d.names[name]; ok && q.Type == dnsmessage.TypeA && a.Is4() {
-			b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET}, dnsmessage.AResource{A: a.As4()})
-		}
-		msg, _ := b.Finish()
-		d.pc.WriteTo(msg, addr)
-	}
-}
-
-func (d *fakeDNS) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var dl net.Dialer
-		return dl.DialContext(ctx, "udp", d.pc.LocalAddr().String())
-	}}
 }

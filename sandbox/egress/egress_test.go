@@ -1,88 +1,18 @@
 package egress
 
 import (
-	"context"
 	"crypto/tls"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"net/url"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 
-	"golang.org/x/net/dns/dnsmessage"
+	"github.com/kensa-mail/kensa/internal/fakedns"
 )
-
-// fakeDNS answers A/AAAA queries on loopback from a table; a name mapped to
-// several addresses answers them in turn (a rebinding attacker's DNS).
-type fakeDNS struct {
-	pc    net.PacketConn
-	mu    sync.Mutex
-	names map[string][]netip.Addr
-	turn  map[string]int
-}
-
-func startDNS(t *testing.T, names map[string][]netip.Addr) *fakeDNS {
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := &fakeDNS{pc: pc, names: names, turn: map[string]int{}}
-	t.Cleanup(func() { pc.Close() })
-	go d.serve()
-	return d
-}
-
-func (d *fakeDNS) serve() {
-	buf := make([]byte, 1500)
-	for {
-		n, addr, err := d.pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		var p dnsmessage.Parser
-		h, err := p.Start(buf[:n])
-		if err != nil {
-			continue
-		}
-		q, err := p.Question()
-		if err != nil {
-			continue
-		}
-		name := strings.TrimSuffix(strings.ToLower(q.Name.String()), ".")
-		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: h.ID, Response: true, Authoritative: true})
-		b.EnableCompression()
-		b.StartQuestions()
-		b.Question(q)
-		b.StartAnswers()
-		d.mu.Lock()
-		addrs := d.names[name]
-		if len(addrs) > 0 {
-			a := addrs[d.turn[name]%len(addrs)]
-			d.turn[name]++
-			rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 0}
-			switch {
-			case q.Type == dnsmessage.TypeA && a.Is4():
-				b.AResource(rh, dnsmessage.AResource{A: a.As4()})
-			case q.Type == dnsmessage.TypeAAAA && a.Is6():
-				b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: a.As16()})
-			}
-		}
-		d.mu.Unlock()
-		msg, _ := b.Finish()
-		d.pc.WriteTo(msg, addr)
-	}
-}
-
-func (d *fakeDNS) resolver() *net.Resolver {
-	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		var dl net.Dialer
-		return dl.DialContext(ctx, "udp", d.pc.LocalAddr().String())
-	}}
-}
 
 func startProxy(t *testing.T, cfg Config) (*url.URL, *[]string) {
 	t.Helper()
@@ -121,7 +51,7 @@ func TestSSRFRefused(t *testing.T) {
 	_, port, _ := net.SplitHostPort(internal.Listener.Addr().String())
 	_, tlsPort, _ := net.SplitHostPort(internalTLS.Listener.Addr().String())
 
-	dns := startDNS(t, map[string][]netip.Addr{
+	dns := fakedns.Start(t, map[string][]netip.Addr{
 		"internal.example.com": {netip.MustParseAddr("10.1.2.3")},
 		"metadata.example.com": {netip.MustParseAddr("169.254.169.254")},
 		"loop.example.com":     {netip.MustParseAddr("127.0.0.1")},
@@ -132,7 +62,7 @@ func TestSSRFRefused(t *testing.T) {
 		// A rebinding name: each lookup answers the next address.
 		"rebind.example.com": {netip.MustParseAddr("192.168.1.1"), netip.MustParseAddr("127.0.0.1")},
 	})
-	proxy, blocked := startProxy(t, Config{Resolver: dns.resolver()})
+	proxy, blocked := startProxy(t, Config{Resolver: dns.Resolver()})
 	c := client(proxy)
 
 	targets := []string{
