@@ -45,9 +45,11 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 		chain = append(chain, r.FinalURL)
 	}
 	reasons = append(reasons, rules.OAuthReasons(chain, p.OAuth)...)
+	reasons = append(reasons, rules.OAuthPageReasons(r, chain, p.OAuth)...)
 	reasons = append(reasons, rules.CredentialReasons(r, p.OwnDomains)...)
 	reasons = append(reasons, rules.DownloadReasons(r)...)
 	reasons = append(reasons, rules.UnknownSourcesReasons(r)...)
+	reasons = append(reasons, rules.FakeUpdateReasons(r)...)
 	seen := map[string]bool{}
 	for _, u := range []string{r.URL, r.FinalURL} {
 		pu, err := url.Parse(u)

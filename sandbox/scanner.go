@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -26,7 +27,11 @@ type Config struct {
 	// TestMapHosts is the test-only mapping of every host name to one
 	// loopback address (egress.Config.TestMapHosts). Logged loudly.
 	TestMapHosts netip.AddrPort
-	Log          *zap.Logger
+	// TestTrustSPKI is the test-only certificate trust that goes with
+	// TestMapHosts for HTTPS test pages (browser.Config.TestTrustSPKI). It
+	// is refused without TestMapHosts.
+	TestTrustSPKI []string
+	Log           *zap.Logger
 }
 
 // InProcess is the Scanner that runs Chromium in this process, behind its
@@ -46,6 +51,12 @@ func New(ctx context.Context, cfg Config) (*InProcess, error) {
 	}
 	if cfg.TestMapHosts.IsValid() {
 		log.Warn("TEST MODE: every host name connects to "+cfg.TestMapHosts.String()+"; never use this in production", zap.String("test_map_hosts", cfg.TestMapHosts.String()))
+	}
+	if len(cfg.TestTrustSPKI) > 0 {
+		if !cfg.TestMapHosts.IsValid() {
+			return nil, errors.New("sandbox: TestTrustSPKI is only for tests with TestMapHosts")
+		}
+		log.Warn("TEST MODE: certificates with these public keys are accepted despite errors", zap.Strings("test_trust_spki", cfg.TestTrustSPKI))
 	}
 	s := &InProcess{cfg: cfg, log: log}
 	var started atomic.Pointer[browser.Browser] // set once the browser runs
@@ -67,6 +78,7 @@ func New(ctx context.Context, cfg Config) (*InProcess, error) {
 	go s.proxy.Serve(ln)
 	bc := cfg.Browser
 	bc.ProxyURL = "http://" + ln.Addr().String()
+	bc.TestTrustSPKI = cfg.TestTrustSPKI
 	if bc.Log == nil {
 		bc.Log = log
 	}

@@ -6,8 +6,12 @@ import (
 	"encoding/json"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -220,5 +224,51 @@ func TestMilterUnixSocket(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestScanJSON runs `kensa scan --json` against a local credential phish
+// under a realistic name, through the real sandbox, and checks the JSON
+// fields the issue promises; a non-loopback --test-map-hosts is refused.
+func TestScanJSON(t *testing.T) {
+	if _, err := exec.LookPath("chromium"); err != nil {
+		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
+			t.Fatal("chromium not installed (scripts/setup.sh installs it)")
+		}
+		t.Skip("chromium not installed")
+	}
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "rakuten-card.account-check.example.top" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`<html><head><title>楽天カード ログイン</title></head><body><form action="/p" method="post">ユーザID<input name="u"> パスワード<input type="password" name="p"></form></body></html>`))
+	}))
+	defer site.Close()
+	code, out, errOut := run(t, nil, "scan", "--json", "--test-map-hosts", site.Listener.Addr().String(), "http://rakuten-card.account-check.example.top/login")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		URL       string `json:"url"`
+		FinalURL  string `json:"final_url"`
+		Level     string `json:"level"`
+		Reasons   []struct{ Code string }
+		Chain     []json.RawMessage `json:"chain"`
+		Downloads json.RawMessage   `json:"downloads"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	codes := []string{}
+	for _, r := range got.Reasons {
+		codes = append(codes, r.Code)
+	}
+	if got.URL != "http://rakuten-card.account-check.example.top/login" || got.FinalURL == "" || got.Level != "malicious" ||
+		!slices.Contains(codes, "brand-impersonation") || len(got.Chain) == 0 || got.Downloads == nil {
+		t.Errorf("scan --json: %+v (codes %v)", got, codes)
+	}
+	if code, _, errOut := run(t, nil, "scan", "--test-map-hosts", "192.0.2.1:80", "http://x.example/"); code == 0 || !strings.Contains(errOut, "loopback") {
+		t.Errorf("non-loopback --test-map-hosts: exit %d, %q", code, errOut)
 	}
 }

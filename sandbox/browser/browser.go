@@ -58,6 +58,12 @@ type Config struct {
 	TempDir string
 	// StartTimeout bounds a browser start; default 30 s.
 	StartTimeout time.Duration
+	// TestTrustSPKI is test-only: base64 SHA-256 hashes of public keys
+	// whose certificates Chromium accepts despite any error
+	// (--ignore-certificate-errors-spki-list), so that tests can serve
+	// HTTPS pages under realistic names (internal/testsite). Certificate
+	// errors are a signal; never set this in production.
+	TestTrustSPKI []string
 	// Log receives the browser's life cycle and, at debug level, Chromium's
 	// own output. Nil means no logging.
 	Log *zap.Logger
@@ -195,7 +201,11 @@ func findExecPath(p string) string {
 func (b *Browser) allocatorOptions(dataDir string) []chromedp.ExecAllocatorOption {
 	proxyHost := b.proxy.Hostname()
 	blackholeHost, _, _ := net.SplitHostPort(b.blackhole.addr)
-	return []chromedp.ExecAllocatorOption{
+	var testOnly []chromedp.ExecAllocatorOption
+	if len(b.cfg.TestTrustSPKI) > 0 {
+		testOnly = append(testOnly, chromedp.Flag("ignore-certificate-errors-spki-list", strings.Join(b.cfg.TestTrustSPKI, ",")))
+	}
+	return append(testOnly,
 		chromedp.ExecPath(b.execPath),
 		chromedp.UserDataDir(dataDir),
 		chromedp.Flag("headless", true),
@@ -244,7 +254,7 @@ func (b *Browser) allocatorOptions(dataDir string) []chromedp.ExecAllocatorOptio
 		// chromedp from adding --no-sandbox by itself.
 		chromedp.Flag("no-sandbox", os.Geteuid() == 0),
 		chromedp.CombinedOutput(&logWriter{log: b.log}),
-	}
+	)
 }
 
 // startLocked begins starting a new generation and makes it current. The

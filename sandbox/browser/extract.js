@@ -2,8 +2,11 @@
 // cannot see it or tamper with the prototypes it uses). It only reads the
 // DOM: it never focuses, clicks, types or submits. It returns a JSON string.
 (() => {
-  const MAX_TEXT = 20000, MAX_FORMS = 50, MAX_INPUTS = 200, MAX_IMAGES = 100, MAX_ROOTS = 300;
-  const out = {url: location.href, title: document.title || '', text: '', forms: [], images: [], metaRefresh: null};
+  const MAX_TEXT = 20000, MAX_FORMS = 50, MAX_INPUTS = 200, MAX_IMAGES = 100, MAX_ROOTS = 300,
+    MAX_LINKS = 300, MAX_SCRIPT_SRCS = 100, MAX_INLINE = 100000;
+  const out = {url: location.href, title: document.title || '', text: '', forms: [], images: [], links: [],
+    scriptSources: [], inlineScripts: '', metaRefresh: null};
+  let inlineLen = 0;
   const texts = [];
   let roots = 0, textLen = 0;
   const skipText = new Set(['STYLE', 'SCRIPT', 'TEMPLATE', 'NOSCRIPT', 'LINK', 'META']);
@@ -98,6 +101,22 @@
       let src = String(img.currentSrc || img.src || '');
       if (src.startsWith('data:')) src = src.slice(0, 80) + '...';
       out.images.push({src: src.slice(0, 2048), alt: clip(attr(img, 'alt'), 300)});
+    }
+    for (const a of root.querySelectorAll('a[href],area[href]')) {
+      if (out.links.length >= MAX_LINKS) break;
+      const href = resolve(attr(a, 'href'), doc);
+      if (!/^https?:/i.test(href)) continue;
+      out.links.push({url: href.slice(0, 4096), text: clip(a.innerText || attr(a, 'aria-label') || attr(a, 'title'), 200)});
+    }
+    for (const s of root.querySelectorAll('script')) {
+      const src = attr(s, 'src');
+      if (src) {
+        if (out.scriptSources.length < MAX_SCRIPT_SRCS) out.scriptSources.push(resolve(src, doc).slice(0, 2048));
+      } else if (inlineLen < MAX_INLINE) {
+        const t = String(s.textContent || '').slice(0, MAX_INLINE - inlineLen);
+        out.inlineScripts += t + '\n';
+        inlineLen += t.length + 1;
+      }
     }
     // Open shadow roots and same-origin frames.
     for (const el of root.querySelectorAll('*')) {

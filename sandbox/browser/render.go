@@ -411,6 +411,8 @@ func (r *run) do(ctx context.Context) (cleanup func()) {
 			rep.Text = truncateUTF8(ex.Text, maxTextBytes)
 			rep.Forms = ex.Forms
 			rep.Images = ex.Images
+			rep.Links = ex.Links
+			rep.Scripts = capture.Scripts{Sources: ex.ScriptSrcs, Inline: ex.Inline}
 			if ex.URL != "" && !strings.HasPrefix(ex.URL, "about:") && !strings.HasPrefix(ex.URL, "chrome-error:") {
 				rep.FinalURL = ex.URL
 			}
@@ -554,6 +556,9 @@ type extraction struct {
 	Text        string          `json:"text"`
 	Forms       []capture.Form  `json:"forms"`
 	Images      []capture.Image `json:"images"`
+	Links       []capture.Link  `json:"links"`
+	ScriptSrcs  []string        `json:"scriptSources"`
+	Inline      string          `json:"inlineScripts"`
 	MetaRefresh *float64        `json:"metaRefresh"`
 }
 
@@ -802,6 +807,14 @@ func (r *renderState) onEvent(ev any) {
 		switch {
 		case e.RedirectResponse != nil:
 			hop.Kind, hop.Status = "http-redirect", int(e.RedirectResponse.Status)
+			// Chromium's own upgrade of a preloaded-HSTS name to https is
+			// a fake 307 (Non-Authoritative-Reason: HSTS); the site sent
+			// no redirect, so the hop says so.
+			for k := range e.RedirectResponse.Headers {
+				if strings.EqualFold(k, "Non-Authoritative-Reason") {
+					hop.Kind = "https-upgrade"
+				}
+			}
 		case len(r.s.chain) == 0:
 			hop.Kind = "initial"
 		default:

@@ -46,6 +46,8 @@ func TestSSRFThroughTheBrowser(t *testing.T) {
 		"metadata.attacker.example": {netip.MustParseAddr("169.254.169.254")},
 		"internal.attacker.example": {netip.MustParseAddr("127.0.0.1")},
 		"intranet.attacker.example": {netip.MustParseAddr("10.0.0.1")},
+		// A rebinding name: each lookup gets the next answer.
+		"rebind.attacker.example": {netip.MustParseAddr("192.168.7.7"), netip.MustParseAddr("127.0.0.1")},
 	})
 	var mu sync.Mutex
 	var refused []string
@@ -72,7 +74,8 @@ func TestSSRFThroughTheBrowser(t *testing.T) {
 			`<iframe src="https://` + in + `/tls"></iframe>`,
 		"/img": `<img src="http://` + in + `/a.png"><img src="http://169.254.169.254/b.png"><img src="http://localhost:` + iport + `/c.png">` +
 			`<img src="http://2130706433:` + iport + `/d.png"><img src="http://0x7f.1:` + iport + `/e.png"><img src="http://[::ffff:127.0.0.1]:` + iport + `/f.png">` +
-			`<img src="http://[::1]:` + iport + `/g.png"><img src="http://internal.attacker.example:` + iport + `/h.png"><img src="http://intranet.attacker.example/i.png">`,
+			`<img src="http://[::1]:` + iport + `/g.png"><img src="http://internal.attacker.example:` + iport + `/h.png"><img src="http://intranet.attacker.example/i.png">` +
+			`<img src="http://rebind.attacker.example:` + iport + `/j.png"><img src="http://rebind.attacker.example:` + iport + `/k.png">`,
 		"/fetch": `<script>fetch("http://` + in + `/api").catch(() => {}); try { new WebSocket("ws://` + in + `/ws"); } catch (e) {}` +
 			`fetch("http://metadata.attacker.example/latest/meta-data/iam").catch(() => {});</script>`,
 	}
@@ -98,7 +101,7 @@ func TestSSRFThroughTheBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer stop()
-	br, err = New(context.Background(), Config{ProxyURL: proxyURL, TempDir: t.TempDir(), RenderTimeout: 5 * time.Second, Log: testLogger()})
+	br, err = New(context.Background(), Config{ProxyURL: proxyURL, TempDir: t.TempDir(), RenderTimeout: 20 * time.Second, Log: testLogger()})
 	if err != nil {
 		t.Fatal(err)
 	}

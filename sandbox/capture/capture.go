@@ -17,6 +17,8 @@ type Report struct {
 	Chain     []Hop      `json:"chain"`  // every navigation, first to last
 	Forms     []Form     `json:"forms"`  // in the page, same-origin iframes and open shadow roots
 	Images    []Image    `json:"images"` // alt text and sources (logos carry brand names)
+	Links     []Link     `json:"links"`  // where the page's links and buttons lead (never followed)
+	Scripts   Scripts    `json:"scripts"`
 	Downloads []Download `json:"downloads"`
 	Blocked   []Blocked  `json:"blocked"` // requests the egress proxy refused
 	CertError string     `json:"cert_error,omitempty"`
@@ -35,7 +37,7 @@ type Report struct {
 type Hop struct {
 	URL    string `json:"url"`
 	Status int    `json:"status,omitempty"` // for HTTP redirects
-	Kind   string `json:"kind"`             // "initial", "http-redirect", "meta-refresh", "script", "other"
+	Kind   string `json:"kind"`             // "initial", "http-redirect", "https-upgrade" (the browser's own, HSTS), "meta-refresh", "script", "other"
 }
 
 // Form is one form (or a set of inputs outside any form).
@@ -61,6 +63,20 @@ type Input struct {
 type Image struct {
 	Src string `json:"src"`
 	Alt string `json:"alt,omitempty"`
+}
+
+// Link is an <a> or <area> of the page. The sandbox never follows it; the
+// rules read where it leads (a consent screen, a program to download).
+type Link struct {
+	URL  string `json:"url"`            // resolved against the page URL
+	Text string `json:"text,omitempty"` // its text, aria-label or title, clipped
+}
+
+// Scripts is what the page's scripts are, for rules that recognise kits
+// by their code (an OAuth consent request set up in the page's script).
+type Scripts struct {
+	Sources []string `json:"sources,omitempty"` // src of external scripts
+	Inline  string   `json:"-"`                 // inline script text, truncated
 }
 
 // Download is a file the page tried to make the browser save. It is never

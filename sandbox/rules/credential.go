@@ -117,7 +117,11 @@ func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
 			if w, ok := credentialField(in); ok && field == "" {
 				field, formAction = w, f.Action
 			}
-			labels = append(labels, in.Label, in.Placeholder)
+			if in.Type != "radio" && in.Type != "checkbox" {
+				// Choosing "PayPal" as the way to pay is not a claim to be
+				// PayPal (Bootstrap's checkout example).
+				labels = append(labels, in.Label, in.Placeholder)
+			}
 		}
 	}
 	if field == "" {
@@ -188,9 +192,70 @@ func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
 			EN: "This sign-in form is on " + s + ", where anyone can publish a page for free; real services rarely use it.",
 		}}
 	}
+	if p, ok := credentialPretext(r.Title + "\n" + r.Text); ok {
+		ev["phrase"] = p
+		return []verdict.Reason{{
+			Code: verdict.CodeCredentialPretext, Level: verdict.Suspicious, Evidence: ev,
+			JA: "このページはネットワークやシステム、アカウントの警告を装ってパスワードを入力させようとしています（「" + p + "」）。",
+			EN: "This page dresses a password form up as a network, system or account alert (\"" + p + "\").",
+		}}
+	}
+	if tld, ok := riskyTLD(host); ok {
+		ev["tld"] = tld
+		return []verdict.Reason{{
+			Code: verdict.CodeRiskyTLD, Level: verdict.Suspicious, Evidence: ev,
+			JA: "パスワードなどを尋ねるこのページは、フィッシングに多用されるドメイン（." + tld + "）にあります。",
+			EN: "This page asks for a password or similar on a ." + tld + " domain, a kind phishing sites use far more than real services.",
+		}}
+	}
 	return []verdict.Reason{{
 		Code: verdict.CodeCredentialForm, Level: verdict.Clean, Evidence: ev,
 		JA: "このページにはパスワードなどの入力欄があります。",
 		EN: "This page has a form that asks for a password or similar.",
 	}}
+}
+
+// credentialPretexts are what a password form says when it poses as the
+// browser, the Wi-Fi network or the router (wifiphisher's and rphish's
+// "Authentication Required" and "firmware updated" pages), or as an alarm
+// about the account. Matched lower-cased in the title and visible text.
+var credentialPretexts = []string{
+	"authentication required", "network requires a password", "requires a wpa", "wpa2 password", "wpa password",
+	"firmware was updated", "firmware update", "router login", "wi-fi session", "wifi session",
+	"account has been suspended", "account has been locked", "account has been limited", "account will be suspended",
+	"unusual activity", "unusual sign-in activity", "suspicious activity",
+	"アカウントが停止", "アカウントを停止", "アカウントがロック", "アカウントの利用を制限", "利用制限",
+	"不正アクセスを検知", "不審なアクセス", "ファームウェアが更新",
+}
+
+func credentialPretext(text string) (string, bool) {
+	text = strings.ToLower(textlink.Fold(text))
+	for _, p := range credentialPretexts {
+		if strings.Contains(text, p) {
+			return p, true
+		}
+	}
+	return "", false
+}
+
+// riskyTLDs are top-level domains whose registrations are dominated by
+// abuse: phishing_catcher's suspicious-TLD list (x0rz/phishing_catcher,
+// suspicious.yaml) and dnstwist's abused-TLD dictionary, minus the
+// generic ones real services commonly use (app, info, cc). A sign-in
+// form under one is suspicious; the TLD alone says nothing.
+var riskyTLDs = map[string]bool{
+	"top": true, "xyz": true, "online": true, "site": true, "icu": true, "cfd": true, "click": true,
+	"support": true, "live": true, "shop": true, "buzz": true, "sbs": true, "cyou": true, "bond": true,
+	"rest": true, "work": true, "vip": true, "club": true, "wang": true, "fit": true, "ooo": true,
+	"pw": true, "tk": true, "ml": true, "ga": true, "cf": true, "gq": true, "monster": true, "quest": true,
+}
+
+func riskyTLD(host string) (string, bool) {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	i := strings.LastIndexByte(host, '.')
+	if i < 0 {
+		return "", false
+	}
+	tld := host[i+1:]
+	return tld, riskyTLDs[tld]
 }

@@ -35,4 +35,12 @@ func TestCredentialReasons(t *testing.T) {
 	check("Google Forms asking for a password", capture.Report{FinalURL: "https://docs.google.com/forms/d/e/x/viewform", Title: "Microsoft 365 アカウント確認", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeFreeHosting)
 	check("a brand's site naming another brand", capture.Report{FinalURL: "https://www.instagram.com/accounts/login/", Title: "Instagram", Text: "Log in with Facebook", Images: []capture.Image{{Alt: "Facebook"}}, Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
 	check("no forms", capture.Report{FinalURL: "https://x.example.top/", Title: "PayPal"}, verdict.Clean, "")
+	check("Wi-Fi modal pretext", capture.Report{FinalURL: "https://free-wifi-portal.net/", Title: "Authentication Required", Text: "The network HomeNet requires a WPA2 password.", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeCredentialPretext)
+	check("account alarm in Japanese", capture.Report{FinalURL: "https://portal.sample-store.org/", Title: "お知らせ", Text: "不正アクセスを検知したため、アカウントの利用を制限しました。", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeCredentialPretext)
+	check("risky TLD", capture.Report{FinalURL: "https://router-config-update.online/login.html", Title: "", Text: "Please login again.", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeRiskyTLD)
+	check("risky TLD is about the TLD, not a label", capture.Report{FinalURL: "https://top.sample-store.org/login", Title: "Login", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("ordinary sign-in text", capture.Report{FinalURL: "https://adminlte.io/login", Title: "Log in", Text: "Sign in to start your session", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("payment choice naming a brand", capture.Report{FinalURL: "https://shop.sample-store.org/checkout", Title: "Checkout", Forms: []capture.Form{{Inputs: []capture.Input{
+		{Type: "radio", Label: "Credit card", Visible: true}, {Type: "radio", Label: "PayPal", Visible: true}, {Type: "text", Label: "Credit card number", Autocomplete: "cc-number", Visible: true}}}}}, verdict.Clean, verdict.CodeCredentialForm)
+	check("risky TLD without a credential form", capture.Report{FinalURL: "https://news.example.xyz/", Title: "News"}, verdict.Clean, "")
 }

@@ -130,3 +130,71 @@ func UnknownSourcesReasons(r *capture.Report) []verdict.Reason {
 	}
 	return nil
 }
+
+// fakeUpdatePhrases are what fake browser- and plugin-update pages say
+// (the "Plugin Manager" kits, SocGholish-style "your browser is out of
+// date" overlays). They are matched lower-cased in the title and text; two
+// different phrases are needed, because one ("update now") is ordinary.
+var fakeUpdatePhrases = []string{
+	"plugins are out of date", "plugin is out of date", "plugins are severely out of date",
+	"browser is out of date", "browser is outdated", "your browser needs", "update your browser",
+	"update your plugins", "update your browser plugins", "update the plugin", "flash player",
+	"run the update file", "download the update file", "install the update", "critical update",
+	"update now", "outdated",
+	"ブラウザが古", "ブラウザを更新", "ブラウザのアップデート", "プラグインが古", "プラグインを更新",
+	"プラグインのアップデート", "更新ファイルを実行", "アップデートファイル", "今すぐ更新", "今すぐアップデート",
+}
+
+// executableLink reports a link, or a form that submits by GET, leading
+// straight to a program, script or disk image.
+func executableLink(r *capture.Report) (string, bool) {
+	urls := make([]string, 0, len(r.Links)+len(r.Forms))
+	for _, l := range r.Links {
+		urls = append(urls, l.URL)
+	}
+	for _, f := range r.Forms {
+		if f.Method == "GET" {
+			urls = append(urls, f.Action)
+		}
+	}
+	for _, u := range urls {
+		p := u
+		if i := strings.IndexAny(p, "?#"); i >= 0 {
+			p = p[:i]
+		}
+		switch downloadKindByName(capture.Download{FileName: path.Base(p)}) {
+		case "executable", "apk", "script", "disk-image":
+			return u, true
+		}
+	}
+	return "", false
+}
+
+// FakeUpdateReasons reports a page that tells the visitor their browser or
+// a plugin is out of date and must be updated: suspicious on its words
+// alone, malicious when the page also links straight to a program.
+func FakeUpdateReasons(r *capture.Report) []verdict.Reason {
+	text := strings.ToLower(r.Title + "\n" + r.Text)
+	var hits []string
+	for _, p := range fakeUpdatePhrases {
+		if strings.Contains(text, strings.ToLower(p)) {
+			hits = append(hits, p)
+		}
+	}
+	if len(hits) < 2 {
+		return nil
+	}
+	ev := map[string]string{"phrases": strings.Join(hits, "; ")}
+	reason := verdict.Reason{
+		Code: verdict.CodeFakeUpdate, Level: verdict.Suspicious, Evidence: ev,
+		JA: "このページは「ブラウザやプラグインが古いので更新が必要」と偽っています。ブラウザの更新がWebページから配られることはありません。何もダウンロードしないでください。",
+		EN: "This page claims your browser or a plugin is out of date. Real browser updates never come from a web page; do not download anything from it.",
+	}
+	if u, ok := executableLink(r); ok {
+		ev["link"] = u
+		reason.Level = verdict.Malicious
+		reason.JA = "このページは「ブラウザやプラグインの更新」と偽ってプログラムをダウンロードさせようとしています（" + path.Base(u) + "）。開かないでください。"
+		reason.EN = "This page poses as a browser or plugin update to make you download a program (" + path.Base(u) + "). Do not open it."
+	}
+	return []verdict.Reason{reason}
+}

@@ -54,3 +54,27 @@ func TestUnknownSources(t *testing.T) {
 	check("お荷物の配達状況をご確認ください", false)
 	check("", false)
 }
+
+func TestFakeUpdateReasons(t *testing.T) {
+	check := func(name string, r capture.Report, want verdict.Level) {
+		t.Helper()
+		rs := FakeUpdateReasons(&r)
+		if got := verdict.FromReasons(rs); got != want {
+			t.Errorf("%s: %s (%+v), want %s", name, got, rs, want)
+		}
+		for _, x := range rs {
+			if x.Code != verdict.CodeFakeUpdate || x.JA == "" || x.EN == "" {
+				t.Errorf("%s: bad reason %+v", name, x)
+			}
+		}
+	}
+	const plugin = "WARNING: Your browser plugins are out of date. Flash Player: Outdated. Update Now"
+	check("plugin manager, no link", capture.Report{Title: "Plugin Manager", Text: plugin}, verdict.Suspicious)
+	check("plugin manager, GET form to an exe", capture.Report{Title: "Plugin Manager", Text: plugin,
+		Forms: []capture.Form{{Method: "GET", Action: "https://flash-update.example.top/static/update.exe"}}}, verdict.Malicious)
+	check("Japanese, link to an APK", capture.Report{Title: "お知らせ", Text: "お使いのブラウザが古くなっています。今すぐ更新してください。",
+		Links: []capture.Link{{URL: "https://x.example.top/chrome-update.apk?v=2", Text: "更新"}}}, verdict.Malicious)
+	check("one ordinary phrase", capture.Report{Title: "Release notes", Text: "Update now to get the new features."}, verdict.Clean)
+	check("a software vendor's download page", capture.Report{Title: "Download", Text: "Download the installer for Windows.",
+		Links: []capture.Link{{URL: "https://vendor.example.com/setup.exe"}}}, verdict.Clean)
+}

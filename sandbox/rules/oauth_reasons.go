@@ -147,13 +147,13 @@ func OAuthReasons(chain []string, p OAuthPolicy) []verdict.Reason {
 			continue
 		}
 		seen[key] = true
-		reasons = append(reasons, oauthReason(r, p, i, via))
+		reasons = append(reasons, oauthReason(r, p, i, via, oauthSubjectChain))
 	}
 	return reasons
 }
 
 // oauthReason builds the reason for one request found at chain[hop].
-func oauthReason(r OAuthRequest, p OAuthPolicy, hop int, via string) verdict.Reason {
+func oauthReason(r OAuthRequest, p OAuthPolicy, hop int, via string, subj oauthSubject) verdict.Reason {
 	infos := RateScopes(r)
 	risk := oauthMaxRisk(infos)
 	allowed := p.allowed(r)
@@ -188,7 +188,7 @@ func oauthReason(r OAuthRequest, p OAuthPolicy, hop int, via string) verdict.Rea
 		}
 	}
 	reason.Evidence = ev
-	reason.JA, reason.EN = oauthExplain(r, infos, redirectHost, reason.Level, allowed)
+	reason.JA, reason.EN = oauthExplain(r, infos, redirectHost, reason.Level, allowed, subj)
 	return reason
 }
 
@@ -236,14 +236,24 @@ var oauthProviderNames = map[string]string{
 // oauthMaxItems is how many permissions an explanation names.
 const oauthMaxItems = 4
 
+// oauthSubject is what opens the consent screen, as the explanations'
+// opening words.
+type oauthSubject struct{ ja, en string }
+
+var (
+	oauthSubjectChain  = oauthSubject{"このリンクは ", "This link opens "}
+	oauthSubjectLink   = oauthSubject{"このページのリンクは ", "A link on this page opens "}
+	oauthSubjectScript = oauthSubject{"このページのボタンは ", "A button on this page opens "}
+)
+
 // oauthExplain writes the one-line explanations. They name the provider,
 // the app (client_id and where it sends the user back to) and what it asks
 // for, most dangerous first, offline access last; low-risk items are
 // named only when nothing else is asked for.
-func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level verdict.Level, allowed bool) (ja, en string) {
+func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level verdict.Level, allowed bool, subj oauthSubject) (ja, en string) {
 	if r.Provider == oauthMSDevice {
-		return "このリンクは Microsoft のデバイスコード入力画面を開きます。受け取ったコードを入力すると、他人の端末があなたのアカウントにサインインできてしまいます。コードを入力しないでください。",
-			"This link opens Microsoft's device-code page. Typing in a code you were sent lets someone else's device sign in to your account. Do not enter any code."
+		return subj.ja + "Microsoft のデバイスコード入力画面を開きます。受け取ったコードを入力すると、他人の端末があなたのアカウントにサインインできてしまいます。コードを入力しないでください。",
+			subj.en + "Microsoft's device-code page. Typing in a code you were sent lets someone else's device sign in to your account. Do not enter any code."
 	}
 	name := oauthProviderNames[oauthFamily(r.Provider)]
 	clientJA, clientEN := "不明", "not given"
@@ -286,9 +296,9 @@ func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level 
 	default:
 		tailJA, tailEN = "心当たりがなければ許可しないでください。", "Do not allow it unless you know the app."
 	}
-	ja = "このリンクは " + name + " の同意画面を開き、外部アプリ（client_id: " + clientJA + ", 戻り先: " + backJA + "）に" +
+	ja = subj.ja + name + " の同意画面を開き、外部アプリ（client_id: " + clientJA + ", 戻り先: " + backJA + "）に" +
 		oauthJoinJA(jas) + "を許可させようとしています。" + tailJA
-	en = "This link opens " + name + "'s consent screen asking you to let an outside app (client_id: " + clientEN +
+	en = subj.en + name + "'s consent screen asking you to let an outside app (client_id: " + clientEN +
 		", returns to: " + backEN + ") " + oauthJoinEN(ens) + ". " + tailEN
 	return ja, en
 }
