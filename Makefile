@@ -43,7 +43,7 @@ lint:
 
 unit:
 	@mkdir -p .run
-	KENSA_REQUIRE_CORPUS=1 KENSA_REQUIRE_POSTFIX=1 KENSA_REQUIRE_CHROMIUM=1 $(GO) test -race -count=1 ./... 2>&1 | tee .run/unit.log; exit $${PIPESTATUS[0]}
+	KENSA_REQUIRE_CORPUS=1 KENSA_REQUIRE_POSTFIX=1 KENSA_REQUIRE_CHROMIUM=1 KENSA_REQUIRE_REDIS=1 $(GO) test -race -count=1 ./... 2>&1 | tee .run/unit.log; exit $${PIPESTATUS[0]}
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 fuzz-short:

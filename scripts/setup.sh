@@ -21,6 +21,11 @@ have chromium || [ -x /usr/bin/chromium ] || NEED_DEBS+=(chromium)
 [ -e /usr/lib/chromium/chrome-sandbox ] || NEED_DEBS+=(chromium-sandbox)
 # A Japanese font, so screenshots of Japanese pages show text, not boxes.
 dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || NEED_DEBS+=(fonts-ipafont-gothic)
+# Redis for the click proxy (verdict cache, locks, overrides, click log);
+# tests and make run start their own redis-server on a loopback port.
+have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
+# wrk for make bench (the click proxy against a bare fasthttp server).
+have wrk || NEED_DEBS+=(wrk)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -32,6 +32,7 @@ type Key struct {
 // derivedKey holds the keys HKDF-SHA-256 derives from a secret.
 type derivedKey struct {
 	id       uint8
+	secret   []byte
 	mac, enc []byte
 	block    cipher.Block // AES-256 with enc; safe for concurrent use
 	macs     sync.Pool    // of HMAC-SHA-256 hashes keyed with mac
@@ -47,7 +48,7 @@ func deriveKey(id uint8, secret []byte) *derivedKey {
 	if err != nil {
 		panic(err) // enc is always 32 bytes
 	}
-	k := &derivedKey{id: id, mac: mac, enc: enc, block: block}
+	k := &derivedKey{id: id, secret: append([]byte(nil), secret...), mac: mac, enc: enc, block: block}
 	k.macs.New = func() any { return hmac.New(sha256.New, k.mac) }
 	return k
 }
@@ -62,6 +63,18 @@ type Keyring struct {
 
 // SigningKeyID returns the ID of the key that signs new links.
 func (kr *Keyring) SigningKeyID() uint8 { return kr.signing.id }
+
+// Derive returns a 32-byte key for another purpose than links (the click
+// proxy's proceed tokens, screenshot URLs), HKDF-SHA-256 of the signing
+// key's secret with info "kensa " + purpose. Keys for different purposes
+// are independent of each other and of the link keys.
+func (kr *Keyring) Derive(purpose string) []byte {
+	k, err := hkdf.Key(sha256.New, kr.signing.secret, nil, "kensa "+purpose, 32)
+	if err != nil {
+		panic("linktoken: HKDF: " + err.Error()) // only for lengths HKDF-SHA-256 cannot give
+	}
+	return k
+}
 
 // KeyIDs returns the IDs of all keys, in the order they were given.
 func (kr *Keyring) KeyIDs() []uint8 { return append([]uint8(nil), kr.ids...) }

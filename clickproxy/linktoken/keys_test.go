@@ -1,6 +1,7 @@
 package linktoken
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
@@ -304,5 +305,20 @@ func TestKeyRotation(t *testing.T) {
 	}
 	if _, err := c.Open(fresh); err != nil {
 		t.Errorf("Open(new link) after removing the old key: %v", err)
+	}
+}
+
+func TestDerive(t *testing.T) {
+	kr, err := NewKeyring(1, Key{ID: 1, Secret: make([]byte, SecretSize)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, b := kr.Derive("proceed v1"), kr.Derive("screenshot v1")
+	if len(a) != 32 || bytes.Equal(a, b) || !bytes.Equal(a, kr.Derive("proceed v1")) {
+		t.Errorf("Derive: %x %x", a, b)
+	}
+	other, _ := NewKeyring(2, Key{ID: 2, Secret: bytes.Repeat([]byte{1}, SecretSize)})
+	if bytes.Equal(a, other.Derive("proceed v1")) {
+		t.Error("different secrets gave the same key")
 	}
 }
