@@ -1,0 +1,295 @@
+package clicklog
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+)
+
+// Event is one click. JSON field names are snake_case and stable (the SOC
+// console and SIEM export read them).
+type Event struct {
+	ClickID    string    `json:"click_id"`
+	Time       time.Time `json:"time"`
+	Recipient  string    `json:"recipient,omitempty"`
+	Message    string    `json:"message,omitempty"` // hex message digest from the link
+	URL        string    `json:"url"`
+	Host       string    `json:"host"`
+	Verdict    string    `json:"verdict"`             // clean|suspicious|malicious|unknown|"" (not judged: bad link)
+	Reasons    []string  `json:"reasons,omitempty"`   // reason codes
+	Action     string    `json:"action"`              // redirect|warn|block|checking|error|proceed
+	Proceeded  bool      `json:"proceeded,omitempty"` // the user clicked "continue anyway"
+	Source     string    `json:"source"`              // where the verdict came from: memory|redis|render|override|one-time|none
+	LatencyMS  float64   `json:"latency_ms"`
+	ClientIP   string    `json:"client_ip"`
+	UserAgent  string    `json:"user_agent"`
+	Scanner    bool      `json:"scanner,omitempty"` // looks like a security scanner, not a person
+	ScannerWhy string    `json:"scanner_why,omitempty"`
+	Error      string    `json:"error,omitempty"` // for Action=error: the link error code
+}
+
+// Config configures a Log. The zero value of each field means its default.
+type Config struct {
+	Redis      redis.UniversalClient // may be nil: then only the zap stream
+	Stream     string                // Redis stream key; default "kensa:clicks"
+	MaxLen     int64                 // XADD MAXLEN ~ bound; default 1_000_000
+	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
+	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none
+	ErrLog     *zap.Logger           // for operational errors (Redis down, buffer full); nil = nop
+	Registerer prometheus.Registerer // may be nil
+}
+
+// Defaults.
+const (
+	DefaultStream = "kensa:clicks"
+	DefaultMaxLen = 1_000_000
+	DefaultBuffer = 100_000
+)
+
+const (
+	maxBatch    = 256 // XADDs per pipeline
+	minBackoff  = 100 * time.Millisecond
+	maxBackoff  = 2 * time.Second
+	logInterval = time.Second // at most one "buffer full" or "redis down" line per interval
+)
+
+// Errors.
+var (
+	// ErrNoRedis is returned by Recent when the Log has no Redis client.
+	ErrNoRedis = errors.New("clicklog: no redis configured")
+	// ErrNotFlushed is wrapped by Close when events were left unwritten.
+	ErrNotFlushed = errors.New("clicklog: events not written to redis")
+	// ErrMalformed is wrapped by Recent when stream entries could not be
+	// read as events; the readable ones are still returned.
+	ErrMalformed = errors.New("clicklog: malformed stream entry")
+)
+
+// Log records click events. Its methods are safe for concurrent use.
+type Log struct {
+	rdb    redis.UniversalClient
+	stream string
+	maxLen int64
+	buffer int64
+	log    *zap.Logger
+	errLog *zap.Logger
+	now    func() time.Time
+
+	emitted  atomic.Int64
+	written  atomic.Int64
+	dropped  atomic.Int64
+	buffered atomic.Int64 // events reserved in the buffer: queued or in the writer's batch
+
+	queue   chan []byte // event JSON; never full: buffered bounds it
+	dropLog limiter
+
+	closed    atomic.Bool
+	closeOnce sync.Once
+	closing   chan struct{} // closed by Close
+	closeCtx  context.Context
+	done      chan struct{} // closed when the writer has stopped
+}
+
+// Stats are running counts. When no Emit or Redis write is in flight,
+// Emitted == Written + Dropped + Buffered; without Redis only Emitted moves.
+type Stats struct{ Emitted, Written, Dropped, Buffered int64 } // Buffered = currently waiting
+
+// New returns a Log and starts its Redis writer (if cfg.Redis is set). It
+// does not contact Redis: a Redis that is down at start is handled like one
+// that goes away later.
+func New(cfg Config) (*Log, error) { return newLog(cfg, time.Now) }
+
+func newLog(cfg Config, now func() time.Time) (*Log, error) {
+	var errs []error
+	if cfg.MaxLen < 0 {
+		errs = append(errs, fmt.Errorf("clicklog: MaxLen %d is negative", cfg.MaxLen))
+	}
+	if cfg.Buffer < 0 {
+		errs = append(errs, fmt.Errorf("clicklog: Buffer %d is negative", cfg.Buffer))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	l := &Log{
+		rdb:     cfg.Redis,
+		stream:  cmp.Or(cfg.Stream, DefaultStream),
+		maxLen:  cmp.Or(cfg.MaxLen, DefaultMaxLen),
+		buffer:  int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
+		log:     cfg.Log,
+		errLog:  cfg.ErrLog,
+		now:     now,
+		closing: make(chan struct{}),
+		done:    make(chan struct{}),
+	}
+	if l.errLog == nil {
+		l.errLog = zap.NewNop()
+	}
+	if cfg.Registerer != nil {
+		if err := l.register(cfg.Registerer); err != nil {
+			return nil, err
+		}
+	}
+	if l.rdb == nil {
+		close(l.done)
+		return l, nil
+	}
+	l.queue = make(chan []byte, l.buffer)
+	go l.run()
+	return l, nil
+}
+
+// Emit records an event. It never blocks on Redis and never fails: the event
+// is written to the zap stream at once, and queued for Redis. If the queue
+// is full the event is counted as dropped (for Redis; it was still logged
+// through zap), logged on ErrLog (at most once a second, with the running
+// count) and visible in metrics. A zero e.Time is set to the current time.
+// Emit does not keep e or its Reasons slice.
+func (l *Log) Emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = l.now()
+	}
+	// QUIRK: encoding/json refuses NaN and ±Inf; a latency that is not a
+	// number carries no information, and the event must still be written.
+	if math.IsNaN(e.LatencyMS) || math.IsInf(e.LatencyMS, 0) {
+		e.LatencyMS = 0
+	}
+	l.emitted.Add(1)
+	if l.log != nil {
+		l.log.Info("click", zap.Inline(eventFields(e)))
+	}
+	if l.rdb == nil {
+		return
+	}
+	if l.closed.Load() {
+		l.drop("clicklog: closed; click event not queued for redis (it was logged)")
+		return
+	}
+	b, err := json.Marshal(e)
+	if err != nil { // cannot happen for Event; counted rather than lost
+		l.drop("clicklog: cannot encode click event: " + err.Error())
+		return
+	}
+	if !l.reserve() {
+		l.drop("clicklog: buffer full; click event not queued for redis (it was logged)")
+		return
+	}
+	l.queue <- b // never blocks: at most l.buffer reservations exist
+}
+
+// reserve takes a place in the buffer, if there is one.
+func (l *Log) reserve() bool {
+	for {
+		n := l.buffered.Load()
+		if n >= l.buffer {
+			return false
+		}
+		if l.buffered.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
+}
+
+func (l *Log) drop(msg string) {
+	n := l.dropped.Add(1)
+	if l.dropLog.allow(l.now(), logInterval) {
+		l.errLog.Warn(msg, zap.Int64("dropped_total", n), zap.Int64("buffer", l.buffer), zap.String("stream", l.stream))
+	}
+}
+
+// Close flushes what it can to Redis within ctx and stops the writer. If
+// events are left, it returns an error wrapping ErrNotFlushed (and the
+// ctx error, if the deadline passed) that says how many; Stats().Buffered
+// has the same count. Close returns by ctx's deadline even when a Redis
+// call hangs; that call's outcome may still change Stats afterwards.
+// Events emitted after Close are still logged through zap but are counted
+// as dropped for Redis. Close may be called more than once.
+func (l *Log) Close(ctx context.Context) error {
+	l.closeOnce.Do(func() {
+		l.closeCtx = ctx
+		l.closed.Store(true)
+		close(l.closing)
+	})
+	var ctxErr error
+	select {
+	case <-l.done:
+	case <-ctx.Done():
+		ctxErr = ctx.Err()
+	}
+	if l.rdb == nil {
+		return nil
+	}
+	left := l.buffered.Load()
+	if left == 0 {
+		return nil
+	}
+	err := fmt.Errorf("%w: %d left in memory", ErrNotFlushed, left)
+	if ctxErr != nil {
+		err = fmt.Errorf("%w: %w", err, ctxErr)
+	}
+	l.errLog.Error("clicklog: closed with click events not written to redis", zap.Int64("left", left), zap.Error(ctxErr))
+	return err
+}
+
+// Stats returns the running counts. The four loads are not one atomic
+// snapshot while Emit calls are in flight.
+func (l *Log) Stats() Stats {
+	return Stats{
+		Emitted:  l.emitted.Load(),
+		Written:  l.written.Load(),
+		Dropped:  l.dropped.Load(),
+		Buffered: l.buffered.Load(),
+	}
+}
+
+// Recent reads the newest events back from the Redis stream (newest first),
+// for the API and tests. It reads at most n entries. Entries that are not
+// events are skipped and reported with an error wrapping ErrMalformed,
+// returned together with the events that could be read.
+func (l *Log) Recent(ctx context.Context, n int64) ([]Event, error) {
+	if l.rdb == nil {
+		return nil, ErrNoRedis
+	}
+	if n <= 0 {
+		return nil, nil
+	}
+	msgs, err := l.rdb.XRevRangeN(ctx, l.stream, "+", "-", n).Result()
+	if err != nil {
+		return nil, fmt.Errorf("clicklog: reading %s: %w", l.stream, err)
+	}
+	events := make([]Event, 0, len(msgs))
+	var bad []string
+	for _, m := range msgs {
+		s, _ := m.Values["event"].(string)
+		var e Event
+		if err := json.Unmarshal([]byte(s), &e); err != nil {
+			bad = append(bad, m.ID)
+			continue
+		}
+		events = append(events, e)
+	}
+	if len(bad) > 0 {
+		return events, fmt.Errorf("%w: %d in %s (ids %v)", ErrMalformed, len(bad), l.stream, bad)
+	}
+	return events, nil
+}
+
+// limiter allows one action per interval, across goroutines.
+type limiter struct{ last atomic.Int64 } // unix nanoseconds of the last allowed action
+
+func (r *limiter) allow(now time.Time, every time.Duration) bool {
+	t := now.UnixNano()
+	last := r.last.Load()
+	if last != 0 && t-last < int64(every) {
+		return false
+	}
+	return r.last.CompareAndSwap(last, t)
+}

@@ -1,0 +1,46 @@
+// Package clicklog records every click on a Kensa link, so that the SOC can
+// answer "who clicked what, when, and what did we do about it" after a
+// phishing campaign, including for clicks the proxy let through. A click
+// that is not in the log is a hole in an investigation, so the package is
+// built to never lose one silently.
+//
+// Every event goes two ways:
+//
+//   - At once, as one JSON line with message "click" on a dedicated zap
+//     logger (NewZap builds one). That logger must not be sampled: zap's
+//     production preset keeps only the first 100 identical messages a
+//     second, and every click line has the same message. This stream is
+//     the record of last resort for SIEM export; it does not depend on
+//     Redis.
+//   - To a Redis Stream (default key "kensa:clicks", one entry per click,
+//     field "event" = the event's JSON), bounded with XADD MAXLEN ~, which
+//     the SOC console and the API read back (Recent).
+//
+// Promises:
+//   - Emit never blocks on Redis and never fails. The Redis write happens
+//     on one writer goroutine that pipelines up to 256 XADDs at a time.
+//   - If Redis is unavailable, events wait in order in a bounded in-memory
+//     buffer and are written when Redis returns; the writer retries with a
+//     backoff from 100 ms doubling to 2 s. The bound is exact: at most
+//     Config.Buffer events wait, counting the batch the writer holds. Each
+//     waiting event costs the size of its JSON (usually under 1 KB).
+//   - Nothing disappears uncounted: with Redis configured, Stats (and the
+//     Prometheus metrics) satisfy Emitted == Written + Dropped + Buffered
+//     whenever no Emit or write is in flight. An event that finds the
+//     buffer full is Dropped for Redis only (it was already logged through
+//     zap), and the drop is logged on Config.ErrLog at most once a second
+//     with the running count.
+//   - Delivery to Redis is at least once. In the normal case each event is
+//     written exactly once. When a connection fails after Redis received a
+//     pipeline but before its replies were read, the commands whose replies
+//     were lost are retried (by go-redis itself, and then by the writer),
+//     so those few events may appear twice in the stream. Readers that need
+//     exactness deduplicate by click_id.
+//   - Within the stream, events keep their emission order, except that the
+//     failed part of a partly failed pipeline is written after the part
+//     that succeeded; Event.Time is the authority on order.
+//
+// The JSON field names of Event are a contract with the SOC console and the
+// SIEM export: they are snake_case and never change meaning; new fields may
+// be added.
+package clicklog
