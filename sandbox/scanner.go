@@ -187,3 +187,7 @@ func hasCredentialForm(r *capture.Report) bool {
 }
 
 var _ Scanner = (*InProcess)(nil)
+
+// Ready reports whether the sandbox can render (for the click proxy's
+// /readyz).
+func (s *InProcess) Ready() error { return s.browser.Ready() }

@@ -416,6 +416,27 @@ func (b *Browser) shutdown(g *generation) {
 
 // Close kills the browser and removes its temporary profiles. Renders in
 // progress end with Report.Err set. It is safe to call more than once.
+// Ready reports whether the browser can render: it is not closed, and its
+// current Chromium (if one has started) is alive or can be restarted.
+// It starts nothing, so it is cheap enough for a readiness probe.
+func (b *Browser) Ready() error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.closed {
+		return errClosed
+	}
+	if g := b.cur; g != nil {
+		select {
+		case <-g.ready:
+			if g.startErr != nil {
+				return g.startErr
+			}
+		default:
+		}
+	}
+	return nil
+}
+
 func (b *Browser) Close() error {
 	b.mu.Lock()
 	if b.closed {
