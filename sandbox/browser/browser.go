@@ -229,7 +229,10 @@ func (b *Browser) allocatorOptions(dataDir string) []chromedp.ExecAllocatorOptio
 		chromedp.Flag("safebrowsing-disable-auto-update", true),
 		chromedp.Flag("password-store", "basic"),
 		chromedp.Flag("use-mock-keychain", true),
-		chromedp.Flag("disable-features", "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,InterestFeedContentSuggestions,CertificateTransparencyComponentUpdater,SearchEnginePreconnector,SearchEnginePreconnect2,NetworkTimeServiceQuerying"),
+		// HttpsUpgrades would try https:// first for every http:// link and
+		// fall back: a request the page never made (and a confusing chain).
+		// Preloaded HSTS names are still upgraded, as in every browser.
+		chromedp.Flag("disable-features", "HttpsUpgrades,HttpsFirstBalancedModeAutoEnable,HttpsFirstModeV2ForTypicallySecureUsers,Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,InterestFeedContentSuggestions,CertificateTransparencyComponentUpdater,SearchEnginePreconnector,SearchEnginePreconnect2,NetworkTimeServiceQuerying"),
 		chromedp.Flag("disable-blink-features", "AutomationControlled"),
 		chromedp.Flag("disable-dev-shm-usage", true),
 		chromedp.Flag("disable-background-timer-throttling", true),
