@@ -87,6 +87,59 @@ awk '
       printf "\n%s: throughput with Kensa / without milter **%.2f** (goal 0.8; a no-op milter alone: %.2f); p99 added by Kensa **%.1f ms** (goal 20 ms)\n", l, r[l,"with-kensa-milter"]/r[l,"without-milter"], r[l,"with-noop-milter"]/r[l,"without-milter"], z[l,"with-kensa-milter"]-z[l,"without-milter"] }
   }' "$out"
 
+echo
+echo "## Sandbox render latency over ../shared/corpus/pages"
+echo
+echo "Command: \`go test -run '^\$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox\`"
+echo "(each render: a fresh incognito context and tab in one headless Chromium, through the egress proxy; corpus pages served under their manifest host names over HTTP and HTTPS on loopback; 60 renders per row, cycling through the 272 pages in ID order; the baseline renders an empty page: the fixed cost of a context, a tab, the capture and the screenshot)"
+echo
+go test -run '^$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox | tee "$out" >&2
+awk '
+  /^BenchmarkRenderCorpus\// {
+    split($1, p, "/"); set=p[2]; c=p[3]; sub(/-[0-9]+$/, "", c); sub(/concurrency=/, "", c)
+    for (i=3;i<NF;i++) { if ($(i+1)=="p50-ms") a[set,c]=$i; if ($(i+1)=="p95-ms") z[set,c]=$i; if ($(i+1)=="renders/min") r[set,c]=$i; if ($(i+1)=="failed") f[set,c]=$i }
+  }
+  END {
+    print "| pages | concurrency | p50 ms | p95 ms | renders/min | failed |\n|---|---|---|---|---|---|"
+    split("corpus baseline-empty-page", sets, " ")
+    for (s=1; s<=2; s++) for (c=1; c<=4; c*=2) if ((sets[s], c) in a) printf "| %s | %d | %.0f | %.0f | %.0f | %d |\n", sets[s], c, a[sets[s],c], z[sets[s],c], r[sets[s],c], f[sets[s],c]
+    printf "\nAt concurrency 2: p50 **%.2f s**, p95 **%.2f s** (goal: p50 <= 1.0 s, p95 <= 2.5 s)\n", a["corpus",2]/1000, z["corpus",2]/1000
+  }' "$out"
+
+echo
+echo "## Click proxy: cached-verdict clicks against a bare fasthttp 303"
+echo
+echo "Command: \`scripts/bench-clicks.sh\` (wrk -t2 -c64 -d10s --latency, twice each, alternating; the better run of each is shown)"
+echo "(kensa serve with real Redis and the sandbox in process; the link's verdict is cached by one click before wrk starts, so every request takes the cached path: verify the link, overrides, in-process cache, 303, click event to the Redis stream and the JSON click log. The baseline, scripts/bare303, is a fasthttp server with the same limits that answers the same 303 with no logic. wrk, the server and Redis share the $(nproc) cores.)"
+echo
+scripts/bench-clicks.sh | tee "$out" >&2
+awk -F'\t' '
+  $1=="kensa" || $1=="bare" { rps[$1]=$2; p50[$1]=$3; p99[$1]=$4 }
+  $1=="mem" { rss=$2; hwm=$3 }
+  $1=="events" { emitted=$2; written=$3; dropped=$4; requests=$5 }
+  END {
+    print "| server | requests/s | p50 | p99 |\n|---|---|---|---|"
+    printf "| Kensa, cached verdict | %s | %s | %s |\n", rps["kensa"], p50["kensa"], p99["kensa"]
+    printf "| baseline: bare fasthttp 303 | %s | %s | %s |\n", rps["bare"], p50["bare"], p99["bare"]
+    printf "\nKensa / bare: **%.2f** of the requests per second (goal: at least 0.7); Kensa p99 **%s** (goal: at most 5 ms at 64 connections)\n", rps["kensa"]/rps["bare"], p99["kensa"]
+    printf "\nMemory of kensa serve (Go process; Chromium is separate): peak RSS %s, RSS after the runs %s\n", hwm, rss
+    printf "\nClick events: %s requests answered by Kensa, %s events emitted, %s written to the Redis stream, %s dropped\n", requests, emitted, written, dropped
+  }' "$out"
+
+echo
+echo "## Herd: 200 concurrent first clicks on one new link"
+echo
+echo "Command: \`go test -run '^\$' -bench Herd -benchtime 3x -count 1 ./clickproxy\`"
+echo "(real Redis and sandbox; each iteration clicks one new link alone, then 200 clients click another new link at once; exactly one render per link is checked)"
+echo
+go test -run '^$' -bench Herd -benchtime 3x -count 1 ./clickproxy | tee "$out" >&2
+awk '
+  /^BenchmarkHerd/ { for (i=3;i<NF;i++) { if ($(i+1)=="one-click-ms") one=$i; if ($(i+1)=="200-clicks-all-answered-ms") herd=$i } }
+  END {
+    print "| clicks on a new link | time until all answered |\n|---|---|"
+    printf "| 1 (one render) | %.0f ms |\n| 200 at once (one render, 199 waiters) | %.0f ms |\n", one, herd
+  }' "$out"
+
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md

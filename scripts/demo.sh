@@ -1,38 +1,57 @@
 #!/usr/bin/env bash
-# `make run`: what a newcomer sees first. It makes a key, rewrites a Japanese
-# delivery-notice phishing mail and shows, for every link, what the reader now
-# hovers over and what `kensa decode` verifies. Later components (click
-# proxy, sandbox) extend this into a clickable demo.
+# `make run`: starts the whole system locally and a demo a newcomer can
+# click through:
+#   - Redis: a private redis-server on 127.0.0.1:6390 (no persistence),
+#     unless KENSA_REDIS_URL names one;
+#   - the demo sites (scripts/demosite) on 127.0.0.1:8090: local stand-ins
+#     for a clean shop, a brand phish, an OAuth consent lure, an APK lure, a
+#     shown-vs-real mismatch and a slow page, plus an index page with the
+#     sample mail as Kensa rewrote it;
+#   - kensa serve on 127.0.0.1:8080 with the sandbox (headless Chromium) in
+#     process, mapping every host name to the demo sites (test mode: no
+#     traffic leaves this machine).
+# Open http://127.0.0.1:8090/ and click. Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p .run
+RUN=$PWD/.run/demo
+mkdir -p "$RUN"
 KENSA=bin/kensa
-BASE=${KENSA_BASE_URL:-http://127.0.0.1:8080}
-[ -s .run/keys.json ] || $KENSA keygen > .run/keys.json
-chmod 600 .run/keys.json
+SERVE=${KENSA_DEMO_LISTEN:-127.0.0.1:8080}
+SITES=${KENSA_DEMO_SITES:-127.0.0.1:8090}
+BASE=http://$SERVE
+[ -s "$RUN/keys.json" ] || $KENSA keygen > "$RUN/keys.json"
+[ -s "$RUN/api-token" ] || head -c 24 /dev/urandom | base64 | tr '+/' '-_' > "$RUN/api-token"
+chmod 600 "$RUN/keys.json" "$RUN/api-token"
 
-in=testdata/demo/phish-ja.eml
-out=.run/phish-ja.rewritten.eml
-$KENSA rewrite --base-url "$BASE" --key-file .run/keys.json --recipient taro.yamada@example.co.jp \
-  < "$in" > "$out" 2> .run/rewrite.log
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+if [ -z "${KENSA_REDIS_URL:-}" ]; then
+  redis-server --port 6390 --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN" --logfile "$RUN/redis.log" &
+  pids+=($!)
+  KENSA_REDIS_URL=redis://127.0.0.1:6390/0
+  for _ in $(seq 50); do redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
+fi
+
+go build -o "$RUN/demosite" ./scripts/demosite
+"$RUN/demosite" --listen "$SITES" --key-file "$RUN/keys.json" --base-url "$BASE" 2> "$RUN/demosite.log" &
+pids+=($!)
+
+echo "Click log (one JSON line per click) follows; the service's own log is in $RUN/serve.log."
+$KENSA serve --listen "$SERVE" --redis "$KENSA_REDIS_URL" --key-file "$RUN/keys.json" --base-url "$BASE" \
+  --api-token-file "$RUN/api-token" --test-map-hosts "$SITES" 2> "$RUN/serve.log" &
+pids+=($!)
+for _ in $(seq 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
+curl -fsS "$BASE/readyz" >/dev/null || { echo "kensa serve did not start; see $RUN/serve.log" >&2; tail -20 "$RUN/serve.log" >&2; exit 1; }
 
 bold=$(tput bold 2>/dev/null || true); off=$(tput sgr0 2>/dev/null || true)
-echo "${bold}Kensa demo: link rewriting${off}"
-echo "input:  $in ($(wc -c < "$in") bytes)"
-echo "output: $out ($(wc -c < "$out") bytes), log: .run/rewrite.log"
 echo
-echo "${bold}The plain-text part, as the reader sees it now:${off}"
-awk "/^--kensa-demo/{n++} n==1" "$out" | sed "1,4d"
+echo "${bold}Kensa is running.${off}"
+echo "  Demo (sample mail, click the links):  ${bold}http://$SITES/${off}"
+echo "  Click proxy:                          $BASE  (/healthz, /readyz, /metrics)"
+echo "  API:  curl -H \"Authorization: Bearer \$(cat $RUN/api-token)\" $BASE/api/v1/clicks"
+echo "  Redis: $KENSA_REDIS_URL"
+echo "Ctrl-C stops everything."
 echo
-echo "${bold}Every Kensa link, verified with the key:${off}"
-grep -oE "${BASE//./\\.}/k/[A-Za-z0-9_-]+\?u=[A-Za-z0-9._~:/?=&;,@!\$+*%-]+" "$out" \
-  | sed 's/&amp;/\&/g' | sort -u | while read -r link; do
-  echo "- $link"
-  $KENSA decode --key-file .run/keys.json "$link" | sed 's/^/    /'
-done
-echo
-echo "A tampered link is refused:"
-link=$(grep -oE "${BASE//./\\.}/k/[A-Za-z0-9_-]+\?u=[^ <\"]+" "$out" | head -1)
-$KENSA decode --key-file .run/keys.json "${link/yamato-delivery/yamato-de1ivery}" || true
-echo
-echo "Next: 'make test' runs every test. The click proxy and sandbox arrive with issues 4 and 5."
+wait -n "${pids[@]}"

@@ -26,6 +26,7 @@ dpkg -s fonts-ipafont-gothic >/dev/null 2>&1 || NEED_DEBS+=(fonts-ipafont-gothic
 have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
 # wrk for make bench (the click proxy against a bare fasthttp server).
 have wrk || NEED_DEBS+=(wrk)
+have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

@@ -154,6 +154,7 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 type fileConfig struct {
 	rewriteConfig `yaml:",inline"`
 	Milter        milterSection `yaml:"milter"`
+	Serve         serveSection  `yaml:"serve"`
 }
 
 func (c *rewriteConfig) fromEnv() {

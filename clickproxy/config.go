@@ -1,0 +1,172 @@
+package clickproxy
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/sandbox"
+)
+
+// Policy is what the organisation decides about verdicts.
+type Policy struct {
+	// ProceedSuspicious lets users click through a warning for a
+	// suspicious link. Default true.
+	ProceedSuspicious bool
+	// Unknown is the action when the link could not be checked: "warn"
+	// (default: a warning with "continue"), "block" or "redirect"
+	// (fail-open, what commercial gateways are criticised for).
+	Unknown string
+	// ProceedUnknown lets users continue past an unknown verdict's
+	// warning. Default true.
+	ProceedUnknown bool
+	// TrustedOneTime are registrable domains whose one-time links (password
+	// resets, magic sign-in links, unsubscribe links) are judged from the
+	// URL alone, so the render does not burn the token before the user
+	// arrives. Domains with at least OneTimeCleanHistory clean verdicts
+	// count as trusted too.
+	TrustedOneTime      []string
+	OneTimeCleanHistory int64
+}
+
+// DefaultTrustedOneTime seeds Policy.TrustedOneTime with major providers
+// whose mails carry one-time links.
+var DefaultTrustedOneTime = []string{
+	"google.com", "microsoft.com", "microsoftonline.com", "live.com", "apple.com", "amazon.co.jp", "amazon.com",
+	"github.com", "gitlab.com", "slack.com", "zoom.us", "dropbox.com", "atlassian.com", "atlassian.net",
+	"salesforce.com", "notion.so", "yahoo.co.jp", "line.me", "rakuten.co.jp", "docomo.ne.jp", "au.com",
+	"softbank.jp", "paypay.ne.jp", "mercari.com", "smbc.co.jp", "mufg.jp", "mizuhobank.co.jp", "jp-bank.japanpost.jp",
+	"stripe.com", "okta.com", "box.com", "docusign.net", "docusign.com",
+}
+
+// Config configures the service. Codec, Redis, Scanner and Events are
+// required.
+type Config struct {
+	Codec   *linktoken.Codec
+	Keyring *linktoken.Keyring // for the proceed and screenshot keys
+	Redis   redis.UniversalClient
+	Scanner sandbox.Scanner
+	Events  *clicklog.Log
+	Policy  Policy
+	TTLs    TTLs
+	// Wait is how long a click waits for a new destination's verdict
+	// before it gets the "checking" page; default 3 s.
+	Wait time.Duration
+	// RenderTimeout bounds one destination's check (both renders);
+	// default 25 s.
+	RenderTimeout time.Duration
+	// CacheSize is the in-process verdict cache's entry count; default
+	// 100 000.
+	CacheSize int
+	// ProceedTTL is how long a "continue anyway" button works; default 10 min.
+	ProceedTTL time.Duration
+	// APITokens are the bearer tokens of the API (SOC console, scripts).
+	// No tokens: the API answers 401 to everything.
+	APITokens []string
+	// Scanners helps tell security scanners from people in the click log.
+	Scanners ScannerHints
+	// TrustProxyHeaders takes the client address from X-Forwarded-For
+	// (only behind a reverse proxy that sets it).
+	TrustProxyHeaders bool
+	Log               *zap.Logger
+	Registerer        prometheus.Registerer
+	// Now is the clock; tests set it. Default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() {
+	if c.Wait == 0 {
+		c.Wait = 3 * time.Second
+	}
+	if c.RenderTimeout == 0 {
+		c.RenderTimeout = 25 * time.Second
+	}
+	if c.CacheSize == 0 {
+		c.CacheSize = 100_000
+	}
+	if c.ProceedTTL == 0 {
+		c.ProceedTTL = 10 * time.Minute
+	}
+	if c.TTLs == (TTLs{}) {
+		c.TTLs = DefaultTTLs
+	}
+	if c.Policy.Unknown == "" {
+		c.Policy.Unknown = "warn"
+	}
+	if c.Policy.OneTimeCleanHistory == 0 {
+		c.Policy.OneTimeCleanHistory = 3
+	}
+	if c.Log == nil {
+		c.Log = zap.NewNop()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+}
+
+// validate lists every problem.
+func (c *Config) validate() error {
+	var errs []error
+	if c.Codec == nil {
+		errs = append(errs, errors.New("no link codec (key file and base URL)"))
+	}
+	if c.Keyring == nil {
+		errs = append(errs, errors.New("no keyring"))
+	}
+	if c.Redis == nil {
+		errs = append(errs, errors.New("no Redis client"))
+	}
+	if c.Scanner == nil {
+		errs = append(errs, errors.New("no scanner (sandbox)"))
+	}
+	if c.Events == nil {
+		errs = append(errs, errors.New("no click log"))
+	}
+	switch c.Policy.Unknown {
+	case "warn", "block", "redirect":
+	default:
+		errs = append(errs, fmt.Errorf("policy for unknown verdicts must be warn, block or redirect, not %q", c.Policy.Unknown))
+	}
+	for _, t := range c.APITokens {
+		if len(t) < 16 {
+			errs = append(errs, errors.New("an API token is shorter than 16 characters"))
+			break
+		}
+	}
+	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 {
+		errs = append(errs, errors.New("negative duration"))
+	}
+	for _, p := range c.Scanners.Ranges {
+		if !p.IsValid() {
+			errs = append(errs, errors.New("invalid scanner range"))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// ParseRanges parses comma-separated CIDR prefixes (scanner ranges).
+func ParseRanges(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	var errs []error
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(f)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		out = append(out, p.Masked())
+	}
+	return out, errors.Join(errs...)
+}

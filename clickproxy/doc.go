@@ -1,0 +1,20 @@
+// Package clickproxy is `kensa serve`: the service every rewritten link
+// points at, and the hottest path of Kensa. A company-wide campaign means
+// thousands of clicks on the same few links within minutes, so a click
+// whose verdict is known is answered from memory (then Redis) in
+// microseconds, and a click on a new link causes exactly one sandbox
+// render however many people click it at once (singleflight in the
+// process, a short Redis lock across replicas, waiters woken by pub/sub).
+//
+// A click goes: verify the link (linktoken; a bad link gets an error page,
+// never a redirect), admin overrides, verdict cache, one-time-link check
+// (a render would burn a password-reset or magic-login token, so trusted
+// domains' one-time links are judged from the URL alone), render, then act:
+// 303 to the destination, a warning interstitial with a signed "continue
+// anyway" token, or a block page. Every click is one event in the click log
+// (clickproxy/clicklog); the pages are clickproxy/pages.
+//
+// Handlers return errors; handle maps them to pages and status codes in
+// one place. Every response carries the security headers of pages.Headers,
+// X-Kensa-Action and X-Kensa-Click-Id.
+package clickproxy

@@ -1,0 +1,152 @@
+package clickproxy
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"golang.org/x/sync/singleflight"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox"
+)
+
+// herd makes sure a destination is rendered once however many clicks
+// arrive for it: singleflight within the process, and a Redis lock (SET NX
+// with a TTL) across replicas. A replica that finds the lock taken waits
+// for the owner's pub/sub message (keyDone) and reads the verdict from
+// Redis; if the owner dies, the lock expires and the waiter renders.
+type herd struct {
+	sf       singleflight.Group
+	rdb      redis.UniversalClient
+	store    *store
+	scanner  sandbox.Scanner
+	instance string
+	timeout  time.Duration // one render, including the second (mobile) render
+	log      *zap.Logger
+	m        *metrics
+}
+
+// outcome is a resolved verdict and how it was obtained.
+type outcome struct {
+	c      *cached
+	source string // "render" or "redis" (another replica rendered it)
+}
+
+func newHerd(rdb redis.UniversalClient, st *store, sc sandbox.Scanner, timeout time.Duration, log *zap.Logger, m *metrics) *herd {
+	id := make([]byte, 8)
+	rand.Read(id)
+	return &herd{rdb: rdb, store: st, scanner: sc, instance: hex.EncodeToString(id), timeout: timeout, log: log, m: m}
+}
+
+// resolve returns a channel that delivers the verdict for the destination.
+// The work runs detached from the caller: a user who gives up waiting (and
+// gets the "checking" page) does not cancel the render others wait for.
+func (h *herd) resolve(digest, dest, regDomain string, req sandbox.Request, clickID string) <-chan singleflight.Result {
+	h.m.herdWaiters.Inc()
+	ch := h.sf.DoChan(digest, func() (any, error) {
+		return h.run(digest, dest, regDomain, req, clickID), nil
+	})
+	out := make(chan singleflight.Result, 1)
+	go func() {
+		r := <-ch
+		h.m.herdWaiters.Dec()
+		out <- r
+	}()
+	return out
+}
+
+func (h *herd) run(digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
+	ctx, cancel := context.WithTimeout(context.Background(), h.timeout+10*time.Second)
+	defer cancel()
+	lockTTL := h.timeout + 5*time.Second
+	got, err := h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
+	switch {
+	case err != nil:
+		// Redis is away: render here; replicas may render the same URL.
+		h.log.Warn("render lock unavailable; rendering without it", zap.String("click_id", clickID), zap.Error(err))
+	case !got:
+		if o, ok := h.waitOther(ctx, digest, lockTTL, clickID); ok {
+			return o
+		}
+	}
+	defer func() {
+		if got {
+			// Only our own lock: compare and delete.
+			h.rdb.Eval(context.Background(), `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`,
+				[]string{keyLock + digest}, h.instance)
+		}
+	}()
+	return h.render(ctx, digest, dest, regDomain, req, clickID)
+}
+
+// waitOther waits for another replica's render. It returns false when the
+// other replica seems gone (its lock expired without a verdict).
+func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Duration, clickID string) (outcome, bool) {
+	h.log.Info("another replica is rendering; waiting", zap.String("click_id", clickID))
+	sub := h.rdb.Subscribe(ctx, keyDone+digest)
+	defer sub.Close()
+	msgs := sub.Channel()
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(lockTTL)
+	for {
+		if c, err := h.store.getRedis(ctx, digest, time.Now()); err == nil && c != nil {
+			return outcome{c: c, source: "redis"}, true
+		}
+		select {
+		case <-msgs:
+		case <-tick.C:
+			if n, err := h.rdb.Exists(ctx, keyLock+digest).Result(); err == nil && n == 0 {
+				if c, err := h.store.getRedis(ctx, digest, time.Now()); err == nil && c != nil {
+					return outcome{c: c, source: "redis"}, true
+				}
+				return outcome{}, false
+			}
+		case <-deadline:
+			return outcome{}, false
+		case <-ctx.Done():
+			return outcome{}, false
+		}
+	}
+}
+
+func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
+	start := time.Now()
+	h.log.Info("render", zap.String("click_id", clickID), zap.String("url", dest))
+	rctx, cancel := context.WithTimeout(ctx, h.timeout)
+	res, err := h.scanner.Scan(rctx, req)
+	cancel()
+	h.m.renderSeconds.Observe(time.Since(start).Seconds())
+	c := &cached{}
+	var shot []byte
+	if err != nil || res.Report == nil {
+		if err == nil {
+			err = errors.New("no report")
+		}
+		c.Verdict = verdict.Verdict{
+			Level: verdict.Unknown, URL: dest, JudgedAt: time.Now(),
+			Reasons: []verdict.Reason{{
+				Code: verdict.CodeRenderFailed, Level: verdict.Unknown, Evidence: map[string]string{"error": err.Error()},
+				JA: "リンク先を確認できませんでした（確認サービスが応答しません）。",
+				EN: "Kensa could not check this link (the checking service did not answer).",
+			}},
+		}
+	} else {
+		c.Verdict = res.Verdict
+		for _, hop := range res.Report.Chain {
+			c.Chain = append(c.Chain, hop.URL)
+		}
+		shot = res.Report.Screenshot
+	}
+	h.log.Info("verdict", zap.String("click_id", clickID), zap.String("level", string(c.Verdict.Level)),
+		zap.Int("reasons", len(c.Verdict.Reasons)), zap.Duration("took", time.Since(start)))
+	if err := h.store.put(ctx, digest, c, shot, regDomain); err != nil {
+		h.log.Warn("verdict not saved to Redis", zap.String("click_id", clickID), zap.Error(err))
+	}
+	return outcome{c: c, source: "render"}
+}

@@ -1,0 +1,38 @@
+package clickproxy
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	clicks        *prometheus.CounterVec // by action
+	verdictSource *prometheus.CounterVec // memory, redis, render, override, one-time
+	renderSeconds prometheus.Histogram
+	herdWaiters   prometheus.Gauge
+	redisErrors   prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_clicks_total", Help: "Clicks answered, by action (redirect, warn, block, checking, error, proceed).",
+		}, []string{"action"}),
+		verdictSource: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_verdict_source_total", Help: "Where click verdicts came from: memory, redis (cache hits), render, override, one-time.",
+		}, []string{"source"}),
+		renderSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "kensa_render_seconds", Help: "Sandbox render time per destination (both renders).",
+			Buckets: []float64{0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 21},
+		}),
+		herdWaiters: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kensa_herd_waiters", Help: "Clicks waiting for a render in progress.",
+		}),
+		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_redis_errors_total", Help: "Redis operations of the click path that failed (the click was still answered).",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors)
+	}
+	return m
+}

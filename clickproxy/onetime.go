@@ -1,0 +1,107 @@
+package clickproxy
+
+import (
+	"math"
+	"net/url"
+	"strings"
+)
+
+// oneTimeParams are query parameter names that carry one-time tokens:
+// magic sign-in links, password resets, e-mail confirmations and
+// unsubscribe links. Matched case-insensitively, as the whole name or as
+// a "_"/"-"-separated part of it (reset_token, confirmation-key).
+var oneTimeParams = []string{
+	"token", "code", "key", "otp", "magic", "reset", "verify", "verification", "confirm",
+	"confirmation", "unsubscribe", "signature", "ticket", "nonce", "activation",
+	"activate", "invite", "login_token", "access_token",
+}
+
+// oneTimePathWords are path segments of the same kinds of links.
+var oneTimePathWords = []string{
+	"reset", "verify", "confirm", "unsubscribe", "magic", "activate", "activation", "invite",
+	"password-reset", "reset-password", "login-link", "email-confirmation", "opt-out", "optout",
+}
+
+// OneTimeSigns lists what makes u look like a one-time link: parameter
+// names, path words and long high-entropy path segments or values. None
+// means it does not. It reads only the URL.
+func OneTimeSigns(u *url.URL) []string {
+	var signs []string
+	for name, values := range u.Query() {
+		n := strings.ToLower(name)
+		for _, w := range oneTimeParams {
+			if n == w || hasPart(n, w) {
+				for _, v := range values {
+					if len(v) >= 6 {
+						signs = append(signs, "parameter "+name)
+						break
+					}
+				}
+				break
+			}
+		}
+	}
+	for _, seg := range strings.Split(u.EscapedPath(), "/") {
+		s := strings.ToLower(seg)
+		for _, w := range oneTimePathWords {
+			if s == w {
+				signs = append(signs, "path /"+seg)
+			}
+		}
+		if highEntropy(seg) {
+			signs = append(signs, "token-like path segment")
+		}
+	}
+	return signs
+}
+
+func hasPart(name, w string) bool {
+	for _, p := range strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == '.' }) {
+		if p == w {
+			return true
+		}
+	}
+	return false
+}
+
+// highEntropy reports a segment that looks like a random token: at least
+// 24 characters of letters, digits and -_.~%, mixing classes, with more
+// than 3.5 bits of Shannon entropy per character. Words and dates do not
+// qualify; base64, hex and UUID-ish tokens do.
+func highEntropy(s string) bool {
+	if len(s) < 24 || len(s) > 512 {
+		return false
+	}
+	var lower, upper, digit bool
+	counts := map[rune]int{}
+	for _, r := range s {
+		switch {
+		case r >= 'a' && r <= 'z':
+			lower = true
+		case r >= 'A' && r <= 'Z':
+			upper = true
+		case r >= '0' && r <= '9':
+			digit = true
+		case strings.ContainsRune("-_.~%=", r):
+		default:
+			return false
+		}
+		counts[r]++
+	}
+	classes := 0
+	for _, b := range []bool{lower, upper, digit} {
+		if b {
+			classes++
+		}
+	}
+	if classes < 2 {
+		return false
+	}
+	var h float64
+	n := float64(len(s))
+	for _, c := range counts {
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h > 3.5
+}

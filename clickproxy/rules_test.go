@@ -1,0 +1,175 @@
+package clickproxy
+
+import (
+	"net/netip"
+	"net/url"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOneTimeSigns(t *testing.T) {
+	cases := []struct {
+		url  string
+		want bool
+	}{
+		{"https://accounts.example.com/reset-password?token=Zx81kPq0LmN3vB7tR2yW", true},
+		{"https://example.com/login?magic=abcdef123456", true},
+		{"https://example.com/verify?code=834221", true},
+		{"https://news.example.com/unsubscribe?u=1234567&list=9", true},
+		{"https://example.com/confirm/Zx81kPq0LmN3vB7tR2yWq9LmN3vB7t", true},
+		{"https://example.com/a/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", true},
+		{"https://app.example.com/?reset_token=Zx81kPq0LmN3", true},
+		{"https://example.com/articles/2026/11/how-to-bake-bread", false},
+		{"https://shop.example.com/item?id=12345&color=red", false},
+		{"https://example.com/search?q=token", false},
+		{"https://example.com/?code=ab", false}, // too short to be a token
+		{"https://example.com/products/very-long-product-name-with-words", false},
+	}
+	for _, c := range cases {
+		u, _ := url.Parse(c.url)
+		if got := OneTimeSigns(u); (len(got) > 0) != c.want {
+			t.Errorf("%s: %v, want one-time %v", c.url, got, c.want)
+		}
+	}
+}
+
+func TestLooksLikeScanner(t *testing.T) {
+	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
+	chrome := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	ranges := []netip.Prefix{netip.MustParsePrefix("203.0.113.0/24")}
+	ip := netip.MustParseAddr("192.0.2.10")
+	hour := now.Add(-time.Hour)
+	cases := []struct {
+		name, method, ua, lang string
+		ip                     netip.Addr
+		issued                 time.Time
+		want                   bool
+	}{
+		{"person", "GET", chrome, "ja-JP,ja;q=0.9", ip, hour, false},
+		{"HEAD", "HEAD", chrome, "ja", ip, hour, true},
+		{"curl", "GET", "curl/8.5.0", "", ip, hour, true},
+		{"no UA", "GET", "", "ja", ip, hour, true},
+		{"no Accept-Language", "GET", chrome, "", ip, hour, true},
+		{"scanner range", "GET", chrome, "ja", netip.MustParseAddr("203.0.113.7"), hour, true},
+		{"mapped address in range", "GET", chrome, "ja", netip.MustParseAddr("::ffff:203.0.113.7"), hour, true},
+		{"seconds after delivery", "GET", chrome, "ja", ip, now.Add(-3 * time.Second), true},
+		{"Office link preview", "GET", "Mozilla/5.0 (compatible; MSOffice 16) Microsoft Office/16.0", "ja", ip, hour, true},
+	}
+	for _, c := range cases {
+		got, why := LooksLikeScanner(c.method, c.ua, c.lang, c.ip, c.issued, now, ScannerHints{Ranges: ranges})
+		if got != c.want || got && why == "" {
+			t.Errorf("%s: %v %q, want %v", c.name, got, why, c.want)
+		}
+	}
+}
+
+func TestProceedToken(t *testing.T) {
+	p := proceedSigner{key: []byte("0123456789abcdef0123456789abcdef"), ttl: 10 * time.Minute}
+	now := time.Unix(1.8e9, 0)
+	d := [16]byte{1, 2, 3}
+	tok := p.sign("a1b2c3d4e5f60718", d, now)
+	id, got, err := p.open(tok, now.Add(time.Minute))
+	if err != nil || id != "a1b2c3d4e5f60718" || got != d {
+		t.Fatalf("open: %q %x %v", id, got, err)
+	}
+	if _, _, err := p.open(tok, now.Add(11*time.Minute)); err == nil {
+		t.Error("expired token accepted")
+	}
+	other := proceedSigner{key: []byte("fedcba9876543210fedcba9876543210"), ttl: time.Minute}
+	if _, _, err := other.open(tok, now); err == nil {
+		t.Error("token accepted under another key")
+	}
+	for i := range tok {
+		b := []byte(tok)
+		b[i] ^= 1
+		if _, _, err := p.open(string(b), now); err == nil {
+			t.Errorf("token with byte %d changed accepted", i)
+		}
+	}
+	for _, bad := range []string{"", ".", "abc", "a.b", strings.Repeat("A", 600) + ".x"} {
+		if _, _, err := p.open(bad, now); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestNormalizeURL(t *testing.T) {
+	cases := map[string]string{
+		"HTTP://WWW.Example.COM:80/a?b=1#frag": "http://www.example.com/a?b=1",
+		"https://example.com:443":              "https://example.com/",
+		"https://user:pw@example.com/x":        "https://example.com/x",
+		"https://example.com./x?":              "https://example.com/x?",
+		"http://[::1]:8080/":                   "http://[::1]:8080/",
+		"https://example.com/a%2Fb?q=%41":      "https://example.com/a%2Fb?q=%41",
+	}
+	for in, want := range cases {
+		u, _ := url.Parse(in)
+		if got := normalizeURL(u); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestOverrideNormalize(t *testing.T) {
+	ok := []Override{
+		{List: "block", Kind: "url", Value: "HTTPS://Evil.Example/x"},
+		{List: "allow", Kind: "host", Value: "Login.Example.co.jp."},
+		{List: "block", Kind: "domain", Value: "example.co.jp"},
+	}
+	for _, o := range ok {
+		if err := o.normalize(); err != nil {
+			t.Errorf("%+v: %v", o, err)
+		}
+	}
+	o := Override{List: "grey", Kind: "domain", Value: "www.example.co.jp"}
+	err := o.normalize()
+	if err == nil || !strings.Contains(err.Error(), "list must be") || !strings.Contains(err.Error(), "not a registrable domain") {
+		t.Errorf("want both problems, got %v", err)
+	}
+}
+
+func TestConfigListsEveryProblem(t *testing.T) {
+	_, err := New(Config{Policy: Policy{Unknown: "maybe"}, APITokens: []string{"short"}})
+	if err == nil {
+		t.Fatal("empty config accepted")
+	}
+	for _, want := range []string{"codec", "keyring", "Redis", "scanner", "click log", "unknown verdicts", "API token"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func FuzzProceedOpen(f *testing.F) {
+	p := proceedSigner{key: []byte("0123456789abcdef0123456789abcdef"), ttl: time.Minute}
+	now := time.Unix(1.8e9, 0)
+	f.Add(p.sign("a1b2c3d4e5f60718", [16]byte{1}, now))
+	f.Add("AAAA.BBBB")
+	f.Fuzz(func(t *testing.T, tok string) {
+		id, _, err := p.open(tok, now)
+		if err == nil && p.sign(id, [16]byte{}, now) == "" {
+			t.Fatal("unreachable")
+		}
+	})
+}
+
+func FuzzNormalizeURL(f *testing.F) {
+	for _, s := range []string{"https://example.com/a?b=1#c", "HTTP://[::1]:80/", "http://a.b./%zz", "https://xn--pypal-4ve.com/"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		u, err := url.Parse(s)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return
+		}
+		n := normalizeURL(u)
+		u2, err := url.Parse(n)
+		if err != nil {
+			t.Fatalf("normalised %q to unparseable %q: %v", s, n, err)
+		}
+		if n2 := normalizeURL(u2); n2 != n {
+			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, n2)
+		}
+	})
+}

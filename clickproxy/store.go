@@ -1,0 +1,147 @@
+package clickproxy
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	lru "github.com/hashicorp/golang-lru/v2"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+)
+
+// cached is what is kept per destination: the verdict and what the pages
+// show about it.
+type cached struct {
+	Verdict verdict.Verdict `json:"verdict"`
+	Chain   []string        `json:"chain,omitempty"`
+	HasShot bool            `json:"has_shot,omitempty"`
+	Expires time.Time       `json:"expires"`
+}
+
+// TTLs are how long a verdict is trusted, by level.
+type TTLs struct {
+	Clean, Suspicious, Malicious, Unknown time.Duration
+}
+
+// DefaultTTLs: a clean page can turn bad, so it is re-checked hourly; a
+// failed check is retried soon.
+var DefaultTTLs = TTLs{Clean: time.Hour, Suspicious: 6 * time.Hour, Malicious: 7 * 24 * time.Hour, Unknown: 2 * time.Minute}
+
+func (t TTLs) of(l verdict.Level) time.Duration {
+	switch l {
+	case verdict.Clean:
+		return t.Clean
+	case verdict.Suspicious:
+		return t.Suspicious
+	case verdict.Malicious:
+		return t.Malicious
+	}
+	return t.Unknown
+}
+
+// Redis keys. One prefix, versioned, so that a format change never reads
+// old entries.
+const (
+	keyVerdict   = "kensa:v1:verdict:"   // + digest: cached JSON
+	keyShot      = "kensa:v1:shot:"      // + digest: JPEG
+	keyLock      = "kensa:v1:lock:"      // + digest: a render in progress
+	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
+	keyPending   = "kensa:v1:pending:"   // + click ID: a click waiting on its verdict
+	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: count of clean verdicts
+	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON
+	chanOverride = "kensa:v1:overrides-changed"
+)
+
+// store is the two-level verdict cache: an in-process LRU in front of
+// Redis. Redis errors are returned so callers can count them; a failing
+// Redis never stops clicks (the render path still works).
+type store struct {
+	mem  *lru.Cache[string, *cached]
+	rdb  redis.UniversalClient
+	ttls TTLs
+}
+
+func newStore(rdb redis.UniversalClient, size int, ttls TTLs) (*store, error) {
+	mem, err := lru.New[string, *cached](size)
+	if err != nil {
+		return nil, err
+	}
+	return &store{mem: mem, rdb: rdb, ttls: ttls}, nil
+}
+
+// getMem returns a live in-process entry.
+func (s *store) getMem(digest string, now time.Time) (*cached, bool) {
+	c, ok := s.mem.Get(digest)
+	if !ok {
+		return nil, false
+	}
+	if now.After(c.Expires) {
+		s.mem.Remove(digest)
+		return nil, false
+	}
+	return c, true
+}
+
+// getRedis reads Redis and fills the in-process cache.
+func (s *store) getRedis(ctx context.Context, digest string, now time.Time) (*cached, error) {
+	b, err := s.rdb.Get(ctx, keyVerdict+digest).Bytes()
+	if errors.Is(err, redis.Nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var c cached
+	if err := json.Unmarshal(b, &c); err != nil || now.After(c.Expires) {
+		return nil, nil
+	}
+	s.mem.Add(digest, &c)
+	return &c, nil
+}
+
+// put stores a verdict in both levels, the screenshot beside it, and
+// publishes that it landed (waking other replicas' waiters).
+func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, regDomain string) error {
+	ttl := s.ttls.of(c.Verdict.Level)
+	c.Expires = c.Verdict.JudgedAt.Add(ttl)
+	if c.Expires.Before(time.Now()) {
+		c.Expires = time.Now().Add(ttl)
+	}
+	c.HasShot = len(shot) > 0
+	s.mem.Add(digest, c)
+	b, err := json.Marshal(c)
+	if err != nil {
+		return err
+	}
+	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, keyVerdict+digest, b, ttl)
+		if len(shot) > 0 {
+			p.Set(ctx, keyShot+digest, shot, ttl)
+		}
+		if c.Verdict.Level == verdict.Clean && regDomain != "" {
+			p.Incr(ctx, keyCleanHist+regDomain)
+			p.Expire(ctx, keyCleanHist+regDomain, 30*24*time.Hour)
+		}
+		p.Publish(ctx, keyDone+digest, "1")
+		return nil
+	})
+	return err
+}
+
+// forget drops a verdict everywhere (an override changed).
+func (s *store) forget(ctx context.Context, digest string) {
+	s.mem.Remove(digest)
+	s.rdb.Del(ctx, keyVerdict+digest)
+}
+
+// cleanHistory is how many clean verdicts the domain has had lately.
+func (s *store) cleanHistory(ctx context.Context, regDomain string) int64 {
+	n, err := s.rdb.Get(ctx, keyCleanHist+regDomain).Int64()
+	if err != nil {
+		return 0
+	}
+	return n
+}
