@@ -1,10 +1,24 @@
 package clickproxy
 
 import (
+	"bytes"
+	"context"
+	"errors"
 	"fmt"
+	"io"
+	"net/url"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/valyala/fasthttp"
+
+	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/internal/redistest"
+	"github.com/kensa-mail/kensa/sandbox"
 )
 
 // BenchmarkHerd measures the herd: the time until 200 concurrent first
@@ -40,4 +54,60 @@ func BenchmarkHerd(b *testing.B) {
 	}
 	b.ReportMetric(float64(single.Milliseconds())/float64(b.N), "one-click-ms")
 	b.ReportMetric(float64(herd.Milliseconds())/float64(b.N), "200-clicks-all-answered-ms")
+}
+
+// noScanner fails every scan: BenchmarkCachedClick must never render.
+type noScanner struct{}
+
+func (noScanner) Scan(context.Context, sandbox.Request) (sandbox.Result, error) {
+	return sandbox.Result{}, errors.New("BenchmarkCachedClick rendered")
+}
+
+// BenchmarkCachedClick is the hot path in process (no network): a click
+// whose verdict is in the in-process cache, with the click event going to
+// a real Redis stream and the JSON click log to io.Discard. For profiling:
+//
+//	go test -run '^$' -bench CachedClick -cpuprofile /tmp/cpu.out ./clickproxy
+func BenchmarkCachedClick(b *testing.B) {
+	rs := redistest.Start(b)
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr})
+	defer rdb.Close()
+	events, err := clicklog.New(clicklog.Config{Redis: rdb, Log: clicklog.NewZap(io.Discard)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	kr, _ := linktoken.NewKeyring(7, linktoken.Key{ID: 7, Secret: bytes.Repeat([]byte{7}, linktoken.SecretSize)})
+	codec, _ := linktoken.NewCodec("http://127.0.0.1:8080", kr)
+	s, err := New(Config{Codec: codec, Keyring: kr, Redis: rdb, Scanner: noScanner{}, Events: events})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	dest := "http://shop.example-store.jp/sale?id=42"
+	link, _ := codec.Link(linktoken.Context{Issued: time.Now().Add(-time.Hour), Recipient: "taro@example.co.jp"}, dest)
+	u, _ := url.Parse(dest)
+	s.store.mem.Add(urlDigest(normalizeURL(u)), &cached{Verdict: verdict.Verdict{Level: verdict.Clean, JudgedAt: time.Now()}, Expires: time.Now().Add(time.Hour)})
+	var req fasthttp.Request
+	req.SetRequestURI(link)
+	req.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36")
+	req.Header.Set("Accept-Language", "ja")
+	h := s.Handler()
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		var ctx fasthttp.RequestCtx
+		for pb.Next() {
+			req.CopyTo(&ctx.Request)
+			ctx.Response.Reset()
+			h(&ctx)
+			if ctx.Response.StatusCode() != 303 {
+				b.Errorf("status %d", ctx.Response.StatusCode())
+				return
+			}
+		}
+	})
+	b.StopTimer()
+	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	events.Close(cctx)
 }

@@ -148,13 +148,13 @@ func (o *overrides) list() []Override {
 
 // match finds the override for a destination: the most specific kind wins
 // (url, then host, then domain), and at the same kind block beats allow.
-func (o *overrides) match(normalized, host, regDomain string) (Override, bool) {
+func (o *overrides) match(normalized, host string, regDomain func() string) (Override, bool) {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	if len(o.set) == 0 {
 		return Override{}, false
 	}
-	for _, kv := range [][2]string{{"url", normalized}, {"host", host}, {"domain", regDomain}} {
+	for _, kv := range [][2]string{{"url", normalized}, {"host", host}, {"domain", regDomain()}} {
 		for _, list := range []string{"block", "allow"} {
 			if ov, ok := o.set[list+"|"+kv[0]+"|"+kv[1]]; ok {
 				return ov, true

@@ -173,7 +173,7 @@ func (l *Log) Emit(e Event) {
 		l.drop("clicklog: closed; click event not queued for redis (it was logged)")
 		return
 	}
-	b, err := json.Marshal(e)
+	b, err := encodeEvent(e)
 	if err != nil { // cannot happen for Event; counted rather than lost
 		l.drop("clicklog: cannot encode click event: " + err.Error())
 		return

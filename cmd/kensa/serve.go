@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
@@ -175,15 +176,20 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	rdb := redis.NewClient(cfg.redisOpts)
 	defer rdb.Close()
 
-	clickOut := stdout
+	clickFile := zapcore.AddSync(stdout)
 	if cfg.ClickLog != "" {
 		f, err := os.OpenFile(cfg.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
 		if err != nil {
 			return fmt.Errorf("click log: %w", err)
 		}
 		defer f.Close()
-		clickOut = f
+		clickFile = f
 	}
+	// The JSON click lines are written in batches (at most 256 KiB or
+	// 200 ms apart) rather than one write per click; the Redis stream is
+	// the durable copy, and shutdown flushes.
+	clickOut := &zapcore.BufferedWriteSyncer{WS: clickFile, Size: 256 << 10, FlushInterval: 200 * time.Millisecond}
+	defer clickOut.Stop()
 	events, err := clicklog.New(clicklog.Config{
 		Redis: rdb, MaxLen: cfg.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
