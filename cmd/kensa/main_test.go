@@ -272,3 +272,24 @@ func TestScanJSON(t *testing.T) {
 		t.Errorf("non-loopback --test-map-hosts: exit %d, %q", code, errOut)
 	}
 }
+
+func TestServeConfigErrors(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "kensa.yaml")
+	tokens := filepath.Join(dir, "tokens")
+	os.WriteFile(tokens, []byte("short\n"), 0o600)
+	os.WriteFile(cfg, []byte("serve:\n  listen: nowhere\n  redis: mysql://x\n  unknown: maybe\n  scanner_ranges: [10.0.0.0/33]\n  oauth_allowed_clients: [nocolon]\n  api_token_file: "+tokens+"\n"), 0o600)
+	code, _, errOut := run(t, nil, "serve", "--config", cfg, "--test-map-hosts", "192.0.2.1:80")
+	if code != 2 {
+		t.Errorf("exit %d, want 2", code)
+	}
+	for _, want := range []string{"base_url", "key_file", "serve.listen", "serve.redis", "serve.unknown", "scanner_ranges", "oauth_allowed_clients", "shorter than 16", "--test-map-hosts"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("serve config errors do not mention %s:\n%s", want, errOut)
+		}
+	}
+	os.WriteFile(cfg, []byte("serve:\n  listn: 127.0.0.1:1\n"), 0o600)
+	if code, _, errOut := run(t, nil, "serve", "--config", cfg); code != 2 || !strings.Contains(errOut, "listn") {
+		t.Errorf("a typo in the config file: exit %d, %s", code, errOut)
+	}
+}
