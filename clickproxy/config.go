@@ -31,8 +31,9 @@ type Policy struct {
 	// TrustedOneTime are registrable domains whose one-time links (password
 	// resets, magic sign-in links, unsubscribe links) are judged from the
 	// URL alone, so the render does not burn the token before the user
-	// arrives. Domains with at least OneTimeCleanHistory clean verdicts
-	// count as trusted too.
+	// arrives. Domains with at least OneTimeCleanHistory different URLs
+	// judged clean in 30 days (default 5) count as trusted too. A domain
+	// with any other verdict in 30 days never does, even if listed.
 	TrustedOneTime      []string
 	OneTimeCleanHistory int64
 }
@@ -102,7 +103,7 @@ func (c *Config) defaults() {
 		c.Policy.Unknown = "warn"
 	}
 	if c.Policy.OneTimeCleanHistory == 0 {
-		c.Policy.OneTimeCleanHistory = 3
+		c.Policy.OneTimeCleanHistory = 5
 	}
 	if c.Log == nil {
 		c.Log = zap.NewNop()

@@ -14,7 +14,9 @@
 // anyway" token, or a block page. Every click is one event in the click log
 // (clickproxy/clicklog); the pages are clickproxy/pages.
 //
-// Handlers return errors; handle maps them to pages and status codes in
-// one place. Every response carries the security headers of pages.Headers,
-// X-Kensa-Action and X-Kensa-Click-Id.
+// Errors are mapped to pages and status codes in one place (fail). Every
+// response carries the security headers of pages.Headers; every answer to
+// a click (the link, its checking follow-up, "continue anyway") also
+// carries X-Kensa-Action (redirect, warn, block, checking or error) and
+// X-Kensa-Click-Id.
 package clickproxy

@@ -86,7 +86,7 @@ func sites(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case host == "www.example-shop.co.jp", host == "accounts.example-idp.com", host == "news.example-media.jp":
 		html(`<html><head><title>Example Shop</title></head><body><h1>セール開催中</h1><p>` + strings.Repeat("新着商品のお知らせです。", 20) + `</p></body></html>`)
-	case host == "rakuten-card.account-check.top":
+	case host == "rakuten-card.account-check.top", host == "rakuten.example-idp.com":
 		html(`<html><head><title>楽天カード ログイン</title></head><body><img alt="楽天カード" src="/logo.png"><form action="/p" method="post">ユーザID<input name="u"> パスワード<input type="password" name="p"><button>ログイン</button></form></body></html>`)
 	case host == "someone.github.io":
 		html(`<html><head><title>Member login</title></head><body><form action="/p" method="post">User <input name="u"> Password <input type="password" name="p"></form><p>` + strings.Repeat("Welcome back. ", 20) + `</p></body></html>`)
@@ -302,7 +302,7 @@ func TestClicks(t *testing.T) {
 		t.Fatalf("warning without a continue link, or not in English: %s", a.body)
 	}
 	p := e.get(e.base + a.proceed)
-	if p.status != 303 || p.location != "https://someone.github.io/login" || p.action != "proceed" {
+	if p.status != 303 || p.location != "https://someone.github.io/login" || p.action != "redirect" {
 		t.Errorf("proceed: %d %q %s", p.status, p.location, p.action)
 	}
 	forged := strings.Replace(a.proceed, a.proceed[len(a.proceed)-3:], "AAA", 1)
@@ -346,8 +346,14 @@ func TestClicks(t *testing.T) {
 			t.Errorf("incomplete event %+v", ev)
 		}
 	}
-	if actions["redirect"] < 2 || actions["block"] < 6 || actions["warn"] < 3 || actions["proceed"] != 1 || actions["checking"] < 1 {
-		t.Errorf("click log actions %v", actions)
+	proceeded := 0
+	for _, ev := range evs {
+		if ev.Proceeded && ev.Action == "redirect" && ev.Source == "proceed" {
+			proceeded++
+		}
+	}
+	if actions["redirect"] < 3 || actions["block"] < 6 || actions["warn"] < 3 || proceeded != 1 || actions["checking"] < 1 {
+		t.Errorf("click log actions %v, %d proceeded", actions, proceeded)
 	}
 }
 
@@ -460,6 +466,15 @@ func TestOneTimeLinks(t *testing.T) {
 	other := "http://news.example-media.jp/confirm?token=Zx81kPq0LmN3vB7tR2yW"
 	if a := e.settle(e.get(e.link(other))); a.action != "redirect" || e.scanner.count(other) != 1 {
 		t.Errorf("untrusted one-time link: %s, %d renders", a.action, e.scanner.count(other))
+	}
+	// Once the trusted domain had a bad verdict, its one-time links are
+	// rendered too.
+	if a := e.settle(e.get(e.link("http://rakuten.example-idp.com/login"))); a.action != "block" {
+		t.Fatalf("phish on the trusted domain: %s", a.action)
+	}
+	again := "https://accounts.example-idp.com/reset-password?token=Qw81kPq0LmN3vB7tR2yZ"
+	if a := e.settle(e.get(e.link(again))); e.scanner.count(again) != 1 {
+		t.Errorf("one-time link on a domain with a bad record: %s, %d renders", a.action, e.scanner.count(again))
 	}
 	waitWritten(t, e.events)
 	evs, _ := e.events.Recent(context.Background(), 10)

@@ -243,9 +243,11 @@ func newClickID() string {
 
 func (s *Server) clientIP(ctx *fasthttp.RequestCtx) netip.Addr {
 	if s.cfg.TrustProxyHeaders {
+		// The last entry is the one our own reverse proxy added; earlier
+		// ones are whatever the client sent.
 		if xff := string(ctx.Request.Header.Peek("X-Forwarded-For")); xff != "" {
-			first, _, _ := strings.Cut(xff, ",")
-			if a, err := netip.ParseAddr(strings.TrimSpace(first)); err == nil {
+			last := xff[strings.LastIndexByte(xff, ',')+1:]
+			if a, err := netip.ParseAddr(strings.TrimSpace(last)); err == nil {
 				return a
 			}
 		}
@@ -332,14 +334,21 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 }
 
 // oneTime judges a one-time link from its URL alone when its domain is
-// trusted or has a clean history, so that no render burns the token. A
-// domain with a suspicious or malicious record is always rendered (the
-// caller only gets here on a cache miss for this URL, and the override
-// list has already been consulted).
+// trusted or has a clean history (OneTimeCleanHistory different URLs
+// judged clean in 30 days), so that no render burns the token. A domain
+// with any suspicious, malicious or unknown verdict in 30 days is always
+// rendered, trusted or not, and so is any plain-http link. The residual
+// risk: a domain that served only clean pages so far can get one-time
+// links through unrendered; TrustedOneTime with a high clean-history
+// threshold limits it.
 func (s *Server) oneTime(ctx context.Context, p *pendingClick, u *url.URL, now time.Time) (verdict.Verdict, bool) {
 	signs := OneTimeSigns(u)
 	if len(signs) == 0 || u.Scheme != "https" {
 		return verdict.Verdict{}, false
+	}
+	clean, bad := s.store.history(ctx, p.Registrable)
+	if bad {
+		return verdict.Verdict{}, false // a domain with a bad record is always rendered
 	}
 	why := ""
 	for _, d := range s.cfg.Policy.TrustedOneTime {
@@ -347,10 +356,8 @@ func (s *Server) oneTime(ctx context.Context, p *pendingClick, u *url.URL, now t
 			why = "trusted domain"
 		}
 	}
-	if why == "" {
-		if n := s.store.cleanHistory(ctx, p.Registrable); n >= s.cfg.Policy.OneTimeCleanHistory {
-			why = fmt.Sprintf("%d clean verdicts for %s", n, p.Registrable)
-		}
+	if why == "" && clean >= s.cfg.Policy.OneTimeCleanHistory {
+		why = fmt.Sprintf("%d different URLs of %s judged clean", clean, p.Registrable)
 	}
 	if why == "" {
 		return verdict.Verdict{}, false
@@ -398,8 +405,8 @@ func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, sourc
 		if proceed {
 			digest, _ := hex.DecodeString(p.Digest)
 			pg.ProceedURL = s.basePath + "/p/" + s.proceed.sign(p.ClickID, [16]byte(digest), s.cfg.Now())
-			s.savePending(p)
 		}
+		s.savePending(p) // for "continue anyway" and "report this"
 		s.render(ctx, status, pg)
 	}
 	s.emit(ctx, p, action, source, &v, false, "")
@@ -469,6 +476,13 @@ func (s *Server) proceedClick(ctx *fasthttp.RequestCtx, tok string) {
 	// The verdict may have changed since the warning (an override, a
 	// re-check): a block now wins.
 	c, found := s.store.getMem(p.Digest, now)
+	if !found {
+		rctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		if rc, err := s.store.getRedis(rctx, p.Digest, now); err == nil && rc != nil {
+			c, found = rc, true
+		}
+		cancel()
+	}
 	if ov, has := s.ov.match(p.Normalized, p.Host, p.registrable); has {
 		c, found = &cached{Verdict: ov.verdictOf(p.Dest, now)}, true
 	}
@@ -493,7 +507,7 @@ func (s *Server) proceedClick(ctx *fasthttp.RequestCtx, tok string) {
 	if found {
 		v = &c.Verdict
 	}
-	s.emit(ctx, p, "proceed", "memory", v, true, "")
+	s.emit(ctx, p, "redirect", "proceed", v, true, "")
 }
 
 // unchecked is GET /x?u=...: an unsigned link the rewriter could not sign
@@ -620,8 +634,8 @@ func (s *Server) report(ctx *fasthttp.RequestCtx) {
 	if ok {
 		b, _ := json.Marshal(map[string]any{"click_id": id, "url": p.Dest, "recipient": p.Recipient, "time": s.cfg.Now()})
 		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		s.cfg.Redis.LPush(rctx, "kensa:v1:reports", b)
-		s.cfg.Redis.LTrim(rctx, "kensa:v1:reports", 0, 99_999)
+		s.cfg.Redis.LPush(rctx, keyReports, b)
+		s.cfg.Redis.LTrim(rctx, keyReports, 0, 99_999)
 		cancel()
 		s.log.Info("link reported by user", zap.String("click_id", id), zap.String("host", p.Host))
 	}

@@ -50,7 +50,9 @@ const (
 	keyLock      = "kensa:v1:lock:"      // + digest: a render in progress
 	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
 	keyPending   = "kensa:v1:pending:"   // + click ID: a click waiting on its verdict
-	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: count of clean verdicts
+	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean
+	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: a suspicious, malicious or unknown verdict was seen
+	keyReports   = "kensa:v1:reports"    // list: links users reported
 	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON
 	chanOverride = "kensa:v1:overrides-changed"
 )
@@ -121,9 +123,13 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 		if len(shot) > 0 {
 			p.Set(ctx, keyShot+digest, shot, ttl)
 		}
-		if c.Verdict.Level == verdict.Clean && regDomain != "" {
-			p.Incr(ctx, keyCleanHist+regDomain)
+		switch {
+		case regDomain == "":
+		case c.Verdict.Level == verdict.Clean:
+			p.PFAdd(ctx, keyCleanHist+regDomain, digest)
 			p.Expire(ctx, keyCleanHist+regDomain, 30*24*time.Hour)
+		default:
+			p.Set(ctx, keyBadHist+regDomain, string(c.Verdict.Level), 30*24*time.Hour)
 		}
 		p.Publish(ctx, keyDone+digest, "1")
 		return nil
@@ -137,11 +143,16 @@ func (s *store) forget(ctx context.Context, digest string) {
 	s.rdb.Del(ctx, keyVerdict+digest)
 }
 
-// cleanHistory is how many clean verdicts the domain has had lately.
-func (s *store) cleanHistory(ctx context.Context, regDomain string) int64 {
-	n, err := s.rdb.Get(ctx, keyCleanHist+regDomain).Int64()
-	if err != nil {
-		return 0
+// history is how many different URLs of the domain were judged clean in
+// the last 30 days, and whether any was judged anything else (suspicious,
+// malicious, or could not be checked). Redis errors count as a bad
+// history: the one-time shortcut is taken only when the record is known.
+func (s *store) history(ctx context.Context, regDomain string) (clean int64, bad bool) {
+	p := s.rdb.Pipeline()
+	cleanCmd := p.PFCount(ctx, keyCleanHist+regDomain)
+	badCmd := p.Exists(ctx, keyBadHist+regDomain)
+	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return 0, true
 	}
-	return n
+	return cleanCmd.Val(), badCmd.Val() > 0
 }

@@ -5,7 +5,8 @@
 #     unless KENSA_REDIS_URL names one;
 #   - the demo sites (scripts/demosite) on 127.0.0.1:8090: local stand-ins
 #     for a clean shop, a brand phish, an OAuth consent lure, an APK lure, a
-#     shown-vs-real mismatch and a slow page, plus an index page with the
+#     shown-vs-real mismatch, a login on an abused domain (a warning) and a
+#     slow page, plus an index page with the
 #     sample mail as Kensa rewrote it;
 #   - kensa serve on 127.0.0.1:8080 with the sandbox (headless Chromium) in
 #     process, mapping every host name to the demo sites (test mode: no

@@ -40,7 +40,7 @@ func runDecode(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+		return usageError("%w", err)
 	}
 	if fs.NArg() != 1 {
 		return usageError("want exactly one link, got %d arguments", fs.NArg())

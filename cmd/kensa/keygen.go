@@ -19,7 +19,7 @@ func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	fs := newFlagSet("keygen", stderr)
 	add := fs.String("add", "", "add a new signing key to this key file (rewritten in place, mode 0600)")
 	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+		return usageError("%w", err)
 	}
 	if fs.NArg() != 0 {
 		return usageError("unexpected arguments %q", fs.Args())

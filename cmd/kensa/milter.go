@@ -85,7 +85,7 @@ func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, std
 	baseURL := fs.String("base-url", "", "the click proxy's base URL")
 	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
 	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+		return usageError("%w", err)
 	}
 	if fs.NArg() != 0 {
 		return usageError("unexpected arguments %q", fs.Args())

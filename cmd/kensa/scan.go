@@ -45,7 +45,7 @@ func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	var rest []string
 	for len(args) > 0 {
 		if err := fs.Parse(args); err != nil {
-			return usageError("%v", err)
+			return usageError("%w", err)
 		}
 		if fs.NArg() == 0 {
 			break

@@ -44,7 +44,8 @@ type serveSection struct {
 	OAuthAllowed      []string      `yaml:"oauth_allowed_clients"` // provider:client_id
 	ScannerRanges     []string      `yaml:"scanner_ranges"`
 	TrustProxyHeaders bool          `yaml:"trust_proxy_headers"`
-	ClickLog          string        `yaml:"click_log"` // file for the click JSON lines; default stdout
+	MetricsPublic     bool          `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog          string        `yaml:"click_log"`      // file for the click JSON lines; default stdout
 	ClickStreamMaxLen int64         `yaml:"click_stream_maxlen"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
 	Chromium          string        `yaml:"chromium"`
@@ -129,7 +130,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	apiTokens := fs.String("api-token-file", "", "file of API bearer tokens, one per line")
 	testMap := fs.String("test-map-hosts", "", "TEST ONLY: the sandbox connects every host name to this loopback HOST:PORT")
 	if err := fs.Parse(args); err != nil {
-		return usageError("%v", err)
+		return usageError("%w", err)
 	}
 	if fs.NArg() != 0 {
 		return usageError("unexpected arguments %q", fs.Args())
@@ -205,8 +206,14 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if tabs == 0 {
 		tabs = 2
 	}
+	// A destination's check is up to two renders (the second with the other
+	// mobile browser when the first looks empty).
+	perRender := 10 * time.Second
+	if cfg.RenderTimeout > 0 {
+		perRender = cfg.RenderTimeout / 2
+	}
 	sb, err := sandbox.New(ctx, sandbox.Config{
-		Browser:      browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: 10 * time.Second},
+		Browser:      browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: perRender},
 		Policy:       sandbox.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
 		TestMapHosts: cfg.testMapHosts,
 		Log:          log,
@@ -242,8 +249,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	hs := &fasthttp.Server{
 		Handler: func(ctx *fasthttp.RequestCtx) {
 			if string(ctx.Path()) == "/metrics" {
-				metrics(ctx)
-				return
+				// The click port faces every employee: metrics go only to
+				// local scrapers unless the config says otherwise.
+				if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); cfg.MetricsPublic || ok && ip.Unmap().IsLoopback() {
+					metrics(ctx)
+					return
+				}
 			}
 			clicks(ctx)
 		},
