@@ -21,10 +21,12 @@ cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 
 trap cleanup EXIT
 redis-server --port $PR --bind 127.0.0.1 --save "" --appendonly no --dir "$RUN" --logfile "$RUN/redis.log" &
 pids+=($!)
-"$RUN/demosite" --listen $PD --key-file "$RUN/keys.json" --base-url "http://$PS" 2> "$RUN/demosite.log" &
+rm -f "$RUN/spki"
+"$RUN/demosite" --listen $PD --key-file "$RUN/keys.json" --base-url "http://$PS" --spki-file "$RUN/spki" 2> "$RUN/demosite.log" &
 pids+=($!)
+for _ in $(seq 50); do [ -s "$RUN/spki" ] && break; sleep 0.1; done
 $KENSA serve --listen $PS --redis redis://127.0.0.1:$PR/0 --key-file "$RUN/keys.json" --base-url "http://$PS" \
-  --api-token-file "$RUN/api-token" --test-map-hosts $PD > "$RUN/clicks.log" 2> "$RUN/serve.log" &
+  --api-token-file "$RUN/api-token" --test-map-hosts $PD --test-trust-spki "$(cat "$RUN/spki")" > "$RUN/clicks.log" 2> "$RUN/serve.log" &
 serve=$!
 pids+=($serve)
 for _ in $(seq 150); do curl -fsS "http://$PS/readyz" >/dev/null 2>&1 && break; sleep 0.2; done

@@ -36,12 +36,14 @@ if [ -z "${KENSA_REDIS_URL:-}" ]; then
 fi
 
 go build -o "$RUN/demosite" ./scripts/demosite
-"$RUN/demosite" --listen "$SITES" --key-file "$RUN/keys.json" --base-url "$BASE" 2> "$RUN/demosite.log" &
+rm -f "$RUN/spki"
+"$RUN/demosite" --listen "$SITES" --key-file "$RUN/keys.json" --base-url "$BASE" --spki-file "$RUN/spki" 2> "$RUN/demosite.log" &
 pids+=($!)
+for _ in $(seq 50); do [ -s "$RUN/spki" ] && break; sleep 0.1; done
 
 echo "Click log (one JSON line per click) follows; the service's own log is in $RUN/serve.log."
 $KENSA serve --listen "$SERVE" --redis "$KENSA_REDIS_URL" --key-file "$RUN/keys.json" --base-url "$BASE" \
-  --api-token-file "$RUN/api-token" --test-map-hosts "$SITES" 2> "$RUN/serve.log" &
+  --api-token-file "$RUN/api-token" --test-map-hosts "$SITES" --test-trust-spki "$(cat "$RUN/spki")" 2> "$RUN/serve.log" &
 pids+=($!)
 for _ in $(seq 100); do curl -fsS "$BASE/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
 curl -fsS "$BASE/readyz" >/dev/null || { echo "kensa serve did not start; see $RUN/serve.log" >&2; tail -20 "$RUN/serve.log" >&2; exit 1; }

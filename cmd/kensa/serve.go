@@ -54,7 +54,8 @@ type serveSection struct {
 type serveConfig struct {
 	rewriteConfig
 	serveSection
-	testMapHosts netip.AddrPort // flag only: never from a file
+	testMapHosts  netip.AddrPort // flags only: never from a file
+	testTrustSPKI []string
 
 	keyring   *linktoken.Keyring
 	redisOpts *redis.Options
@@ -129,6 +130,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
 	apiTokens := fs.String("api-token-file", "", "file of API bearer tokens, one per line")
 	testMap := fs.String("test-map-hosts", "", "TEST ONLY: the sandbox connects every host name to this loopback HOST:PORT")
+	testSPKI := fs.String("test-trust-spki", "", "TEST ONLY, with --test-map-hosts: the SPKI hash (base64 SHA-256) of the test server's certificate, accepted despite errors")
 	if err := fs.Parse(args); err != nil {
 		return usageError("%w", err)
 	}
@@ -158,6 +160,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			errs = append(errs, fmt.Errorf("--test-map-hosts %q: must be a loopback HOST:PORT such as 127.0.0.1:8081", *testMap))
 		}
 		cfg.testMapHosts = ap
+	}
+	if *testSPKI != "" {
+		if *testMap == "" {
+			errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
+		}
+		cfg.testTrustSPKI = []string{*testSPKI}
 	}
 	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
 		return invalidConfig(err)
@@ -213,10 +221,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		perRender = cfg.RenderTimeout / 2
 	}
 	sb, err := sandbox.New(ctx, sandbox.Config{
-		Browser:      browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: perRender},
-		Policy:       sandbox.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
-		TestMapHosts: cfg.testMapHosts,
-		Log:          log,
+		Browser:       browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: perRender},
+		Policy:        sandbox.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
+		TestMapHosts:  cfg.testMapHosts,
+		TestTrustSPKI: cfg.testTrustSPKI,
+		Log:           log,
 	})
 	if err != nil {
 		return fmt.Errorf("sandbox: %w", err)

@@ -45,8 +45,11 @@ type Site struct {
 	ln   net.Listener
 }
 
-// Start serves h on a loopback port, over HTTP and HTTPS.
-func Start(h http.Handler) (*Site, error) {
+// Start serves h on a free loopback port, over HTTP and HTTPS.
+func Start(h http.Handler) (*Site, error) { return StartOn("127.0.0.1:0", h) }
+
+// StartOn serves h on addr (a loopback HOST:PORT), over HTTP and HTTPS.
+func StartOn(addr string, h http.Handler) (*Site, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -69,7 +72,7 @@ func Start(h http.Handler) (*Site, error) {
 		return nil, err
 	}
 	sum := sha256.Sum256(cert.RawSubjectPublicKeyInfo)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"html/template"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"regexp"
@@ -20,6 +19,7 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/internal/testsite"
 	"github.com/kensa-mail/kensa/rewriter"
 )
 
@@ -43,6 +43,7 @@ func main() {
 	listen := flag.String("listen", "127.0.0.1:8090", "where to serve the sites and the index")
 	keyFile := flag.String("key-file", "", "the key file kensa serve uses")
 	base := flag.String("base-url", "http://127.0.0.1:8080", "kensa serve's base URL")
+	spkiFile := flag.String("spki-file", "", "write the HTTPS certificate's SPKI hash here, for kensa serve --test-trust-spki")
 	flag.Parse()
 	kr, err := linktoken.LoadKeyring(*keyFile)
 	if err != nil {
@@ -52,11 +53,7 @@ func main() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", *listen)
-	if err != nil {
-		log.Fatal(err)
-	}
-	idx := ln.Addr().String()
+	idx := *listen
 	// The clean and the slow example live on this server's own address, so
 	// that a newcomer's browser can open them after Kensa lets them through.
 	for i := range examples {
@@ -67,7 +64,10 @@ func main() {
 		log.Fatal(err)
 	}
 	fmt.Fprintf(os.Stderr, "demosite: index on http://%s/ ; sites for the sandbox on the same port\n", idx)
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	// HTTP and HTTPS on one port (internal/testsite): the sandbox's
+	// Chromium goes to https:// for HSTS-preloaded names such as
+	// accounts.google.com whatever the link says.
+	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		host := strings.Split(r.Host, ":")[0]
 		if r.Host == idx || host == "127.0.0.1" || host == "localhost" {
 			switch r.URL.Path {
@@ -81,8 +81,17 @@ func main() {
 			return
 		}
 		site(w, r, host)
-	})}
-	log.Fatal(srv.Serve(ln))
+	})
+	ts, err := testsite.StartOn(idx, handler)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *spkiFile != "" {
+		if err := os.WriteFile(*spkiFile, []byte(ts.SPKI+"\n"), 0o644); err != nil {
+			log.Fatal(err)
+		}
+	}
+	select {}
 }
 
 // rewriteSample builds the sample mail and rewrites it like the milter
