@@ -292,7 +292,7 @@ func (r *run) do(ctx context.Context) (cleanup func()) {
 
 	fail := func(what string, err error) {
 		switch {
-		case r.g.ctx.Err() != nil:
+		case r.g.ctx.Err() != nil, browserGone(err):
 			rep.Err = "the browser crashed or was closed"
 		case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 			rep.Err = fmt.Sprintf("timed out after %s (%s)", time.Since(rep.StartedAt).Round(time.Millisecond), what)
@@ -980,4 +980,14 @@ func (s stateSnapshot) lastHopURL(def string) string {
 		return s.chain[n-1].URL
 	}
 	return def
+}
+
+// browserGone recognises chromedp's errors for a browser that died before
+// the generation's context noticed (the navigate call can return first).
+func browserGone(err error) bool {
+	if err == nil {
+		return false
+	}
+	m := err.Error()
+	return strings.Contains(m, "browser process exited") || strings.Contains(m, "lost the connection to the browser")
 }
