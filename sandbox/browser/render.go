@@ -844,6 +844,13 @@ func (r *renderState) onEvent(ev any) {
 			clear(r.mimes)
 		}
 		r.mimes[e.Response.URL] = e.Response.MimeType
+		// The browser target's downloadWillBegin can arrive before the
+		// page target's response: fill in the download's type then.
+		for _, d := range r.dls {
+			if d.mime == "" && d.url == e.Response.URL {
+				d.mime = e.Response.MimeType
+			}
+		}
 		if e.Type == network.ResourceTypeDocument && e.FrameID == r.main && r.docs[e.RequestID] {
 			r.s.status = int(e.Response.Status)
 		}
