@@ -128,7 +128,7 @@ func newEnv(t testing.TB, policy Policy) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, DialTimeout: 300 * time.Millisecond})
+	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, DialTimeout: 300 * time.Millisecond, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
 	events, err := clicklog.New(clicklog.Config{Redis: rdb, Log: clicklog.NewZap(io.Discard)})
 	if err != nil {
@@ -316,6 +316,22 @@ func TestClicks(t *testing.T) {
 		t.Errorf("slow destination: %s, refresh %q", slow.action, slow.refresh)
 	} else if fin := e.settle(slow); fin.action != "redirect" || fin.clickID != slow.clickID {
 		t.Errorf("after checking: %s (click %s, was %s)", fin.action, fin.clickID, slow.clickID)
+	}
+
+	// A destination net/url cannot parse (a stray "%") is still a link
+	// Kensa signed: it is checked and answered, and the service lives on.
+	odd := "http://www.example-shop.co.jp/sale%zz"
+	// (Go's test server answers such a request 400, so the page is judged
+	// unknown: a warning.)
+	if a := e.settle(e.get(e.link(odd))); a.status >= 500 || (a.action != "redirect" && a.action != "warn") || a.location != "" && a.location != odd {
+		t.Errorf("stray %%: %d %s %q", a.status, a.action, a.location)
+	}
+	if h := e.get(e.base + "/healthz"); h.status != 200 {
+		t.Errorf("after the stray %%: healthz %d", h.status)
+	}
+	// The follow-up of a click needs its MAC, not only the click ID.
+	if f := e.get(e.base + "/w/" + a.clickID); f.status != 410 || f.location != "" {
+		t.Errorf("follow-up without its MAC: %d %q", f.status, f.location)
 	}
 
 	// The unsigned form is shown, never followed.

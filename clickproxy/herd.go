@@ -73,6 +73,12 @@ func (h *herd) run(digest, dest, regDomain string, req sandbox.Request, clickID 
 		if o, ok := h.waitOther(ctx, digest, lockTTL, clickID); ok {
 			return o
 		}
+		// The other replica seems gone: take the lock if it is free, and
+		// give the render its whole time again.
+		cancel()
+		ctx, cancel = context.WithTimeout(context.Background(), h.timeout+10*time.Second)
+		defer cancel()
+		got, _ = h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
 	}
 	defer func() {
 		if got {
@@ -117,7 +123,7 @@ func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Durati
 
 func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
 	start := time.Now()
-	h.log.Info("render", zap.String("click_id", clickID), zap.String("url", dest))
+	h.log.Info("render", zap.String("click_id", clickID), zap.String("host", hostOf(dest))) // the host only: URLs carry tokens
 	rctx, cancel := context.WithTimeout(ctx, h.timeout)
 	res, err := h.scanner.Scan(rctx, req)
 	cancel()
@@ -149,4 +155,11 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 		h.log.Warn("verdict not saved to Redis", zap.String("click_id", clickID), zap.Error(err))
 	}
 	return outcome{c: c, source: "render"}
+}
+
+func hostOf(raw string) string {
+	if u, err := parseDest(raw); err == nil {
+		return u.Hostname()
+	}
+	return ""
 }

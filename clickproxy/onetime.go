@@ -22,6 +22,12 @@ var oneTimePathWords = []string{
 	"password-reset", "reset-password", "login-link", "email-confirmation", "opt-out", "optout",
 }
 
+// oneTimeTokenContext are path words that, next to a token-like segment,
+// make a magic sign-in link (/login/<token>, /auth/<token>). A token-like
+// segment alone is not a sign: shared documents and forms have random IDs
+// too (docs.google.com/forms/d/e/<id>/viewform).
+var oneTimeTokenContext = []string{"login", "signin", "sign-in", "auth", "sso", "link", "l", "t", "token"}
+
 // OneTimeSigns lists what makes u look like a one-time link: parameter
 // names, path words and long high-entropy path segments or values. None
 // means it does not. It reads only the URL.
@@ -41,18 +47,36 @@ func OneTimeSigns(u *url.URL) []string {
 			}
 		}
 	}
+	context := false
+	token := false
 	for _, seg := range strings.Split(u.EscapedPath(), "/") {
 		s := strings.ToLower(seg)
 		for _, w := range oneTimePathWords {
 			if s == w {
 				signs = append(signs, "path /"+seg)
+				context = true
 			}
 		}
-		if highEntropy(seg) {
-			signs = append(signs, "token-like path segment")
+		for _, w := range oneTimeTokenContext {
+			if s == w {
+				context = true
+			}
 		}
+		token = token || highEntropy(seg)
+	}
+	if token && context {
+		signs = append(signs, "token-like path segment")
 	}
 	return signs
+}
+
+// userContentHosts are hosts under trusted domains where anyone can
+// publish a page or a form; their links never take the one-time shortcut.
+var userContentHosts = map[string]bool{
+	"sites.google.com": true, "docs.google.com": true, "drive.google.com": true, "forms.gle": true,
+	"script.google.com": true, "storage.googleapis.com": true, "forms.office.com": true,
+	"forms.microsoft.com": true, "onedrive.live.com": true, "1drv.ms": true, "github.io": true,
+	"gist.github.com": true, "raw.githubusercontent.com": true,
 }
 
 func hasPart(name, w string) bool {

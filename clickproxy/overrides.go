@@ -47,7 +47,7 @@ func (o *Override) normalize() error {
 			v = normalizeURL(u)
 		}
 	case "host", "domain":
-		v = strings.ToLower(strings.TrimSuffix(v, "."))
+		v = canonicalHost(v)
 		if v == "" || strings.ContainsAny(v, "/:@ ") {
 			errs = append(errs, fmt.Errorf("value %q is not a host name", o.Value))
 		}

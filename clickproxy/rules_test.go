@@ -18,7 +18,9 @@ func TestOneTimeSigns(t *testing.T) {
 		{"https://example.com/verify?code=834221", true},
 		{"https://news.example.com/unsubscribe?u=1234567&list=9", true},
 		{"https://example.com/confirm/Zx81kPq0LmN3vB7tR2yWq9LmN3vB7t", true},
-		{"https://example.com/a/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", true},
+		{"https://example.com/auth/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", true},
+		{"https://example.com/a/eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.sig", false}, // a random ID alone
+		{"https://docs.google.com/forms/d/e/1FAIpQLSfD3kq9ZpWm2xRvT7yB8nC4hJ6/viewform", false},
 		{"https://app.example.com/?reset_token=Zx81kPq0LmN3", true},
 		{"https://example.com/articles/2026/11/how-to-bake-bread", false},
 		{"https://shop.example.com/item?id=12345&color=red", false},
@@ -89,6 +91,31 @@ func TestProceedToken(t *testing.T) {
 	}
 	for _, bad := range []string{"", ".", "abc", "a.b", strings.Repeat("A", 600) + ".x"} {
 		if _, _, err := p.open(bad, now); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
+
+func TestParseDestAndHosts(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://evil.example/sale%zz":      "https://evil.example/sale%25zz",
+		"https://evil.example/%":            "https://evil.example/%25",
+		"HTTPS://ＥＶＩＬ.example./login":       "https://evil.example/login",
+		"https://xn--pypal-4ve.com/":        "https://xn--pypal-4ve.com/",
+		"https://pаypal.com/":               "https://xn--pypal-4ve.com/",
+		"http://shop.example/a?b=%E3%81%82": "http://shop.example/a?b=%E3%81%82",
+	} {
+		u, err := parseDest(in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := normalizeURL(u); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+	for _, bad := range []string{"mailto:a@b", "/relative", "https://", "javascript:alert(1)"} {
+		if _, err := parseDest(bad); err == nil {
 			t.Errorf("%q accepted", bad)
 		}
 	}

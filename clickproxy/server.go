@@ -42,6 +42,7 @@ type Server struct {
 	m        *metrics
 	proceed  proceedSigner
 	shotKey  []byte
+	clickKey []byte // MACs of click IDs in follow-up and report URLs
 	pending  *lru.Cache[string, *pendingClick]
 	apiKeys  [][32]byte
 	stop     context.CancelFunc
@@ -111,6 +112,7 @@ func New(cfg Config) (*Server, error) {
 		m:        m,
 		proceed:  proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
 		shotKey:  cfg.Keyring.Derive("screenshot v1"),
+		clickKey: cfg.Keyring.Derive("click follow-up v1"),
 		pending:  pend,
 	}
 	for _, t := range cfg.APITokens {
@@ -177,6 +179,18 @@ var securityHeaders = func() (kv [][2][]byte) {
 }()
 
 func (s *Server) serve(ctx *fasthttp.RequestCtx) {
+	// fasthttp does not recover panics: one bad request must not take the
+	// service down.
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.Error("panic in a request", zap.Any("panic", v), zap.ByteString("path", ctx.Path()), zap.Stack("stack"))
+			ctx.Response.Reset()
+			for _, h := range securityHeaders {
+				ctx.Response.Header.SetCanonical(h[0], h[1])
+			}
+			s.fail(ctx, newClickID(), &httpError{status: fasthttp.StatusInternalServerError, key: "internal", code: "internal", err: fmt.Errorf("panic: %v", v)}, nil)
+		}
+	}()
 	for _, h := range securityHeaders {
 		ctx.Response.Header.SetCanonical(h[0], h[1])
 	}
@@ -272,13 +286,18 @@ func (s *Server) click(ctx *fasthttp.RequestCtx) {
 		s.fail(ctx, id, badLink(err), &clicklog.Event{ClickID: id, Time: start, Source: "none"})
 		return
 	}
-	u, _ := url.Parse(d.Dest) // Open guarantees an absolute http(s) URL
+	u, err := parseDest(d.Dest)
+	if err != nil {
+		s.fail(ctx, id, &httpError{status: fasthttp.StatusBadRequest, key: "malformed", code: "bad-destination", err: err},
+			&clicklog.Event{ClickID: id, Time: start, Source: "none"})
+		return
+	}
 	ip := s.clientIP(ctx)
 	ua := string(ctx.UserAgent())
 	lang := string(ctx.Request.Header.Peek("Accept-Language"))
 	isScanner, why := LooksLikeScanner(string(ctx.Method()), ua, lang, ip, d.Context.Issued, start, s.cfg.Scanners)
 	norm := normalizeURL(u)
-	host := strings.ToLower(u.Hostname())
+	host := canonicalHost(u.Hostname())
 	p := &pendingClick{
 		ClickID: id, Dest: d.Dest, Normalized: norm, Digest: urlDigest(norm), Host: host,
 		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain,
@@ -343,7 +362,7 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 // threshold limits it.
 func (s *Server) oneTime(ctx context.Context, p *pendingClick, u *url.URL, now time.Time) (verdict.Verdict, bool) {
 	signs := OneTimeSigns(u)
-	if len(signs) == 0 || u.Scheme != "https" {
+	if len(signs) == 0 || u.Scheme != "https" || userContentHosts[p.Host] {
 		return verdict.Verdict{}, false
 	}
 	clean, bad := s.store.history(ctx, p.Registrable)
@@ -415,12 +434,25 @@ func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, sourc
 func (s *Server) page(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached) pages.Page {
 	pg := pages.Page{
 		Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest, Level: c.Verdict.Level,
-		Reasons: c.Verdict.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report",
+		Reasons: c.Verdict.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report?c=" + p.ClickID + "&s=" + s.clickMAC(p.ClickID),
 	}
 	if c.HasShot {
 		pg.ScreenshotURL = s.basePath + "/shot/" + p.Digest + "?s=" + s.shotMAC(p.Digest)
 	}
 	return pg
+}
+
+// clickMAC authorises a follow-up or a report for one click. The click
+// ID alone is shown on pages and quoted to the SOC, so it must not be
+// enough to reach someone else's destination.
+func (s *Server) clickMAC(id string) string {
+	m := hmac.New(sha256.New, s.clickKey)
+	m.Write([]byte(id))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:16])
+}
+
+func (s *Server) clickMACValid(id, mac string) bool {
+	return subtle.ConstantTimeCompare([]byte(mac), []byte(s.clickMAC(id))) == 1
 }
 
 func (s *Server) shotMAC(digest string) string {
@@ -444,7 +476,7 @@ func (s *Server) checking(ctx *fasthttp.RequestCtx, p *pendingClick) {
 	ctx.Response.Header.Set("X-Kensa-Action", "checking")
 	s.render(ctx, fasthttp.StatusOK, pages.Page{
 		Kind: pages.KindChecking, Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest,
-		ShownDomain: p.ShownDomain, RefreshURL: s.basePath + "/w/" + p.ClickID, RefreshSeconds: 2,
+		ShownDomain: p.ShownDomain, RefreshURL: s.basePath + "/w/" + p.ClickID + "?s=" + s.clickMAC(p.ClickID), RefreshSeconds: 2,
 	})
 	s.emit(ctx, p, "checking", "render", nil, false, "")
 }
@@ -452,11 +484,15 @@ func (s *Server) checking(ctx *fasthttp.RequestCtx, p *pendingClick) {
 // followUp is GET /w/CLICKID, the checking page's own reload.
 func (s *Server) followUp(ctx *fasthttp.RequestCtx, id string) {
 	p, ok := s.loadPending(id)
-	if !ok {
+	if !ok || !s.clickMACValid(id, string(ctx.QueryArgs().Peek("s"))) {
 		s.fail(ctx, newClickID(), &httpError{status: fasthttp.StatusGone, key: "expired", code: "pending-expired", err: errors.New("no such pending click")}, nil)
 		return
 	}
-	u, _ := url.Parse(p.Dest)
+	u, err := parseDest(p.Dest)
+	if err != nil {
+		s.fail(ctx, newClickID(), &httpError{status: fasthttp.StatusBadRequest, key: "malformed", code: "bad-destination", err: err}, nil)
+		return
+	}
 	s.decide(ctx, p, u)
 }
 
@@ -485,6 +521,11 @@ func (s *Server) proceedClick(ctx *fasthttp.RequestCtx, tok string) {
 	}
 	if ov, has := s.ov.match(p.Normalized, p.Host, p.registrable); has {
 		c, found = &cached{Verdict: ov.verdictOf(p.Dest, now)}, true
+	}
+	if !found {
+		// The verdict is gone (expired, or Redis unreachable): what is not
+		// known now is treated as unknown, not as the old warning.
+		c, found = &cached{Verdict: verdict.Verdict{Level: verdict.Unknown, URL: p.Dest, JudgedAt: now}}, true
 	}
 	allowed := true
 	if found {
@@ -573,7 +614,13 @@ func (s *Server) emit(ctx *fasthttp.RequestCtx, p *pendingClick, action, source 
 	s.cfg.Events.Emit(ev)
 }
 
+// pendingMaxHeader bounds the request headers a pending click keeps, so
+// that big headers cannot fill memory and Redis.
+const pendingMaxHeader = 512
+
 func (s *Server) savePending(p *pendingClick) {
+	p.setRegistrable() // set before the record is shared: loadPending hands out copies
+	p.UserAgent, p.Language = clip(p.UserAgent, pendingMaxHeader), clip(p.Language, pendingMaxHeader)
 	s.pending.Add(p.ClickID, p)
 	b, _ := json.Marshal(p)
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
@@ -588,7 +635,12 @@ func (s *Server) loadPending(id string) (*pendingClick, bool) {
 		return nil, false
 	}
 	if p, ok := s.pending.Get(id); ok {
-		return p, true
+		if s.cfg.Now().After(p.Started.Add(s.cfg.ProceedTTL + time.Minute)) {
+			s.pending.Remove(id)
+			return nil, false
+		}
+		cp := *p
+		return &cp, true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -604,7 +656,15 @@ func (s *Server) loadPending(id string) (*pendingClick, bool) {
 		return nil, false
 	}
 	s.pending.Add(id, &p)
-	return &p, true
+	cp := p
+	return &cp, true
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
 }
 
 // screenshot is GET /shot/DIGEST?s=MAC: the thumbnail of a checked page.
@@ -629,9 +689,9 @@ func (s *Server) screenshot(ctx *fasthttp.RequestCtx, digest string) {
 
 // report is POST /report: "report this link" from a warning page.
 func (s *Server) report(ctx *fasthttp.RequestCtx) {
-	id := string(ctx.PostArgs().Peek("click_id"))
+	id := string(ctx.QueryArgs().Peek("c"))
 	p, ok := s.loadPending(id)
-	if ok {
+	if ok && s.clickMACValid(id, string(ctx.QueryArgs().Peek("s"))) {
 		b, _ := json.Marshal(map[string]any{"click_id": id, "url": p.Dest, "recipient": p.Recipient, "time": s.cfg.Now()})
 		rctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		s.cfg.Redis.LPush(rctx, keyReports, b)
@@ -653,11 +713,13 @@ func (s *Server) readyz(ctx *fasthttp.RequestCtx) {
 	rctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
 	if err := s.cfg.Redis.Ping(rctx).Err(); err != nil {
-		problems = append(problems, "redis: "+err.Error())
+		problems = append(problems, "redis: unreachable")
+		s.log.Warn("readyz: redis", zap.Error(err))
 	}
 	if r, ok := s.cfg.Scanner.(interface{ Ready() error }); ok {
 		if err := r.Ready(); err != nil {
-			problems = append(problems, "sandbox: "+err.Error())
+			problems = append(problems, "sandbox: not ready")
+			s.log.Warn("readyz: sandbox", zap.Error(err))
 		}
 	}
 	ctx.SetContentType("text/plain; charset=utf-8")

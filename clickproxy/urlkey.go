@@ -3,11 +3,62 @@ package clickproxy
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"strings"
 
+	"golang.org/x/net/idna"
+
 	"github.com/kensa-mail/kensa/rewriter/textlink"
 )
+
+// parseDest parses a verified destination. linktoken accepts what browsers
+// accept, which is more than net/url does (a path with a stray "%", as in
+// "/sale%zz"); such escapes are read as a literal "%" ("%25") for the
+// cache key and the rules, while the redirect and the render keep the
+// destination exactly as signed.
+func parseDest(dest string) (*url.URL, error) {
+	u, err := url.Parse(dest)
+	if err != nil {
+		u, err = url.Parse(fixPercent(dest))
+	}
+	if err != nil {
+		return nil, err
+	}
+	if u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return nil, errors.New("not an absolute http or https URL")
+	}
+	return u, nil
+}
+
+// fixPercent escapes every "%" that does not start a valid escape.
+func fixPercent(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '%' && (i+2 >= len(s) || !isHex(s[i+1]) || !isHex(s[i+2])) {
+			b.WriteString("%25")
+			continue
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// canonicalHost is the form hosts are compared in (overrides, cache keys):
+// lower case, no trailing dot, and IDNA ASCII after UTS #46 mapping, so
+// that "ＥＶＩＬ.com." and "evil.com" are one host, as they are to a
+// browser. A host IDNA refuses is kept lower-cased.
+func canonicalHost(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if a, err := idna.Lookup.ToASCII(h); err == nil && a != "" {
+		return a
+	}
+	return h
+}
 
 // normalizeURL is the form of a destination that verdicts are cached
 // under: lower-case scheme and host, no default port, no fragment, no
@@ -15,7 +66,7 @@ import (
 // "/". The query is kept byte for byte: its order can matter to the site.
 func normalizeURL(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
-	host := strings.ToLower(strings.TrimSuffix(u.Hostname(), "."))
+	host := canonicalHost(u.Hostname())
 	port := u.Port()
 	if port == "80" && scheme == "http" || port == "443" && scheme == "https" {
 		port = ""

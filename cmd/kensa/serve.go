@@ -182,6 +182,10 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	redis.SetLogger(redisLogger{log})
+	// The click path gives Redis 500 ms per call through its context; without
+	// this option go-redis ignores context deadlines on socket reads and a
+	// slow Redis would hold every click for ReadTimeout.
+	cfg.redisOpts.ContextTimeoutEnabled = true
 	rdb := redis.NewClient(cfg.redisOpts)
 	defer rdb.Close()
 
