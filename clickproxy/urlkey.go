@@ -53,6 +53,9 @@ func isHex(c byte) bool {
 // that "ＥＶＩＬ.com." and "evil.com" are one host, as they are to a
 // browser. A host IDNA refuses is kept lower-cased.
 func canonicalHost(h string) string {
+	if ldhLower(h) {
+		return h // already canonical: the common case, kept off IDNA on the click path
+	}
 	h = strings.TrimSuffix(strings.ToLower(h), ".")
 	if a, err := idna.Lookup.ToASCII(h); err == nil && a != "" {
 		return a
@@ -103,4 +106,19 @@ func registrable(host string) string {
 		return d
 	}
 	return host
+}
+
+// ldhLower reports a host of lower-case letters, digits, "-" and "."
+// only, not ending in ".": what IDNA would return unchanged.
+func ldhLower(h string) bool {
+	if h == "" || h[len(h)-1] == '.' {
+		return false
+	}
+	for i := 0; i < len(h); i++ {
+		c := h[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
