@@ -7,8 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"sync"
@@ -22,6 +20,7 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/internal/chromiumtest"
 	"github.com/kensa-mail/kensa/internal/redistest"
 	"github.com/kensa-mail/kensa/internal/testsite"
 	"github.com/kensa-mail/kensa/sandbox"
@@ -66,15 +65,6 @@ type env struct {
 	client  *http.Client
 }
 
-func needChromium(t testing.TB) {
-	if _, err := exec.LookPath("chromium"); err != nil {
-		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
-			t.Fatal("chromium not installed (scripts/setup.sh installs it)")
-		}
-		t.Skip("chromium not installed")
-	}
-}
-
 // sites are the destinations, under realistic names, all served by one
 // loopback test server that the sandbox maps every name to.
 func sites(w http.ResponseWriter, r *http.Request) {
@@ -111,7 +101,7 @@ func sites(w http.ResponseWriter, r *http.Request) {
 }
 
 func newEnv(t testing.TB, policy Policy) *env {
-	needChromium(t)
+	chromiumtest.Need(t)
 	redis.SetLogger(&logging.VoidLogger{}) // the outage test would print a line per reconnect
 	rs := redistest.Start(t)
 	site, err := testsite.Start(http.HandlerFunc(sites))

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -16,6 +15,7 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/internal/chromiumtest"
 	"github.com/kensa-mail/kensa/internal/testsite"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 )
@@ -100,12 +100,7 @@ func TestCorpusEval(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus evaluation renders 272 pages; not with -short")
 	}
-	if _, err := exec.LookPath("chromium"); err != nil {
-		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
-			t.Fatal("chromium not installed (scripts/setup.sh installs it)")
-		}
-		t.Skip("chromium not installed")
-	}
+	chromiumtest.Need(t)
 	root, m := corpusPages(t)
 	only := os.Getenv("KENSA_EVAL_ONLY")
 	if only != "" {

@@ -5,13 +5,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
-	"os/exec"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/internal/chromiumtest"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 )
 
@@ -20,12 +19,7 @@ import (
 // credential phish, a clean page, and a smishing kit that shows desktop
 // browsers a 404 but sends Android an APK (the second render catches it).
 func TestScanner(t *testing.T) {
-	if _, err := exec.LookPath("chromium"); err != nil {
-		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
-			t.Fatal("chromium not installed (scripts/setup.sh installs it)")
-		}
-		t.Skip("chromium not installed")
-	}
+	chromiumtest.Need(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Host {
 		case "secure-amazon-co-jp.example.top":

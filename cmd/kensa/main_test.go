@@ -9,12 +9,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kensa-mail/kensa/internal/chromiumtest"
 )
 
 func run(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -231,12 +232,7 @@ func TestMilterUnixSocket(t *testing.T) {
 // under a realistic name, through the real sandbox, and checks the JSON
 // fields the issue promises; a non-loopback --test-map-hosts is refused.
 func TestScanJSON(t *testing.T) {
-	if _, err := exec.LookPath("chromium"); err != nil {
-		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
-			t.Fatal("chromium not installed (scripts/setup.sh installs it)")
-		}
-		t.Skip("chromium not installed")
-	}
+	chromiumtest.Need(t)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != "rakuten-card.account-check.example.top" {
 			http.NotFound(w, r)
