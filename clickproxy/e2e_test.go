@@ -188,6 +188,7 @@ type answer struct {
 }
 
 var (
+	reReport  = regexp.MustCompile(`<form class="report" method="post" action="([^"]+)"`)
 	reRefresh = regexp.MustCompile(`http-equiv="refresh" content="\d+;\s*url=([^"]+)"`)
 	reProceed = regexp.MustCompile(`href="(/p/[^"]+)"`)
 )
@@ -298,6 +299,30 @@ func TestClicks(t *testing.T) {
 	forged := strings.Replace(a.proceed, a.proceed[len(a.proceed)-3:], "AAA", 1)
 	if f := e.get(e.base + forged); f.status < 400 || f.location != "" {
 		t.Errorf("forged proceed token: %d %q", f.status, f.location)
+	}
+
+	// "Report this" on a block page reaches the SOC's list; a forged one
+	// (another click ID with this MAC) does not.
+	blk := e.get(e.link("http://rakuten-card.account-check.top/login"))
+	m := reReport.FindStringSubmatch(blk.body)
+	if m == nil {
+		t.Fatalf("block page without a report form")
+	}
+	report := strings.ReplaceAll(m[1], "&amp;", "&")
+	post := func(u string) int {
+		resp, err := e.client.Post(e.base+u, "application/x-www-form-urlencoded", strings.NewReader("click_id="+blk.clickID))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := post(report); code != 200 {
+		t.Errorf("report: %d", code)
+	}
+	post(strings.Replace(report, "c="+blk.clickID, "c="+strings.Repeat("0", 16), 1))
+	if n, _ := e.rdb.LLen(context.Background(), keyReports).Result(); n != 1 {
+		t.Errorf("%d reports recorded, want 1", n)
 	}
 
 	// The checking page follows up by itself.
