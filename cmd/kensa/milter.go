@@ -84,17 +84,9 @@ func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, std
 	metricsListen := fs.String("metrics-listen", "", "HOST:PORT for Prometheus /metrics")
 	baseURL := fs.String("base-url", "", "the click proxy's base URL")
 	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
-	if err := fs.Parse(args); err != nil {
-		return usageError("%w", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("unexpected arguments %q", fs.Args())
-	}
-	var file fileConfig
-	if *configFile != "" {
-		if err := loadYAML(*configFile, &file); err != nil {
-			return usageError("config: %v", err)
-		}
+	file, err := parseWithConfig(fs, args, configFile)
+	if err != nil {
+		return err
 	}
 	cfg := milterConfig{rewriteConfig: file.rewriteConfig, milterSection: file.Milter}
 	cfg.fromEnv()

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/url"
@@ -30,6 +31,25 @@ type rewriteConfig struct {
 
 	recipient string
 	codec     *linktoken.Codec // set by Validate
+}
+
+// parseWithConfig parses a subcommand's flags (no arguments allowed) and
+// then reads the config file named by its --config flag, if any. The
+// caller layers KENSA_* variables and flags over what it returns.
+func parseWithConfig(fs *flag.FlagSet, args []string, configFile *string) (fileConfig, error) {
+	var file fileConfig
+	if err := fs.Parse(args); err != nil {
+		return file, usageError("%w", err)
+	}
+	if fs.NArg() != 0 {
+		return file, usageError("unexpected arguments %q", fs.Args())
+	}
+	if *configFile != "" {
+		if err := loadYAML(*configFile, &file); err != nil {
+			return file, usageError("config: %v", err)
+		}
+	}
+	return file, nil
 }
 
 // loadYAML reads a config file strictly: an unknown key is an error, so a
@@ -90,17 +110,9 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		fmt.Fprintln(stderr, "usage: kensa rewrite --base-url URL --key-file FILE [--recipient ADDR] [--config FILE] < in.eml > out.eml")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError("%w", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("unexpected arguments %q", fs.Args())
-	}
-	var file fileConfig
-	if *configFile != "" {
-		if err := loadYAML(*configFile, &file); err != nil {
-			return usageError("config: %v", err)
-		}
+	file, err := parseWithConfig(fs, args, configFile)
+	if err != nil {
+		return err
 	}
 	cfg := file.rewriteConfig
 	cfg.fromEnv()

@@ -131,17 +131,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	apiTokens := fs.String("api-token-file", "", "file of API bearer tokens, one per line")
 	testMap := fs.String("test-map-hosts", "", "TEST ONLY: the sandbox connects every host name to this loopback HOST:PORT")
 	testSPKI := fs.String("test-trust-spki", "", "TEST ONLY, with --test-map-hosts: the SPKI hash (base64 SHA-256) of the test server's certificate, accepted despite errors")
-	if err := fs.Parse(args); err != nil {
-		return usageError("%w", err)
-	}
-	if fs.NArg() != 0 {
-		return usageError("unexpected arguments %q", fs.Args())
-	}
-	var file fileConfig
-	if *configFile != "" {
-		if err := loadYAML(*configFile, &file); err != nil {
-			return usageError("config: %v", err)
-		}
+	file, err := parseWithConfig(fs, args, configFile)
+	if err != nil {
+		return err
 	}
 	cfg := serveConfig{rewriteConfig: file.rewriteConfig, serveSection: file.Serve}
 	cfg.fromEnv()
