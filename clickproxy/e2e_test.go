@@ -20,11 +20,12 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
-	"github.com/kensa-mail/kensa/internal/chromiumtest"
 	"github.com/kensa-mail/kensa/internal/redistest"
+	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/internal/testsite"
 	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
+	"github.com/kensa-mail/kensa/sandbox/inprocess"
 )
 
 // countingScanner counts the renders the click proxy asks for and passes
@@ -101,7 +102,7 @@ func sites(w http.ResponseWriter, r *http.Request) {
 }
 
 func newEnv(t testing.TB, policy Policy) *env {
-	chromiumtest.Need(t)
+	testenv.Require(t, testenv.Chromium)
 	redis.SetLogger(&logging.VoidLogger{}) // the outage test would print a line per reconnect
 	rs := redistest.Start(t)
 	site, err := testsite.Start(http.HandlerFunc(sites))
@@ -109,7 +110,7 @@ func newEnv(t testing.TB, policy Policy) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { site.Close() })
-	sb, err := sandbox.New(context.Background(), sandbox.Config{
+	sb, err := inprocess.New(context.Background(), inprocess.Config{
 		Browser:       browser.Config{RenderTimeout: 10 * time.Second, Concurrency: 2},
 		TestMapHosts:  site.Addr,
 		TestTrustSPKI: []string{site.SPKI},

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/net/idna"
 
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // parseDest parses a verified destination. linktoken accepts what browsers
@@ -49,14 +49,16 @@ func isHex(c byte) bool {
 }
 
 // canonicalHost is the form hosts are compared in (overrides, cache keys):
-// lower case, no trailing dot, and IDNA ASCII after UTS #46 mapping, so
+// lower case, no trailing dots, and IDNA ASCII after UTS #46 mapping, so
 // that "ＥＶＩＬ.com." and "evil.com" are one host, as they are to a
 // browser. A host IDNA refuses is kept lower-cased.
 func canonicalHost(h string) string {
 	if ldhLower(h) {
 		return h // already canonical: the common case, kept off IDNA on the click path
 	}
-	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	// Every trailing dot goes, not just one: "0.." must not become "0.",
+	// which a second pass would turn into "0" (the key must be idempotent).
+	h = strings.TrimRight(strings.ToLower(h), ".")
 	if a, err := idna.Lookup.ToASCII(h); err == nil && a != "" {
 		return a
 	}
@@ -102,7 +104,7 @@ func urlDigest(normalized string) string {
 // host itself when it has none (an IP address, a bare suffix).
 func registrable(host string) string {
 	host = strings.ToLower(strings.TrimSuffix(host, "."))
-	if d, err := textlink.RegistrableDomain(host); err == nil && d != "" {
+	if d, err := domain.Registrable(host); err == nil && d != "" {
 		return d
 	}
 	return host

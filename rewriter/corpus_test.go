@@ -7,25 +7,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kensa-mail/kensa/internal/testenv"
 )
 
-// corpusDir finds ../shared/corpus (KENSA_CORPUS overrides). With
-// KENSA_REQUIRE_CORPUS=1 (make test) a missing corpus fails the test
-// instead of skipping it.
+// corpusDir finds the shared corpus's sub-directory (internal/testenv).
 func corpusDir(t *testing.T, sub string) string {
 	t.Helper()
-	base := os.Getenv("KENSA_CORPUS")
-	if base == "" {
-		base = "../../shared/corpus"
-	}
-	dir := filepath.Join(base, sub)
-	if _, err := os.Stat(dir); err != nil {
-		if os.Getenv("KENSA_REQUIRE_CORPUS") != "" {
-			t.Fatalf("corpus %s: %v", dir, err)
-		}
-		t.Skipf("corpus %s not found (set KENSA_CORPUS)", dir)
-	}
-	return dir
+	return testenv.CorpusDir(t, sub)
 }
 
 // TestCorpus rewrites every message of the shared corpora and checks each

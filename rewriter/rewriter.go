@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/internal/domain"
 	"github.com/kensa-mail/kensa/rewriter/textlink"
 	"github.com/kensa-mail/kensa/rewriter/unwrap"
 )
@@ -334,7 +335,7 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 	ctx := lk.ctx
 	ctx.Flags = flags
 	if visible != "" {
-		if shown, mismatch := textlink.Mismatch(visible, dest); mismatch {
+		if shown, mismatch := domain.Mismatch(visible, dest); mismatch {
 			ctx.ShownDomain = shown
 		}
 	}

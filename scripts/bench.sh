@@ -65,10 +65,10 @@ awk '
 echo
 echo "## Postfix with and without the milter, 100 KB HTML message"
 echo
-echo "Command: \`KENSA_REQUIRE_POSTFIX=1 go test -run '^\$' -bench BenchmarkPostfix -benchtime 200x -count 1 ./rewriter/milter\`"
+echo "Command: \`KENSA_REQUIRE=postfix go test -run '^\$' -bench BenchmarkPostfix -benchtime 200x -count 1 ./rewriter/milter\`"
 echo "(a private Postfix on loopback delivering to smtp-sink; 200 messages per setup sent by 4 SMTP connections at once; msgs/s until all are delivered; SMTP latency is MAIL FROM to the reply to DATA, where the milter runs. Sender, Postfix and milter share the $(nproc) cores.)"
 echo
-KENSA_REQUIRE_POSTFIX=1 go test -run '^$' -bench BenchmarkPostfix -benchtime 200x -count 1 ./rewriter/milter | grep -v '^ready' | tee "$out" >&2
+KENSA_REQUIRE=postfix go test -run '^$' -bench BenchmarkPostfix -benchtime 200x -count 1 ./rewriter/milter | grep -v '^ready' | tee "$out" >&2
 awk '
   /^BenchmarkPostfix\// {
     split($1, p, "/"); links=p[2]; setup=p[3]; sub(/-[0-9]+$/, "", setup)

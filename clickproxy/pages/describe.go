@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/net/idna"
 
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // Destination describes a URL for display. The host is split into three
@@ -103,7 +103,7 @@ func splitHost(d *Destination) {
 	// trailing dot, as textlink does). It is cut from the labels already
 	// converted, rather than converted again, so that the three parts always
 	// add up to HostUnicode.
-	reg, err := textlink.RegistrableDomain(d.Host)
+	reg, err := domain.Registrable(d.Host)
 	end := len(labels)
 	if end > 1 && labels[end-1] == "" {
 		end--
@@ -133,7 +133,7 @@ func hostLabels(host string) []string {
 	}
 	h := host
 	if len(h) <= maxHost {
-		h = textlink.Fold(h)
+		h = domain.Fold(h)
 	}
 	labels := strings.Split(h, ".")
 	for i, l := range labels {

@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // Kind is which page to show.
@@ -288,7 +288,7 @@ func shownView(shown string, dest *hostView) *hostView {
 	if len(shown) > maxHost {
 		return nil
 	}
-	reg, ok := textlink.ShownDomain(shown)
+	reg, ok := domain.Shown(shown)
 	if !ok || dest != nil && reg == dest.Registrable {
 		return nil
 	}

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kensa-mail/kensa/internal/chromiumtest"
+	"github.com/kensa-mail/kensa/internal/testenv"
 )
 
 func run(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -232,7 +232,7 @@ func TestMilterUnixSocket(t *testing.T) {
 // under a realistic name, through the real sandbox, and checks the JSON
 // fields the issue promises; a non-loopback --test-map-hosts is refused.
 func TestScanJSON(t *testing.T) {
-	chromiumtest.Need(t)
+	testenv.Require(t, testenv.Chromium)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Host != "rakuten-card.account-check.example.top" {
 			http.NotFound(w, r)

@@ -14,6 +14,8 @@ import (
 	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/capture"
+	"github.com/kensa-mail/kensa/sandbox/inprocess"
+	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
 // scanOutput is what `kensa scan --json` prints.
@@ -74,9 +76,9 @@ func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 			ownDomains = append(ownDomains, d)
 		}
 	}
-	s, err := sandbox.New(ctx, sandbox.Config{
+	s, err := inprocess.New(ctx, inprocess.Config{
 		Browser:      browser.Config{ExecPath: *chromium, RenderTimeout: *timeout, Concurrency: 1},
-		Policy:       sandbox.Policy{OwnDomains: ownDomains},
+		Policy:       rules.Policy{OwnDomains: ownDomains},
 		TestMapHosts: mapTo,
 		Log:          log,
 	})
@@ -93,7 +95,9 @@ func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")
-		return enc.Encode(scanOutput{URL: r.URL, FinalURL: r.FinalURL, Level: v.Level, Reasons: v.Reasons, Chain: r.Chain, Downloads: r.Downloads, Report: r})
+		shown := *r
+		shown.Screenshot = nil // a terminal has no use for base64 JPEG
+		return enc.Encode(scanOutput{URL: r.URL, FinalURL: r.FinalURL, Level: v.Level, Reasons: v.Reasons, Chain: r.Chain, Downloads: r.Downloads, Report: &shown})
 	}
 	fmt.Fprintf(stdout, "%s → %s\nverdict: %s\n", r.URL, r.FinalURL, strings.ToUpper(string(v.Level)))
 	for _, rs := range v.Reasons {

@@ -23,8 +23,8 @@ import (
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
-	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
+	"github.com/kensa-mail/kensa/sandbox/inprocess"
 	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
@@ -216,9 +216,9 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if cfg.RenderTimeout > 0 {
 		perRender = cfg.RenderTimeout / 2
 	}
-	sb, err := sandbox.New(ctx, sandbox.Config{
+	sb, err := inprocess.New(ctx, inprocess.Config{
 		Browser:       browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: perRender},
-		Policy:        sandbox.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
+		Policy:        rules.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
 		TestMapHosts:  cfg.testMapHosts,
 		TestTrustSPKI: cfg.testTrustSPKI,
 		Log:           log,

@@ -83,6 +83,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/kensa-mail/kensa/internal/testenv"
 )
 
 // Config is the part of the Postfix setup a test chooses.
@@ -148,87 +150,26 @@ const (
 )
 
 const (
-	envRequire = "KENSA_REQUIRE_POSTFIX"
-	envKeep    = "KENSA_POSTFIX_KEEP" // keep Dir after the test
-	envMarker  = "KENSA_POSTFIXTEST"  // set on every process we start, value Dir
-	readyFile  = ".kensa-ready"
+	envKeep   = "KENSA_POSTFIX_KEEP" // keep Dir after the test
+	envMarker = "KENSA_POSTFIXTEST"  // set on every process we start, value Dir
+	readyFile = ".kensa-ready"
 )
 
 // Available returns nil if the extracted Postfix + swaks tree is there and
 // usable here, else an error that says what to do.
 func Available() error {
-	_, err := findRoot()
+	_, err := testenv.PostfixRoot()
 	return err
 }
 
-// Require skips the test if Postfix is not Available, or fails it if the
-// environment sets KENSA_REQUIRE_POSTFIX=1. Start calls it.
+// Require skips or fails the test when Postfix is not Available, by
+// internal/testenv's rule. Start calls it.
 func Require(t testing.TB) {
 	t.Helper()
-	if err := Available(); err != nil {
-		if v := os.Getenv(envRequire); v != "" && v != "0" {
-			t.Fatalf("%v (%s is set)", err, envRequire)
-		}
-		t.Skip(err)
-	}
+	testenv.Require(t, testenv.Postfix)
 }
 
-func findRoot() (string, error) {
-	var root string
-	if d := os.Getenv("KENSA_RUN_DIR"); d != "" {
-		root = filepath.Join(d, "pkgroot")
-	} else {
-		repo, err := repoRoot()
-		if err != nil {
-			return "", fmt.Errorf("postfixtest: %v; set KENSA_RUN_DIR or run from the repo", err)
-		}
-		root = filepath.Join(repo, ".run", "pkgroot")
-	}
-	hint := "run scripts/postfix-root.sh (as root) to prepare it"
-	if _, err := os.Stat(filepath.Join(root, readyFile)); err != nil {
-		return "", fmt.Errorf("postfixtest: no prepared Postfix tree at %s: %s", root, hint)
-	}
-	for _, f := range []string{"usr/sbin/postfix", "usr/sbin/smtp-sink", "usr/lib/postfix/sbin/master", "usr/lib/postfix/sbin/smtpd", "usr/bin/swaks"} {
-		if _, err := os.Stat(filepath.Join(root, f)); err != nil {
-			return "", fmt.Errorf("postfixtest: Postfix tree at %s is incomplete (%v): %s", root, err, hint)
-		}
-	}
-	if _, err := exec.LookPath("perl"); err != nil {
-		return "", fmt.Errorf("postfixtest: perl (for swaks) not found: %s", hint)
-	}
-	if os.Geteuid() != 0 {
-		return "", errors.New("postfixtest: Postfix's master must be started as root; run the tests as root")
-	}
-	for _, u := range []string{"daemon", "nobody"} {
-		if _, err := user.Lookup(u); err != nil {
-			return "", fmt.Errorf("postfixtest: Postfix here runs as user %q, which is missing: %v", u, err)
-		}
-	}
-	if _, err := user.LookupGroup("mail"); err != nil {
-		return "", fmt.Errorf("postfixtest: group \"mail\" (setgid_group) is missing: %v", err)
-	}
-	return root, nil
-}
-
-// repoRoot walks up from the working directory (a package directory under
-// go test) to the directory whose go.mod is Kensa's.
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		b, err := os.ReadFile(filepath.Join(dir, "go.mod"))
-		if err == nil && bytes.HasPrefix(b, []byte("module github.com/kensa-mail/kensa\n")) {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", errors.New("not inside the kensa module")
-		}
-		dir = parent
-	}
-}
+func findRoot() (string, error) { return testenv.PostfixRoot() }
 
 // Start starts smtp-sink and Postfix on free loopback ports and waits until
 // both answer. t.Cleanup stops them and kills anything left; if the test

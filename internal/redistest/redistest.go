@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/kensa-mail/kensa/internal/testenv"
 )
 
 // Server is a running redis-server.
@@ -26,19 +28,13 @@ type Server struct {
 func (s *Server) URL() string { return "redis://" + s.Addr + "/0" }
 
 // Start starts redis-server on a free loopback port and stops it when the
-// test ends. Without redis-server the test is skipped, unless
-// KENSA_REQUIRE_REDIS is set (make test), when it fails.
+// test ends. Without redis-server the test is skipped or fails by
+// internal/testenv's rule.
 func Start(t testing.TB) *Server {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
+	bin, err := testenv.RedisServerPath()
 	if err != nil {
-		if _, err2 := os.Stat("/usr/bin/redis-server"); err2 == nil {
-			bin = "/usr/bin/redis-server"
-		} else if os.Getenv("KENSA_REQUIRE_REDIS") != "" {
-			t.Fatal("redis-server not installed (scripts/setup.sh installs it)")
-		} else {
-			t.Skip("redis-server not installed")
-		}
+		testenv.Missing(t, testenv.Redis, err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -55,12 +55,7 @@ func TestMain(m *testing.M) {
 
 func needPostfix(t testing.TB) {
 	t.Helper()
-	if err := postfixtest.Available(); err != nil {
-		if os.Getenv("KENSA_REQUIRE_POSTFIX") != "" {
-			t.Fatal(err)
-		}
-		t.Skip(err)
-	}
+	postfixtest.Require(t)
 }
 
 // kensaMilter is a `kensa milter` process.

@@ -18,12 +18,9 @@
 //     brackets stay outside. A host may be an internationalized domain name
 //     ("https://例え.jp/"). Every returned link is also found, alone and whole,
 //     when Find is run on its own text.
-//   - RegistrableDomain, ShownDomain and Mismatch compare sites by registrable
-//     domain (eTLD+1 by the Public Suffix List) after folding full-width
-//     characters and ideographic full stops, lower-casing and IDNA ToASCII, so
-//     "ｗｗｗ．ａｍａｚｏｎ．ｃｏ．ｊｐ", "www.amazon.co.jp" and
-//     "https://amazon.co.jp/" name the same site and "paypal.com.evil.top" does
-//     not name paypal.com.
+//   - Which site a link's visible text names, and whether it is the site the
+//     link opens, is internal/domain's question (Shown, Mismatch), shared
+//     with the click proxy and the sandbox.
 //
 // All functions are pure functions of their arguments over decoded UTF-8 text
 // (the caller has already undone quoted-printable and base64 and converted the

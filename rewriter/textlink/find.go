@@ -10,6 +10,8 @@ import (
 
 	"golang.org/x/net/publicsuffix"
 	"mvdan.cc/xurls/v2"
+
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // Link is a web link found in plain text.
@@ -374,7 +376,7 @@ func knownTLD(label string) bool {
 	if len(label) > 64 || strings.IndexFunc(label, func(r rune) bool { return r < utf8.RuneSelf }) >= 0 {
 		return false
 	}
-	a, err := idnaProfile.ToASCII(Fold(label))
+	a, err := domain.ToASCII(label)
 	if err != nil || a == "" || strings.IndexByte(a, '.') >= 0 {
 		return false
 	}

@@ -3,6 +3,7 @@ package browser
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/http"
@@ -21,6 +22,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/sandbox/capture"
 	"github.com/kensa-mail/kensa/sandbox/egress"
 )
@@ -107,14 +109,11 @@ func testMain(m *testing.M) int {
 }
 
 // needBrowser skips a test when Chromium is missing, or fails it with
-// KENSA_REQUIRE_CHROMIUM=1 (for make test).
+// KENSA_REQUIRE (internal/testenv).
 func needBrowser(t testing.TB) {
 	t.Helper()
 	if skipReason != "" {
-		if os.Getenv("KENSA_REQUIRE_CHROMIUM") != "" {
-			t.Fatal(skipReason)
-		}
-		t.Skip(skipReason)
+		testenv.Missing(t, testenv.Chromium, errors.New(skipReason))
 	}
 }
 

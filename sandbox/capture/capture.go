@@ -27,7 +27,7 @@ type Report struct {
 	Language  string `json:"language"`
 	Mobile    bool   `json:"mobile"`
 
-	Screenshot []byte        `json:"-"` // JPEG, viewport
+	Screenshot []byte        `json:"screenshot,omitempty"` // JPEG, viewport; base64 in JSON, so a remote worker's Report carries it
 	StartedAt  time.Time     `json:"started_at"`
 	Duration   time.Duration `json:"duration_ns"`
 	Err        string        `json:"error,omitempty"` // the render failed or timed out
@@ -76,7 +76,7 @@ type Link struct {
 // by their code (an OAuth consent request set up in the page's script).
 type Scripts struct {
 	Sources []string `json:"sources,omitempty"` // src of external scripts
-	Inline  string   `json:"-"`                 // inline script text, truncated
+	Inline  string   `json:"inline,omitempty"`  // inline script text, truncated
 }
 
 // Download is a file the page tried to make the browser save. It is never

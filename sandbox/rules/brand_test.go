@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // The table itself: every brand has names and domains, every domain is a
@@ -24,7 +24,7 @@ func TestBrandTable(t *testing.T) {
 		}
 		names[b.Name] = true
 		for _, d := range b.Domains {
-			if reg, err := textlink.RegistrableDomain(d); err != nil || reg != d {
+			if reg, err := domain.Registrable(d); err != nil || reg != d {
 				t.Errorf("%s: domain %q is not a registrable domain in canonical form (%q, %v)", b.Name, d, reg, err)
 			}
 			if o, ok := owner[d]; ok && !shared[d] {

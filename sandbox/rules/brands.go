@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/text/unicode/norm"
 
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // Brand is a brand that phishing imitates, with the registrable domains
@@ -34,7 +34,7 @@ type Brand struct {
 }
 
 // brandMatch says how a text keyword is matched by BrandsInText. Every mode
-// matches after NFKC normalisation and full-width folding (textlink.Fold),
+// matches after NFKC normalisation and full-width folding (domain.Fold),
 // and a keyword edge that is an ASCII letter or digit must not touch
 // another ASCII letter or digit in the text ("line" is not found in
 // "online", "au" not in "australia", "dアカウント" not in "Androidアカウント").
@@ -559,11 +559,11 @@ func brandCopy(b Brand) Brand {
 
 // BrandForDomain returns the brand that owns a registrable domain. A host
 // name is accepted too and reduced to its registrable domain first (after
-// full-width folding and IDNA, as textlink.RegistrableDomain does), so
+// full-width folding and IDNA, as domain.Registrable does), so
 // "www.amazon.co.jp" gives Amazon. A domain shared by two brands of one
 // group (japanpost.jp: 日本郵便 and ゆうちょ銀行) gives the first in the table.
 func BrandForDomain(regDomain string) (Brand, bool) {
-	reg, err := textlink.RegistrableDomain(regDomain)
+	reg, err := domain.Registrable(regDomain)
 	if err != nil {
 		return Brand{}, false
 	}
@@ -581,7 +581,7 @@ func brandOwns(reg string) bool {
 // BrandsInText returns the brands named in a piece of page text (title,
 // visible text, logo alt text), in the order they first appear, each once.
 //
-// Matching is case- and width-insensitive (NFKC and textlink.Fold, so
+// Matching is case- and width-insensitive (NFKC and domain.Fold, so
 // "ＡＭＡＺＯＮ" and "ｱﾏｿﾞﾝ" are found) and word-aware for Latin names: a
 // name's ASCII letter or digit at either end must not touch another ASCII
 // letter or digit, so "line" in "online" and "au" in "australia" are not
@@ -685,10 +685,10 @@ func BrandsInText(s string) []Brand {
 }
 
 // brandNormalize folds full-width forms and ideographic full stops
-// (textlink.Fold) and applies NFKC, which also joins half-width katakana
+// (domain.Fold) and applies NFKC, which also joins half-width katakana
 // ("ｱﾏｿﾞﾝ" -> "アマゾン") and maps compatibility letters.
 func brandNormalize(s string) string {
-	return norm.NFKC.String(textlink.Fold(s))
+	return norm.NFKC.String(domain.Fold(s))
 }
 
 // brandLower lower-cases s rune by rune, keeping a rune whose lower case has

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 	"github.com/kensa-mail/kensa/sandbox/capture"
 )
 
@@ -29,7 +29,7 @@ func credentialField(in capture.Input) (string, bool) {
 	if in.Type == "password" {
 		return "password field", true
 	}
-	hay := strings.ToLower(textlink.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
+	hay := strings.ToLower(domain.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
 	for _, w := range credentialWords {
 		if strings.Contains(hay, w) {
 			return w, true
@@ -83,7 +83,7 @@ func registrable(rawURL string) (host, reg string) {
 		return "", ""
 	}
 	host = u.Hostname()
-	reg, err = textlink.RegistrableDomain(host)
+	reg, err = domain.Registrable(host)
 	if err != nil {
 		return host, host
 	}
@@ -229,7 +229,7 @@ var credentialPretexts = []string{
 }
 
 func credentialPretext(text string) (string, bool) {
-	text = strings.ToLower(textlink.Fold(text))
+	text = strings.ToLower(domain.Fold(text))
 	for _, p := range credentialPretexts {
 		if strings.Contains(text, p) {
 			return p, true

@@ -12,7 +12,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
-	"github.com/kensa-mail/kensa/rewriter/textlink"
+	"github.com/kensa-mail/kensa/internal/domain"
 )
 
 // LookalikeHit is a host name that imitates a brand's or the organisation's
@@ -41,7 +41,7 @@ const LookalikeOwnBrand = "own"
 // brand list (Brands) or one of the organisation's own domains (own, given
 // as domains or host names; they are treated like one more brand).
 //
-// The host is compared by its registrable domain (textlink.RegistrableDomain:
+// The host is compared by its registrable domain (domain.Registrable:
 // Public Suffix List after full-width folding and IDNA). A host whose
 // registrable domain belongs to a brand or to own ("www.amazon.co.jp",
 // "login.microsoftonline.com") never hits, nor does an IP address or an
@@ -198,7 +198,7 @@ func lookalikeSplit(reg string) (label, suffix string, icann bool) {
 	return reg[:len(reg)-len(suffix)-1], suffix, icann
 }
 
-// lookalikeIDNA converts a host to ASCII as textlink.RegistrableDomain does
+// lookalikeIDNA converts a host to ASCII as domain.Registrable does
 // (the WHATWG URL Standard's domain-to-ASCII with beStrict false), to see the
 // labels left of the registrable domain.
 var lookalikeIDNA = idna.New(
@@ -221,7 +221,7 @@ type lookalikeHost struct {
 }
 
 func lookalikeParse(host string) (*lookalikeHost, bool) {
-	reg, err := textlink.RegistrableDomain(host)
+	reg, err := domain.Registrable(host)
 	if err != nil {
 		return nil, false
 	}
@@ -234,7 +234,7 @@ func lookalikeParse(host string) (*lookalikeHost, bool) {
 	h.label = lookalikeUnicode(asciiLabel)
 	// The labels left of the registrable domain. RegistrableDomain has
 	// already bounded the length and checked the host.
-	full := strings.TrimSuffix(textlink.Fold(host), ".")
+	full := strings.TrimSuffix(domain.Fold(host), ".")
 	if a, err := lookalikeIDNA.ToASCII(full); err == nil {
 		a = strings.ToLower(a)
 		if strings.HasSuffix(a, "."+reg) {
@@ -280,7 +280,7 @@ func lookalikeCheck(host string, own []string) (lookalikeResult, bool) {
 	var ownKeys []lookalikeKey
 	var ownDomains []lookalikeDomain
 	for _, o := range own {
-		d, err := textlink.RegistrableDomain(o)
+		d, err := domain.Registrable(o)
 		if err != nil {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 	"unicode"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/internal/testenv"
 )
 
 // lookalikeOwn is the organisation's own domain in these tests.
@@ -241,22 +242,13 @@ type brandCorpusEntry struct {
 	Title string `json:"title"`
 }
 
-// lookalikeManifest reads ../shared/corpus/pages/manifest.json
-// (KENSA_CORPUS overrides the corpus directory). Without it the test is
-// skipped, or fails with KENSA_REQUIRE_CORPUS=1 (make test).
+// lookalikeManifest reads the page corpus's manifest.json (internal/testenv).
 func lookalikeManifest(t *testing.T) []brandCorpusEntry {
 	t.Helper()
-	base := os.Getenv("KENSA_CORPUS")
-	if base == "" {
-		base = "../../../shared/corpus"
-	}
-	path := filepath.Join(base, "pages", "manifest.json")
+	path := filepath.Join(testenv.CorpusDir(t, "pages"), "manifest.json")
 	b, err := os.ReadFile(path)
 	if err != nil {
-		if os.Getenv("KENSA_REQUIRE_CORPUS") != "" {
-			t.Fatalf("corpus manifest: %v", err)
-		}
-		t.Skipf("corpus manifest %s not found (set KENSA_CORPUS)", path)
+		t.Fatalf("corpus manifest: %v", err)
 	}
 	var m []brandCorpusEntry
 	if err := json.Unmarshal(b, &m); err != nil {

@@ -1,4 +1,4 @@
-package sandbox
+package inprocess
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
-	"github.com/kensa-mail/kensa/internal/chromiumtest"
+	"github.com/kensa-mail/kensa/internal/testenv"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 )
 
@@ -19,7 +20,7 @@ import (
 // credential phish, a clean page, and a smishing kit that shows desktop
 // browsers a 404 but sends Android an APK (the second render catches it).
 func TestScanner(t *testing.T) {
-	chromiumtest.Need(t)
+	testenv.Require(t, testenv.Chromium)
 	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.Host {
 		case "secure-amazon-co-jp.example.top":
@@ -54,7 +55,7 @@ func TestScanner(t *testing.T) {
 	defer s.Close()
 	check := func(url string, want verdict.Level, code verdict.Code) {
 		t.Helper()
-		res, err := s.Scan(ctx, Request{URL: url, UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"})
+		res, err := s.Scan(ctx, sandbox.Request{URL: url, UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,7 +70,7 @@ func TestScanner(t *testing.T) {
 	check("http://secure-amazon-co-jp.example.top/signin", verdict.Malicious, verdict.CodeBrandImpersonated)
 	check("http://www.example.org/", verdict.Clean, "")
 	check("http://kuroneko-fuzai.example.top/", verdict.Malicious, verdict.CodeCloaking)
-	if _, err := s.Scan(ctx, Request{URL: "javascript:alert(1)"}); err == nil {
+	if _, err := s.Scan(ctx, sandbox.Request{URL: "javascript:alert(1)"}); err == nil {
 		t.Error("a javascript: URL was scanned")
 	}
 }

@@ -1,4 +1,4 @@
-package sandbox
+package inprocess
 
 import (
 	"context"
@@ -15,8 +15,9 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
-	"github.com/kensa-mail/kensa/internal/chromiumtest"
+	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/internal/testsite"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 )
 
@@ -27,19 +28,12 @@ type corpusPage struct {
 
 // corpusPages reads the page corpus (KENSA_CORPUS overrides
 // ../shared/corpus). Without it the caller is skipped, unless
-// KENSA_REQUIRE_CORPUS is set (make test).
+// KENSA_REQUIRE names it (internal/testenv).
 func corpusPages(t testing.TB) (string, []corpusPage) {
-	base := os.Getenv("KENSA_CORPUS")
-	if base == "" {
-		base = "../../shared/corpus"
-	}
-	root := filepath.Join(base, "pages")
+	root := testenv.CorpusDir(t, "pages")
 	b, err := os.ReadFile(filepath.Join(root, "manifest.json"))
 	if err != nil {
-		if os.Getenv("KENSA_REQUIRE_CORPUS") != "" {
-			t.Fatalf("page corpus: %v", err)
-		}
-		t.Skipf("page corpus not found (set KENSA_CORPUS): %v", err)
+		t.Fatalf("page corpus: %v", err)
 	}
 	var m []corpusPage
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -100,7 +94,7 @@ func TestCorpusEval(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus evaluation renders 272 pages; not with -short")
 	}
-	chromiumtest.Need(t)
+	testenv.Require(t, testenv.Chromium)
 	root, m := corpusPages(t)
 	only := os.Getenv("KENSA_EVAL_ONLY")
 	if only != "" {
@@ -135,7 +129,7 @@ func TestCorpusEval(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
-			res, err := s.Scan(context.Background(), Request{URL: "http://" + e.Host + "/" + e.Entry})
+			res, err := s.Scan(context.Background(), sandbox.Request{URL: "http://" + e.Host + "/" + e.Entry})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -1,4 +1,4 @@
-package sandbox
+package inprocess
 
 import (
 	"context"
@@ -15,15 +15,17 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/capture"
 	"github.com/kensa-mail/kensa/sandbox/egress"
+	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
 // Config configures the in-process scanner.
 type Config struct {
 	Browser browser.Config // ProxyURL is set by New
-	Policy  Policy
+	Policy  rules.Policy
 	// TestMapHosts is the test-only mapping of every host name to one
 	// loopback address (egress.Config.TestMapHosts). Logged loudly.
 	TestMapHosts netip.AddrPort
@@ -111,24 +113,24 @@ const (
 // error, it renders once more with the other mobile user agent; content
 // that differs by user agent in final host, downloads or credential forms
 // is cloaking, and malicious.
-func (s *InProcess) Scan(ctx context.Context, req Request) (Result, error) {
+func (s *InProcess) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return Result{}, fmt.Errorf("sandbox: only absolute http and https URLs are scanned: %q", req.URL)
+		return sandbox.Result{}, fmt.Errorf("sandbox: only absolute http and https URLs are scanned: %q", req.URL)
 	}
 	lang := req.Language
 	if lang == "" {
 		lang = "ja-JP"
 	}
 	r := s.browser.Render(ctx, req.URL, req.UserAgent, lang)
-	v := Judge(r, s.cfg.Policy)
+	v := rules.Judge(r, s.cfg.Policy)
 	if looksEmpty(r) && ctx.Err() == nil {
 		other := uaAndroid
 		if strings.Contains(req.UserAgent, "Android") {
 			other = uaIPhone
 		}
 		r2 := s.browser.Render(ctx, req.URL, other, lang)
-		v2 := Judge(r2, s.cfg.Policy)
+		v2 := rules.Judge(r2, s.cfg.Policy)
 		if why := differs(r, r2); why != "" && r2.Err == "" {
 			cl := verdict.Reason{
 				Code: verdict.CodeCloaking, Level: verdict.Malicious,
@@ -139,13 +141,13 @@ func (s *InProcess) Scan(ctx context.Context, req Request) (Result, error) {
 			v2.Reasons = append(v2.Reasons, cl)
 			v2.Level = verdict.Worst(v2.Level, verdict.Malicious)
 			s.log.Info("cloaking detected", zap.String("url", req.URL), zap.String("difference", why))
-			return Result{Report: r2, Verdict: v2}, nil
+			return sandbox.Result{Report: r2, Verdict: v2}, nil
 		}
 		if verdict.Worst(v.Level, v2.Level) == v2.Level && v2.Level != v.Level {
-			return Result{Report: r2, Verdict: v2}, nil
+			return sandbox.Result{Report: r2, Verdict: v2}, nil
 		}
 	}
-	return Result{Report: r, Verdict: v}, nil
+	return sandbox.Result{Report: r, Verdict: v}, nil
 }
 
 // looksEmpty: an error, an error status, or almost nothing on the page.
@@ -186,7 +188,7 @@ func hasCredentialForm(r *capture.Report) bool {
 	return false
 }
 
-var _ Scanner = (*InProcess)(nil)
+var _ sandbox.Scanner = (*InProcess)(nil)
 
 // Ready reports whether the sandbox can render (for the click proxy's
 // /readyz).

@@ -1,4 +1,4 @@
-package textlink
+package domain
 
 import (
 	"errors"
@@ -22,7 +22,7 @@ import (
 // UseSTD3ASCIIRules off (so "my_host" and "ab--cd" are accepted as browsers
 // accept them), VerifyDnsLength off. idna.Lookup differs in rejecting those
 // hosts, which a browser would still open and which must therefore still be
-// compared. RegistrableDomain then checks the ASCII result itself: letters,
+// compared. Registrable then checks the ASCII result itself: letters,
 // digits, "-" and "_", labels of at most 63 bytes, at most 253 in all.
 var idnaProfile = idna.New(
 	idna.MapForLookup(),
@@ -33,9 +33,9 @@ var idnaProfile = idna.New(
 )
 
 var (
-	errEmptyHost   = errors.New("textlink: empty host")
-	errIPAddress   = errors.New("textlink: host is an IP address")
-	errInvalidHost = errors.New("textlink: invalid host")
+	errEmptyHost   = errors.New("domain: empty host")
+	errIPAddress   = errors.New("domain: host is an IP address")
+	errInvalidHost = errors.New("domain: invalid host")
 )
 
 // Fold folds full-width ASCII to ASCII and the ideographic/full-width/
@@ -72,7 +72,7 @@ func foldRune(r rune) rune {
 	return r
 }
 
-// RegistrableDomain returns the registrable domain (eTLD+1 by the Public
+// Registrable returns the registrable domain (eTLD+1 by the Public
 // Suffix List) of a host, after folding full-width characters and
 // ideographic full stops, lower-casing and IDNA ToASCII (punycode). An IP
 // address or a bare public suffix is an error.
@@ -83,7 +83,7 @@ func foldRune(r rune) rune {
 // label is a number is an IP address, as browsers parse "127.1" and
 // "0x7f.1". The result is lower-case ASCII, e.g. "xn--r8jz45g.jp" for
 // "例え。jp".
-func RegistrableDomain(host string) (string, error) {
+func Registrable(host string) (string, error) {
 	if !utf8.ValidString(host) || strings.ContainsRune(host, utf8.RuneError) {
 		return "", errInvalidHost
 	}
@@ -110,7 +110,7 @@ func RegistrableDomain(host string) (string, error) {
 	}
 	a, err := idnaProfile.ToASCII(h)
 	if err != nil {
-		return "", fmt.Errorf("textlink: host %q: %w", host, err)
+		return "", fmt.Errorf("domain: host %q: %w", host, err)
 	}
 	a = strings.ToLower(a)
 	if len(a) > 253 {
@@ -150,7 +150,7 @@ func isNumericLabel(l string) bool {
 	return allDigits(l)
 }
 
-// ShownDomain reports whether the visible text of a link looks like a URL or
+// Shown reports whether the visible text of a link looks like a URL or
 // a bare domain ("https://example.jp/x", "www.example.co.jp",
 // "example.co.jp", "ｅｘａｍｐｌｅ．ｃｏ．ｊｐ", "例え。jp"), and returns its
 // registrable domain. Text that is a sentence, an e-mail address, a file name
@@ -166,7 +166,7 @@ func isNumericLabel(l string) bool {
 // registrable, and phishers use exactly that. With a scheme, the host is the
 // one a browser would open ("https://paypal.com@evil.top/" shows evil.top);
 // without one, an "@" makes the text an e-mail address.
-func ShownDomain(visible string) (regDomain string, ok bool) {
+func Shown(visible string) (regDomain string, ok bool) {
 	if !utf8.ValidString(visible) {
 		return "", false
 	}
@@ -207,7 +207,7 @@ func ShownDomain(visible string) (regDomain string, ok bool) {
 			return "", false
 		}
 	}
-	reg, err := RegistrableDomain(host)
+	reg, err := Registrable(host)
 	if err != nil {
 		return "", false
 	}
@@ -233,7 +233,7 @@ func ShownDomain(visible string) (regDomain string, ok bool) {
 // registrable domain (an IP address, a bare public suffix, an invalid IDN),
 // does not go to the domain shown, so it is a mismatch.
 func Mismatch(visible, href string) (shown string, mismatch bool) {
-	shown, ok := ShownDomain(visible)
+	shown, ok := Shown(visible)
 	if !ok {
 		return "", false
 	}
@@ -241,7 +241,7 @@ func Mismatch(visible, href string) (shown string, mismatch bool) {
 	if !ok {
 		return shown, true
 	}
-	real, err := RegistrableDomain(host)
+	real, err := Registrable(host)
 	return shown, err != nil || real != shown
 }
 
@@ -333,4 +333,26 @@ func isScheme(s string) bool {
 // space, joiners, byte order mark, soft hyphen).
 func isSpaceOrInvisible(r rune) bool {
 	return unicode.IsSpace(r) || r == '\u200b' || r == '\u200c' || r == '\u200d' || r == '\u2060' || r == '\ufeff' || r == '\u00ad'
+}
+
+// ToASCII converts one host or label to ASCII with the browser-like IDNA
+// profile above, after Fold.
+func ToASCII(s string) (string, error) { return idnaProfile.ToASCII(Fold(s)) }
+
+func isAlnum(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isSchemeByte reports whether c may be part of a URI scheme.
+func isSchemeByte(c byte) bool {
+	return isAlnum(c) || c == '+' || c == '-' || c == '.'
 }

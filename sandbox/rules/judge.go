@@ -1,36 +1,16 @@
-package sandbox
+package rules
 
 import (
-	"context"
 	"net/url"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/sandbox/capture"
-	"github.com/kensa-mail/kensa/sandbox/rules"
 )
-
-// Request is one link to check, with the clicker's browser.
-type Request struct {
-	URL       string
-	UserAgent string // the clicker's; the render imitates it
-	Language  string // Accept-Language; default ja-JP
-}
-
-// Result is what a scan returns.
-type Result struct {
-	Report  *capture.Report
-	Verdict verdict.Verdict
-}
-
-// Scanner checks links. The click proxy uses it, in process or remote.
-type Scanner interface {
-	Scan(ctx context.Context, req Request) (Result, error)
-}
 
 // Policy is the organisation's part of judging.
 type Policy struct {
-	OwnDomains []string          // lookalikes of these are flagged like brands
-	OAuth      rules.OAuthPolicy // OAuth apps the organisation allows
+	OwnDomains []string    // lookalikes of these are flagged like brands
+	OAuth      OAuthPolicy // OAuth apps the organisation allows
 }
 
 // Judge turns a Report into a Verdict with every rule's reasons. A render
@@ -44,12 +24,12 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 	if r.FinalURL != "" {
 		chain = append(chain, r.FinalURL)
 	}
-	reasons = append(reasons, rules.OAuthReasons(chain, p.OAuth)...)
-	reasons = append(reasons, rules.OAuthPageReasons(r, chain, p.OAuth)...)
-	reasons = append(reasons, rules.CredentialReasons(r, p.OwnDomains)...)
-	reasons = append(reasons, rules.DownloadReasons(r)...)
-	reasons = append(reasons, rules.UnknownSourcesReasons(r)...)
-	reasons = append(reasons, rules.FakeUpdateReasons(r)...)
+	reasons = append(reasons, OAuthReasons(chain, p.OAuth)...)
+	reasons = append(reasons, OAuthPageReasons(r, chain, p.OAuth)...)
+	reasons = append(reasons, CredentialReasons(r, p.OwnDomains)...)
+	reasons = append(reasons, DownloadReasons(r)...)
+	reasons = append(reasons, UnknownSourcesReasons(r)...)
+	reasons = append(reasons, FakeUpdateReasons(r)...)
 	seen := map[string]bool{}
 	for _, u := range []string{r.URL, r.FinalURL} {
 		pu, err := url.Parse(u)
@@ -57,7 +37,7 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 			continue
 		}
 		seen[pu.Hostname()] = true
-		reasons = append(reasons, rules.LookalikeReasons(pu.Hostname(), p.OwnDomains)...)
+		reasons = append(reasons, LookalikeReasons(pu.Hostname(), p.OwnDomains)...)
 	}
 	if r.CertError != "" {
 		reasons = append(reasons, verdict.Reason{

@@ -1,4 +1,4 @@
-package textlink
+package domain
 
 import (
 	"strings"
@@ -32,15 +32,15 @@ func TestFold(t *testing.T) {
 func TestRegistrableDomain(t *testing.T) {
 	check := func(host, want string) {
 		t.Helper()
-		got, err := RegistrableDomain(host)
+		got, err := Registrable(host)
 		if want == "" {
 			if err == nil {
-				t.Errorf("RegistrableDomain(%q) = %q, want an error", host, got)
+				t.Errorf("Registrable(%q) = %q, want an error", host, got)
 			}
 			return
 		}
 		if err != nil || got != want {
-			t.Errorf("RegistrableDomain(%q) = %q, %v, want %q", host, got, err, want)
+			t.Errorf("Registrable(%q) = %q, %v, want %q", host, got, err, want)
 		}
 	}
 	check("example.co.jp", "example.co.jp")
@@ -96,7 +96,7 @@ func TestRegistrableDomain(t *testing.T) {
 	check(strings.Repeat("a.", 600)+"jp", "")
 }
 
-// shownTable is the ShownDomain table, one case a line; want "" means not a
+// shownTable is the Shown table, one case a line; want "" means not a
 // domain.
 func shownTable(check func(visible, want string)) {
 	check("https://example.jp/x", "example.jp")
@@ -157,9 +157,9 @@ func shownTable(check func(visible, want string)) {
 func TestShownDomain(t *testing.T) {
 	shownTable(func(visible, want string) {
 		t.Helper()
-		got, ok := ShownDomain(visible)
+		got, ok := Shown(visible)
 		if got != want || ok != (want != "") {
-			t.Errorf("ShownDomain(%q) = %q, %v, want %q, %v", visible, got, ok, want, want != "")
+			t.Errorf("Shown(%q) = %q, %v, want %q, %v", visible, got, ok, want, want != "")
 		}
 	})
 }
@@ -227,14 +227,14 @@ func FuzzMismatch(f *testing.F) {
 	shownTable(func(visible, _ string) { f.Add(visible, "https://"+visible) })
 	f.Fuzz(func(t *testing.T, visible, href string) {
 		shown, mismatch := Mismatch(visible, href)
-		reg, ok := ShownDomain(visible)
+		reg, ok := Shown(visible)
 		if shown != reg || (!ok && (shown != "" || mismatch)) {
-			t.Fatalf("Mismatch(%q, %q) = %q, %v but ShownDomain = %q, %v", visible, href, shown, mismatch, reg, ok)
+			t.Fatalf("Mismatch(%q, %q) = %q, %v but Shown = %q, %v", visible, href, shown, mismatch, reg, ok)
 		}
 		if ok && (reg == "" || !utf8.ValidString(reg) || reg != strings.ToLower(reg)) {
-			t.Fatalf("ShownDomain(%q) = %q", visible, reg)
+			t.Fatalf("Shown(%q) = %q", visible, reg)
 		}
 		Fold(visible)
-		RegistrableDomain(href)
+		Registrable(href)
 	})
 }
