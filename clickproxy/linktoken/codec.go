@@ -89,14 +89,38 @@ func NewCodec(base string, kr *Keyring) (*Codec, error) {
 // Base returns the base URL.
 func (c *Codec) Base() string { return c.base }
 
-// IsLink reports whether s is a Kensa link under the codec's base, signed
-// (base+"/k/") or unsigned (base+"/x?"). It does not verify s.
+// IsLink reports whether s has the shape of a Kensa link under the codec's
+// base: signed (base+"/k/"+TOKEN+"?u=" or "?d=", TOKEN in base64url) or
+// unsigned (base+"/x?u="). It does not verify s. The shape is checked to the
+// query, not just the prefix: "BASE/k/../../owa/redir" opens another path of
+// the same host in a browser, and must not pass for a link already rewritten
+// (issue 16).
 func (c *Codec) IsLink(s string) bool {
 	if !strings.HasPrefix(s, c.base) {
 		return false
 	}
-	rest := s[len(c.base):]
-	return strings.HasPrefix(rest, "/k/") || strings.HasPrefix(rest, unsignedPath+"?")
+	return hasLinkShape(s[len(c.base):])
+}
+
+// hasLinkShape reports whether rest, what follows the base, starts as a
+// Kensa link: "/x?u=", or "/k/" TOKEN "?u=" or "?d=".
+func hasLinkShape(rest string) bool {
+	if strings.HasPrefix(rest, unsignedPath+"?u=") {
+		return true
+	}
+	tok, ok := strings.CutPrefix(rest, "/k/")
+	if !ok {
+		return false
+	}
+	n := 0
+	for n < len(tok) && isB64URL(tok[n]) {
+		n++
+	}
+	return n > 0 && (strings.HasPrefix(tok[n:], "?u=") || strings.HasPrefix(tok[n:], "?d="))
+}
+
+func isB64URL(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_'
 }
 
 const unsignedPath = "/x"

@@ -311,7 +311,16 @@ func TestIsLink(t *testing.T) {
 		}
 	}
 	check(testBase+"/k/AQ?u=x", true)
-	check(testBase+"/k/", true)
+	check(testBase+"/k/AQ?d=x.example&z=AA", true)
+	check(testBase+"/x?u=http%3A", true)
+	check(testBase+"/k/", false)
+	check(testBase+"/k/AQ", false)
+	// Other paths of the Kensa host are not Kensa links (issue 16).
+	check(testBase+"/k/../../owa/redir?u=x", false)
+	check(testBase+"/k/..%2f..%2fowa?u=x", false)
+	check(testBase+"/k/AQ/../../owa?u=x", false)
+	check(testBase+"/k/.?u=x", false)
+	check(testBase+"/x/../owa?u=x", false)
 	check(testBase+"/k", false)
 	check(testBase+"/x/AQ", false)
 	check(testBase, false)

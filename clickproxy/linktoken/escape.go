@@ -93,8 +93,8 @@ func unescape(s string) (string, error) {
 }
 
 // Find returns the byte ranges [start, end) of the Kensa links under base in
-// plain text, in order. A link starts with base+"/k/" (or base+"/x?" for an
-// unsigned link), runs over literal bytes
+// plain text, in order. A link starts with base+"/k/"+TOKEN+"?u=" or "?d="
+// (or base+"/x?u=" for an unsigned link), runs over literal bytes
 // and valid %XX escapes, and is then cut back to its last byte in
 // A-Z a-z 0-9 - _ ~ / (Kensa never ends a link with punctuation), so "(LINK)."
 // and "LINK," give just LINK. Find does not verify the links.
@@ -111,7 +111,7 @@ func Find(base, text string) [][2]int {
 		}
 		start := pos + i
 		rest := text[start+len(base):]
-		if !strings.HasPrefix(rest, "/k/") && !strings.HasPrefix(rest, unsignedPath+"?") {
+		if !hasLinkShape(rest) { // not "/k/../../elsewhere" (issue 16)
 			pos = start + 1
 			continue
 		}

@@ -413,8 +413,9 @@ func validLink(link string, schemeLen int) bool {
 }
 
 // validHost reports whether a host may be linked: a bracketed IPv6 address,
-// localhost, or at least two labels (three, "www.name.tld", without a
-// scheme) of letters, digits, "-" and "_", ASCII labels at most 63 bytes and
+// localhost, any host name with a scheme (one label is enough: browsers open
+// "http://intranet/" and numeric IPv4 spellings), or three labels,
+// "www.name.tld", without one, of letters, digits, "-" and "_", ASCII labels at most 63 bytes and
 // an ASCII host at most 253. One trailing dot is allowed.
 func validHost(host string, schemeless bool) bool {
 	if strings.HasPrefix(host, "[") {
@@ -454,7 +455,13 @@ func validHost(host string, schemeless bool) bool {
 		// "www.example" is a word, not a link; "www.1.2" is not a host.
 		return labels >= 3 && !allDigits(host[last:])
 	}
-	return labels >= 2
+	// With a scheme one label is a host too: a browser opens
+	// "http://intranet/", "http://3232235786/" (an IPv4 address in one
+	// number) and "http://0xCB007109/" as they are, so they are links an
+	// attacker can use and the rewriter must not miss.
+	// An internationalized single label is left out: no such host resolves
+	// publicly, and in Japanese text "https://例えです" is a word run on.
+	return labels >= 2 || ascii && host != ""
 }
 
 // userinfoByte holds the ASCII characters of an RFC 3986 userinfo and its

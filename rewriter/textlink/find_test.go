@@ -57,7 +57,7 @@ func findTable(check func(text string, want ...string)) {
 	check("https://例え.みんな'です", "https://例え.みんな")
 	check("https://例え.みんな.", "https://例え.みんな")
 	check("https://例え.みんな./a", "https://例え.みんな./a")
-	check("https://a.例えです")
+	check("https://a.例えです", "https://a") // the host stops where Japanese starts; "a" alone is a host
 	check("https://データ.example.jp/a", "https://データ.example.jp/a")
 	check("https://bücher.example/Café", "https://bücher.example/Café")
 	check("https://xn--r8jz45g.jp/", "https://xn--r8jz45g.jp/")
@@ -132,7 +132,10 @@ func findTable(check func(text string, want ...string)) {
 	check("http:// example.jp")
 	check("http:// www.example.jp", "www.example.jp")
 	check("http:///path")
-	check("http://intranet/path")
+	check("http://intranet/path", "http://intranet/path") // browsers open one-label hosts (issue 16)
+	check("http://3232235786/", "http://3232235786/")     // 192.168.1.10 in one number
+	check("http://0xCB007109/login", "http://0xCB007109/login")
+	check("see http://intranet.", "http://intranet")
 	check("https://例え")
 	check("http://.example.jp")
 	check("http://example..jp")
@@ -163,7 +166,7 @@ func findTable(check func(text string, want ...string)) {
 	check("\xffhttps://example.jp/a", "https://example.jp/a")
 	// Found by FuzzFind: the host rules and the grammar must agree.
 	check("http://え.み. 0000")
-	check("http://0.と(.0")
+	check("http://0.と(.0", "http://0")
 	// Limits.
 	check("https://" + strings.Repeat("a.", 300) + "jp")
 	check("https://" + strings.Repeat("例.", 200) + "jp")
