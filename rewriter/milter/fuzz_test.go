@@ -15,7 +15,8 @@ import (
 // the field. OpenDKIM's own "dkim=pass (1024-bit key; unprotected)
 // header.d=..." is missed (the message is rewritten: safe), and
 // "dkim=fail (x; dkim=pass header.d=bank.example)" reads as a pass for
-// bank.example. The two seeds named after this pin today's answers.
+// bank.example. The two seeds named after this keep both shapes in the
+// corpus for the day the reader is fixed and the check added.
 func FuzzDKIMPassDomains(f *testing.F) {
 	for _, v := range []string{
 		"mx.example.co.jp; dkim=pass header.d=a.example",
