@@ -45,15 +45,7 @@ func (lk *linker) htmlEdits(text string) []edit {
 			if tag != "a" && tag != "area" {
 				if tag == "img" && pending != nil && hasAttr {
 					// The alt text of a logo inside a link is what a reader sees.
-					for {
-						k, v, more := z.TagAttr()
-						if string(k) == "alt" {
-							visible.WriteString(" " + string(v) + " ")
-						}
-						if !more {
-							break
-						}
-					}
+					writeAlts(&visible, z)
 				}
 				continue
 			}
@@ -113,6 +105,22 @@ func (lk *linker) htmlLink(p *pendingLink, visible string) (edit, bool) {
 	return edit{start: start, end: end, repl: repl}, true
 }
 
+// writeAlts writes the value of every alt attribute of the current tag,
+// padded with spaces so that it does not run into the text around it.
+func writeAlts(visible *strings.Builder, z *xhtml.Tokenizer) {
+	for {
+		k, v, more := z.TagAttr()
+		if string(k) == "alt" {
+			visible.WriteString(" " + string(v) + " ")
+		}
+		if !more {
+			return
+		}
+	}
+}
+
+// firstAttr returns the value of the current tag's first attribute called
+// name, as the tokenizer reads it.
 func firstAttr(z *xhtml.Tokenizer, name string) (string, bool) {
 	for {
 		k, v, more := z.TagAttr()

@@ -43,74 +43,22 @@ type leafOutput struct {
 }
 
 // rewriteLeaf returns the new body of a text part, given a function that
-// finds edits in the decoded text.
+// finds edits in the decoded text. It runs four steps, each of which may
+// give up on the part (errLeafSkipped) but never on the message:
+//  1. decode: transfer encoding to lines, charset to UTF-8 text;
+//  2. find edits in the text;
+//  3. re-encode the lines that hold an edit in the part's charset;
+//  4. splice them between the untouched original lines, in the part's
+//     transfer encoding (relabelling to quoted-printable if a line grew
+//     too long).
 func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (leafOutput, error) {
-	var lines []line
-	switch {
-	case cte == "7bit" || cte == "8bit" || cte == "binary":
-		lines = splitLines(raw, true)
-	case !knownCTE(cte) && !strings.Contains(cte, "uuencode"):
-		// QUIRK: phishing mail uses made-up transfer encodings ("8bit+",
-		// "hexa"), and mail clients then show the raw bytes. So does
-		// Kensa: it treats them as 8bit, so the links the reader sees are
-		// protected. The label itself is left alone.
-		cte = "8bit"
-		lines = splitLines(raw, true)
-	case cte == "quoted-printable":
-		var ok bool
-		lines, ok = qpLines(raw)
-		if !ok {
-			// QUIRK: some generators encode line breaks as =0D=0A and rely
-			// on soft breaks; such a part has no raw lines to keep.
-			dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
-			if err != nil {
-				return leafOutput{}, fmt.Errorf("%w: quoted-printable: %v", errLeafSkipped, err)
-			}
-			lines = splitLines(dec, false)
-		}
-	case cte == "base64":
-		dec, err := decodeBase64(raw)
-		if err != nil {
-			return leafOutput{}, fmt.Errorf("%w: base64: %v", errLeafSkipped, err)
-		}
-		lines = splitLines(dec, false)
-	default:
-		return leafOutput{}, fmt.Errorf("%w: transfer encoding %q", errLeafSkipped, cte)
-	}
-
-	var joined bytes.Buffer
-	joined.Grow(len(raw))
-	for i, l := range lines {
-		if i > 0 {
-			joined.WriteByte('\n')
-		}
-		joined.Write(l.text)
-	}
-	codec, err := lookupCodec(charset, joined.Bytes())
+	lines, cte, err := transferLines(raw, cte)
 	if err != nil {
 		return leafOutput{}, err
 	}
-	text, err := codec.decode(joined.Bytes())
+	codec, text, err := decodeLines(lines, charset, len(raw))
 	if err != nil {
-		return leafOutput{}, fmt.Errorf("%w: charset %q: %v", errLeafSkipped, charset, err)
-	}
-	if strings.Count(text, "\n") != len(lines)-1 {
-		return leafOutput{}, fmt.Errorf("%w: charset %q changes line structure", errLeafSkipped, charset)
-	}
-	if xc, ok := codec.(xCodec); ok && xc.enc == japanese.ISO2022JP {
-		// QUIRK: RFC 1468 wants every ISO-2022-JP line to end in ASCII
-		// mode. A line that does not carries its mode into the next, and
-		// decoders disagree about what the next line then says. Such a
-		// part is passed through rather than guessed at.
-		var perLine strings.Builder
-		var raw []byte
-		for i, l := range strings.Split(text, "\n") {
-			raw = append(append(raw, lines[i].text...), lines[i].term...)
-			perLine.WriteString(l + lines[i].term)
-		}
-		if w, err := codec.decode(raw); err != nil || w != perLine.String() {
-			return leafOutput{}, fmt.Errorf("%w: an ISO-2022-JP line does not return to ASCII", errLeafSkipped)
-		}
+		return leafOutput{}, err
 	}
 
 	edits := find(text)
@@ -119,10 +67,110 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 	}
 	sort.Slice(edits, func(i, j int) bool { return edits[i].start < edits[j].start })
 
-	// Line start offsets in text.
-	starts := make([]int, len(lines)+1)
+	starts := lineStarts(text, len(lines))
+	segs, err := encodeChunks(text, starts, groupEdits(edits, starts), codec, charset)
+	if err != nil {
+		return leafOutput{}, err
+	}
+	return spliceLines(raw, lines, segs, cte, len(edits)), nil
+}
+
+// transferLines undoes the part's transfer encoding and splits the result
+// into lines. Where it can, each line keeps its original encoded bytes, so
+// that an untouched line is copied back verbatim. It returns the transfer
+// encoding the rest of the rewrite must use, which differs from cte only for
+// made-up labels.
+func transferLines(raw []byte, cte string) ([]line, string, error) {
+	switch {
+	case cte == "7bit" || cte == "8bit" || cte == "binary":
+		return splitLines(raw, true), cte, nil
+	case !knownCTE(cte) && !strings.Contains(cte, "uuencode"):
+		// QUIRK: phishing mail uses made-up transfer encodings ("8bit+",
+		// "hexa"), and mail clients then show the raw bytes. So does
+		// Kensa: it treats them as 8bit, so the links the reader sees are
+		// protected. The label itself is left alone.
+		return splitLines(raw, true), "8bit", nil
+	case cte == "quoted-printable":
+		if lines, ok := qpLines(raw); ok {
+			return lines, cte, nil
+		}
+		// QUIRK: some generators encode line breaks as =0D=0A and rely
+		// on soft breaks; such a part has no raw lines to keep.
+		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+		if err != nil {
+			return nil, cte, fmt.Errorf("%w: quoted-printable: %v", errLeafSkipped, err)
+		}
+		return splitLines(dec, false), cte, nil
+	case cte == "base64":
+		dec, err := decodeBase64(raw)
+		if err != nil {
+			return nil, cte, fmt.Errorf("%w: base64: %v", errLeafSkipped, err)
+		}
+		return splitLines(dec, false), cte, nil
+	}
+	return nil, cte, fmt.Errorf("%w: transfer encoding %q", errLeafSkipped, cte)
+}
+
+// decodeLines converts the transfer-decoded lines to UTF-8 text, joined by
+// "\n", and returns the codec that converts edited lines back. Edits are
+// mapped to lines by counting "\n", so a charset whose decoding adds or
+// removes line breaks is refused rather than spliced at the wrong place.
+// sizeHint is the part's raw size, to allocate once.
+func decodeLines(lines []line, charset string, sizeHint int) (textCodec, string, error) {
+	var joined bytes.Buffer
+	joined.Grow(sizeHint)
+	for i, l := range lines {
+		if i > 0 {
+			joined.WriteByte('\n')
+		}
+		joined.Write(l.text)
+	}
+	codec, err := lookupCodec(charset, joined.Bytes())
+	if err != nil {
+		return nil, "", err
+	}
+	text, err := codec.decode(joined.Bytes())
+	if err != nil {
+		return nil, "", fmt.Errorf("%w: charset %q: %v", errLeafSkipped, charset, err)
+	}
+	if strings.Count(text, "\n") != len(lines)-1 {
+		return nil, "", fmt.Errorf("%w: charset %q changes line structure", errLeafSkipped, charset)
+	}
+	if err := checkISO2022JPLines(codec, text, lines); err != nil {
+		return nil, "", err
+	}
+	return codec, text, nil
+}
+
+// checkISO2022JPLines refuses an ISO-2022-JP part whose lines cannot be
+// re-encoded one at a time.
+//
+// QUIRK: RFC 1468 wants every ISO-2022-JP line to end in ASCII mode. A line
+// that does not carries its mode into the next, and decoders disagree about
+// what the next line then says. Such a part is passed through rather than
+// guessed at.
+func checkISO2022JPLines(codec textCodec, text string, lines []line) error {
+	if xc, ok := codec.(xCodec); !ok || xc.enc != japanese.ISO2022JP {
+		return nil
+	}
+	var perLine strings.Builder
+	var raw []byte
+	for i, l := range strings.Split(text, "\n") {
+		raw = append(append(raw, lines[i].text...), lines[i].term...)
+		perLine.WriteString(l + lines[i].term)
+	}
+	if w, err := codec.decode(raw); err != nil || w != perLine.String() {
+		return fmt.Errorf("%w: an ISO-2022-JP line does not return to ASCII", errLeafSkipped)
+	}
+	return nil
+}
+
+// lineStarts returns the offset in text where each of its n lines starts,
+// followed by len(text)+1, so that line i is text[starts[i]:starts[i+1]-1].
+func lineStarts(text string, n int) []int {
+	starts := make([]int, n+1)
 	off := 0
-	for i := range lines {
+	for i := 0; i < n; i++ {
 		starts[i] = off
 		nl := strings.IndexByte(text[off:], '\n')
 		if nl < 0 {
@@ -131,17 +179,25 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 			off += nl + 1
 		}
 	}
-	starts[len(lines)] = len(text) + 1
-	lineOf := func(pos int) int { return sort.SearchInts(starts, pos+1) - 1 }
+	starts[n] = len(text) + 1
+	return starts
+}
 
-	// Group edits into chunks of whole lines.
-	type chunk struct {
-		first, last int
-		edits       []edit
-	}
+// lineOf returns the line that holds offset pos of the text.
+func lineOf(starts []int, pos int) int { return sort.SearchInts(starts, pos+1) - 1 }
+
+// chunk is a run of whole lines and the edits that fall in it. Lines are the
+// unit of re-encoding, so edits that share a line share a chunk.
+type chunk struct {
+	first, last int
+	edits       []edit
+}
+
+// groupEdits groups edits, sorted by start, into chunks of whole lines.
+func groupEdits(edits []edit, starts []int) []chunk {
 	var chunks []chunk
 	for _, ed := range edits {
-		a, b := lineOf(ed.start), lineOf(ed.end)
+		a, b := lineOf(starts, ed.start), lineOf(starts, ed.end)
 		if n := len(chunks); n > 0 && a <= chunks[n-1].last {
 			chunks[n-1].last = max(chunks[n-1].last, b)
 			chunks[n-1].edits = append(chunks[n-1].edits, ed)
@@ -149,87 +205,123 @@ func rewriteLeaf(raw []byte, cte, charset string, find func(string) []edit) (lea
 		}
 		chunks = append(chunks, chunk{first: a, last: b, edits: []edit{ed}})
 	}
+	return chunks
+}
 
-	type segment struct {
-		first, last int      // original lines replaced
-		lines       [][]byte // new transfer-decoded lines
-	}
+// segment is the replacement for original lines first..last: new lines,
+// charset-encoded but not yet transfer-encoded.
+type segment struct {
+	first, last int
+	lines       [][]byte
+}
+
+// encodeChunks applies each chunk's edits to its lines and encodes the result
+// in the part's charset. A chunk that the charset cannot encode, or that does
+// not decode back to the same text, gives up on the part: a link Kensa cannot
+// write faithfully is better left alone than garbled.
+func encodeChunks(text string, starts []int, chunks []chunk, codec textCodec, charset string) ([]segment, error) {
 	segs := make([]segment, 0, len(chunks))
 	for _, c := range chunks {
-		from, to := starts[c.first], starts[c.last+1]-1
-		var sb strings.Builder
-		grow := to - from
-		for _, ed := range c.edits {
-			grow += len(ed.repl)
+		newText, err := applyEdits(text, starts[c.first], starts[c.last+1]-1, c.edits)
+		if err != nil {
+			return nil, err
 		}
-		sb.Grow(grow)
-		pos := from
-		for _, ed := range c.edits {
-			if ed.start < pos || ed.end > to || ed.start > ed.end {
-				return leafOutput{}, fmt.Errorf("%w: overlapping edits", errLeafSkipped)
-			}
-			sb.WriteString(text[pos:ed.start])
-			sb.WriteString(ed.repl)
-			pos = ed.end
-		}
-		sb.WriteString(text[pos:to])
-		newText := sb.String()
 		enc, err := codec.encode(newText)
 		if err != nil {
-			return leafOutput{}, fmt.Errorf("%w: charset %q cannot encode: %v", errLeafSkipped, charset, err)
+			return nil, fmt.Errorf("%w: charset %q cannot encode: %v", errLeafSkipped, charset, err)
 		}
 		if back, err := codec.decode(enc); err != nil || back != newText {
-			return leafOutput{}, fmt.Errorf("%w: charset %q does not round-trip", errLeafSkipped, charset)
+			return nil, fmt.Errorf("%w: charset %q does not round-trip", errLeafSkipped, charset)
 		}
 		segs = append(segs, segment{first: c.first, last: c.last, lines: bytes.Split(enc, []byte("\n"))})
 	}
+	return segs, nil
+}
 
-	// Put the lines back together in the part's transfer encoding.
-	var out bytes.Buffer
-	out.Grow(len(raw) + 256*len(edits))
-	switchToQP := false
-	emit := func(newLine []byte, term string, origRaw []byte) {
-		switch {
-		case origRaw != nil:
-			out.Write(origRaw)
-		case cte == "quoted-printable":
-			out.Write(qpEncodeLine(newLine, term))
-			out.WriteString(term)
-		default:
-			if cte != "base64" && len(newLine) > maxLineOctets {
-				switchToQP = true
-			}
-			out.Write(newLine)
-			out.WriteString(term)
-		}
+// applyEdits returns text[from:to] with edits, sorted by start, applied. The
+// finders promise edits that do not overlap; if they ever do, the part is
+// left alone rather than spliced wrongly.
+func applyEdits(text string, from, to int, edits []edit) (string, error) {
+	var sb strings.Builder
+	grow := to - from
+	for _, ed := range edits {
+		grow += len(ed.repl)
 	}
+	sb.Grow(grow)
+	pos := from
+	for _, ed := range edits {
+		if ed.start < pos || ed.end > to || ed.start > ed.end {
+			return "", fmt.Errorf("%w: overlapping edits", errLeafSkipped)
+		}
+		sb.WriteString(text[pos:ed.start])
+		sb.WriteString(ed.repl)
+		pos = ed.end
+	}
+	sb.WriteString(text[pos:to])
+	return sb.String(), nil
+}
+
+// spliceLines puts the part back together in its transfer encoding: the
+// original bytes of every untouched line, and the segments in between.
+// nEdits only sizes the buffer.
+func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits int) leafOutput {
+	w := leafWriter{cte: cte}
+	w.out.Grow(len(raw) + 256*nEdits)
 	next := 0
 	for _, s := range segs {
 		for i := next; i < s.first; i++ {
-			emit(lines[i].text, lines[i].term, lines[i].raw)
+			w.emit(lines[i].text, lines[i].term, lines[i].raw)
 		}
 		for i, nl := range s.lines {
+			// A segment keeps the line breaks of the lines it replaces:
+			// the first line's in the middle, the last line's at the end.
 			term := lines[s.first].term
 			if i == len(s.lines)-1 {
 				term = lines[s.last].term
 			}
-			emit(nl, term, nil)
+			w.emit(nl, term, nil)
 		}
 		next = s.last + 1
 	}
 	for i := next; i < len(lines); i++ {
-		emit(lines[i].text, lines[i].term, lines[i].raw)
+		w.emit(lines[i].text, lines[i].term, lines[i].raw)
 	}
 
 	switch {
 	case cte == "base64":
-		return leafOutput{body: encodeBase64(out.Bytes(), raw)}, nil
-	case switchToQP:
+		return leafOutput{body: encodeBase64(w.out.Bytes(), raw)}
+	case w.switchToQP:
 		// A rewritten line is longer than SMTP allows. Re-encode the whole
 		// part as quoted-printable rather than let a relay break the line.
-		return leafOutput{body: qpEncodeAll(out.Bytes()), switchToQP: true}, nil
+		return leafOutput{body: qpEncodeAll(w.out.Bytes()), switchToQP: true}
 	}
-	return leafOutput{body: out.Bytes()}, nil
+	return leafOutput{body: w.out.Bytes()}
+}
+
+// leafWriter writes the lines of a part in its transfer encoding.
+type leafWriter struct {
+	cte        string
+	out        bytes.Buffer
+	switchToQP bool // a new line is too long for SMTP in this encoding
+}
+
+// emit writes one line: its original bytes when it has them (untouched lines
+// outside base64), else the new line encoded for the part. Base64 is encoded
+// later, as a whole.
+func (w *leafWriter) emit(newLine []byte, term string, origRaw []byte) {
+	switch {
+	case origRaw != nil:
+		w.out.Write(origRaw)
+	case w.cte == "quoted-printable":
+		w.out.Write(qpEncodeLine(newLine, term))
+		w.out.WriteString(term)
+	default:
+		if w.cte != "base64" && len(newLine) > maxLineOctets {
+			w.switchToQP = true
+		}
+		w.out.Write(newLine)
+		w.out.WriteString(term)
+	}
 }
 
 func knownCTE(cte string) bool {

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/internal/domain"
-	"github.com/kensa-mail/kensa/rewriter/textlink"
 	"github.com/kensa-mail/kensa/rewriter/unwrap"
 )
 
@@ -164,6 +163,9 @@ type splice struct {
 	repl       []byte
 }
 
+// rewrite locates the MIME entities of src, rewrites the text leaves
+// (rewriteLeaves) and adds the trace header. An error means the message is
+// passed through: a *PassThroughError says why, any other error is a bug.
 func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	if opts.Codec == nil {
 		return nil, errors.New("rewriter: no codec")
@@ -194,43 +196,7 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 		},
 	}
 
-	var splices []splice
-	var walk func(e *entity)
-	walk = func(e *entity) {
-		for _, c := range e.children {
-			walk(c)
-		}
-		if e.headerErr != nil || e.children != nil || e.attachment {
-			return
-		}
-		var find func(string) []edit
-		switch e.mediaType {
-		case "text/html":
-			find = lk.htmlEdits
-		case "text/plain":
-			find = lk.textEdits
-		default:
-			return
-		}
-		cte := transferEncoding(e.header)
-		linksBefore := res.Links
-		lo, err := rewriteLeaf(src[e.bodyStart:e.end], cte, e.params["charset"], find)
-		if err != nil {
-			res.Links = linksBefore
-			res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
-			return
-		}
-		if lo.body == nil {
-			return
-		}
-		res.Parts++
-		splices = append(splices, splice{e.bodyStart, e.end, lo.body})
-		if lo.switchToQP {
-			res.Relabelled = append(res.Relabelled, e.path)
-			splices = append(splices, relabelQP(src, e))
-		}
-	}
-	walk(root)
+	splices := rewriteLeaves(src, root, lk, res, nil)
 
 	nl := "\r\n"
 	if i := bytes.IndexByte(src, '\n'); i == 0 || (i > 0 && src[i-1] != '\r') {
@@ -244,6 +210,47 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	splices = append(splices, splice{0, 0, []byte(fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl))})
 	res.HeaderAdded = true
 	return applySplices(src, splices), nil
+}
+
+// rewriteLeaves rewrites every text leaf under e, children before parents,
+// and appends to splices the new bodies (and the relabelled transfer
+// encodings) to put in place of the old. A leaf that cannot be rewritten is
+// recorded in res.PartErrors and left as it was; the links counted while
+// trying it are taken back.
+func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []splice) []splice {
+	for _, c := range e.children {
+		splices = rewriteLeaves(src, c, lk, res, splices)
+	}
+	if e.headerErr != nil || e.children != nil || e.attachment {
+		return splices
+	}
+	var find func(string) []edit
+	switch e.mediaType {
+	case "text/html":
+		find = lk.htmlEdits
+	case "text/plain":
+		find = lk.textEdits
+	default:
+		return splices
+	}
+	cte := transferEncoding(e.header)
+	linksBefore := res.Links
+	lo, err := rewriteLeaf(src[e.bodyStart:e.end], cte, e.params["charset"], find)
+	if err != nil {
+		res.Links = linksBefore
+		res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
+		return splices
+	}
+	if lo.body == nil {
+		return splices
+	}
+	res.Parts++
+	splices = append(splices, splice{e.bodyStart, e.end, lo.body})
+	if lo.switchToQP {
+		res.Relabelled = append(res.Relabelled, e.path)
+		splices = append(splices, relabelQP(src, e))
+	}
+	return splices
 }
 
 // relabelQP replaces the part's Content-Transfer-Encoding field, or adds one
@@ -365,28 +372,6 @@ func (lk *linker) neverRewrite(host string) bool {
 		}
 	}
 	return false
-}
-
-// textEdits finds links in a plain-text part.
-func (lk *linker) textEdits(text string) []edit {
-	var edits []edit
-	// Text inside an existing Kensa link (as the link format delimits it)
-	// is never touched, even where it looks like a link of its own.
-	kensa := linktoken.Find(lk.codec.Base(), text)
-	k := 0
-	for _, l := range textlink.Find(text) {
-		for k < len(kensa) && kensa[k][1] <= l.Start {
-			k++
-		}
-		if k < len(kensa) && kensa[k][0] < l.End {
-			lk.res.count("already-kensa")
-			continue
-		}
-		if link, ok := lk.wrap(l.URL, "", true, l.Schemeless); ok {
-			edits = append(edits, edit{start: l.Start, end: l.End, repl: link})
-		}
-	}
-	return edits
 }
 
 // cleanURL strips what a browser strips from an href: leading and trailing

@@ -4,10 +4,13 @@
 // It exists so that mail admins can protect every inbound message where it
 // already flows: Postfix hands each message to the milter at the end of DATA,
 // the milter rewrites the links with package rewriter and sends back the new
-// body and header changes. It is the only package that imports the milter
-// library (github.com/d--j/go-milter, chosen because it is maintained, speaks
-// protocol version 6 with Postfix's quirks handled, chunks body replacements,
-// keeps header order, and ships a client for in-process tests).
+// body and header changes. It is the only package in Kensa that imports the
+// milter library (github.com/d--j/go-milter, chosen because it is maintained,
+// speaks protocol version 6 with Postfix's quirks handled, chunks body
+// replacements, keeps header order, and ships a client for in-process tests):
+// the protocol stays at this edge, package rewriter knows nothing of it, and
+// replacing the library touches this package alone. internal/deptest's
+// TestOwners fails if any other package imports it.
 //
 // Promises:
 //   - The milter never rejects, tempfails or drops a message because of its

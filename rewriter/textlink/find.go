@@ -198,46 +198,13 @@ func linkEnd(text string, start, schemeLen int) int {
 // outside it, an unbalanced bracket), so that the regular expression never
 // explores text it cannot match and Find stays linear.
 func cutAt(text string, start, schemeLen int) int {
-	a := start + schemeLen
-	hostStart := a
+	hostStart := start + schemeLen
 	if schemeLen > 0 {
-		// A userinfo is ASCII; after non-ASCII text an "@" starts an e-mail
-		// address in the sentence ("https://example.jpまたはinfo@example.jp").
-		// As browsers do, the last "@" ends it.
-		for i := a; i < len(text) && text[i] < utf8.RuneSelf && userinfoByte[text[i]]; i++ {
-			if text[i] == '@' {
-				hostStart = i + 1
-			}
-		}
+		hostStart = skipUserinfo(text, hostStart)
 	}
-
-	// The host. It may be internationalized, so letters of any script are
-	// allowed, Japanese included.
-	i := hostStart
-	nonASCII := false
-	if schemeLen > 0 && i < len(text) && text[i] == '[' {
-		k := strings.IndexByte(text[i:min(len(text), i+64)], ']')
-		if k < 0 {
-			return -1
-		}
-		i += k + 1
-	} else {
-		for i < len(text) && i-hostStart < maxHostLen {
-			c := text[i]
-			if c < utf8.RuneSelf {
-				if !isAlnum(c) && c != '-' && c != '_' && c != '.' {
-					break
-				}
-				i++
-				continue
-			}
-			r, size := utf8.DecodeRuneInString(text[i:])
-			if !isHostRune(r) {
-				break
-			}
-			nonASCII = true
-			i += size
-		}
+	i, nonASCII, ok := scanHost(text, hostStart, schemeLen > 0)
+	if !ok {
+		return -1
 	}
 	hostEnd := i
 	if nonASCII {
@@ -271,12 +238,63 @@ func cutAt(text string, start, schemeLen int) int {
 	default:
 		return i
 	}
+	return pathEnd(text, i, min(len(text), start+maxLinkLen))
+}
 
-	// The path, query and fragment. Brackets follow xurls' rule: a group
-	// "(...)", "[...]" or "{...}" holds URL characters and at most one
-	// nested group of the same kind; a link never goes past a bracket that
-	// breaks it.
-	limit := min(len(text), start+maxLinkLen)
+// skipUserinfo returns where the host starts when a userinfo may precede it
+// at a. A userinfo is ASCII; after non-ASCII text an "@" starts an e-mail
+// address in the sentence ("https://example.jpまたはinfo@example.jp"). As
+// browsers do, the last "@" ends it.
+func skipUserinfo(text string, a int) int {
+	hostStart := a
+	for i := a; i < len(text) && text[i] < utf8.RuneSelf && userinfoByte[text[i]]; i++ {
+		if text[i] == '@' {
+			hostStart = i + 1
+		}
+	}
+	return hostStart
+}
+
+// scanHost returns the end of the host that starts at i, at most maxHostLen
+// bytes, and whether it holds non-ASCII letters. The host may be
+// internationalized, so letters of any script are allowed, Japanese
+// included; where Japanese text begins is hostKeep's question. With a
+// scheme, a host may be an IP literal in brackets; ok is false when its
+// closing bracket is missing.
+func scanHost(text string, i int, hasScheme bool) (end int, nonASCII, ok bool) {
+	hostStart := i
+	if hasScheme && i < len(text) && text[i] == '[' {
+		k := strings.IndexByte(text[i:min(len(text), i+64)], ']')
+		if k < 0 {
+			return 0, false, false
+		}
+		return i + k + 1, false, true
+	}
+	for i < len(text) && i-hostStart < maxHostLen {
+		c := text[i]
+		if c < utf8.RuneSelf {
+			if !isAlnum(c) && c != '-' && c != '_' && c != '.' {
+				break
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		if !isHostRune(r) {
+			break
+		}
+		nonASCII = true
+		i += size
+	}
+	return i, nonASCII, true
+}
+
+// pathEnd returns where the path, query and fragment that start at i end,
+// at limit at the latest. Brackets follow xurls' rule: a group "(...)",
+// "[...]" or "{...}" holds URL characters and at most one nested group of
+// the same kind; a link never goes past a bracket that breaks it. A
+// character that cuts a path (Japanese text) or that no URL may hold ends it.
+func pathEnd(text string, i, limit int) int {
 	var open [2]byte // the open brackets
 	depth := 0
 	for i < limit {
