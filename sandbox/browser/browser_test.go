@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,7 +70,7 @@ func testMain(m *testing.M) int {
 	}
 	defer testSite.close()
 	px, err := egress.New(egress.Config{
-		TestMapHosts: netip.MustParseAddrPort(testSite.addr),
+		TestMapHosts: testSite.Addr,
 		OnBlock:      func(h string, err error) { shared.OnBlock(h, err) },
 	})
 	if err != nil {
@@ -459,7 +458,7 @@ func TestBrowserCrashMidRender(t *testing.T) {
 func TestCloseLeavesNothing(t *testing.T) {
 	needBrowser(t)
 	dir := t.TempDir()
-	px, _ := egress.New(egress.Config{TestMapHosts: netip.MustParseAddrPort(testSite.addr)})
+	px, _ := egress.New(egress.Config{TestMapHosts: testSite.Addr})
 	u, stop, err := startProxy(px)
 	if err != nil {
 		t.Fatal(err)

@@ -1,30 +1,20 @@
 package browser
 
 import (
-	"bufio"
-	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"fmt"
 	"html"
-	"io"
-	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"strings"
-	"sync"
-	"time"
+
+	"github.com/kensa-mail/kensa/internal/testsite"
 )
 
-// The test "internet": one loopback port that serves every host name by
-// the Host header, plain HTTP and TLS (a self-signed certificate, so that
-// Chromium reports a certificate error) on the same port. The egress
-// proxy's TestMapHosts sends every connection here.
+// The test "internet": internal/testsite on one loopback port serves every
+// host name by the Host header, over plain HTTP and TLS. The browser is not
+// told to trust its self-signed certificate, so an https:// page gives a
+// certificate error. The egress proxy's TestMapHosts sends every
+// connection here.
 
 const iPhoneUA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 const androidUA = "Mozilla/5.0 (Linux; Android 14; SH-M26) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Mobile Safari/537.36"
@@ -32,14 +22,9 @@ const androidUA = "Mozilla/5.0 (Linux; Android 14; SH-M26) AppleWebKit/537.36 (K
 var apkBody = append([]byte("PK\x03\x04\x14\x00\x08\x00\x08\x00AndroidManifest.xml"), make([]byte, 8000)...)
 
 type site struct {
-	addr    string
+	*testsite.Site
 	hangHit chan struct{} // a request reached /hang
-	closing chan struct{}
-	ln      net.Listener
-	plain   *chanListener
-	tlsL    *chanListener
-	srv     *http.Server
-	tlsSrv  *http.Server
+	closing chan struct{} // closed by close: the hanging handlers return
 }
 
 func htmlPage(title, body string) string {
@@ -182,117 +167,16 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 func startSite() (*site, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s := &site{hangHit: make(chan struct{}, 16), closing: make(chan struct{})}
+	ts, err := testsite.Start(s)
 	if err != nil {
 		return nil, err
 	}
-	cert, err := selfSigned()
-	if err != nil {
-		return nil, err
-	}
-	s := &site{
-		addr: ln.Addr().String(), hangHit: make(chan struct{}, 16), closing: make(chan struct{}), ln: ln,
-		plain: newChanListener(ln.Addr()), tlsL: newChanListener(ln.Addr()),
-	}
-	quiet := log.New(io.Discard, "", 0) // Chromium's refused handshakes
-	s.srv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ErrorLog: quiet}
-	s.tlsSrv = &http.Server{Handler: s, ReadHeaderTimeout: 5 * time.Second, ErrorLog: quiet}
-	go s.srv.Serve(s.plain)
-	go s.tlsSrv.Serve(tls.NewListener(s.tlsL, &tls.Config{Certificates: []tls.Certificate{cert}}))
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				br := bufio.NewReader(c)
-				c.SetReadDeadline(time.Now().Add(5 * time.Second))
-				first, err := br.Peek(1)
-				c.SetReadDeadline(time.Time{})
-				if err != nil {
-					c.Close()
-					return
-				}
-				pc := &peekedConn{Conn: c, r: br}
-				if first[0] == 0x16 { // a TLS handshake record
-					s.tlsL.push(pc)
-				} else {
-					s.plain.push(pc)
-				}
-			}()
-		}
-	}()
+	s.Site = ts
 	return s, nil
 }
 
 func (s *site) close() {
 	close(s.closing)
-	s.ln.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	s.srv.Shutdown(ctx)
-	s.tlsSrv.Shutdown(ctx)
-	s.srv.Close()
-	s.tlsSrv.Close()
-}
-
-type peekedConn struct {
-	net.Conn
-	r *bufio.Reader
-}
-
-func (c *peekedConn) Read(p []byte) (int, error) { return c.r.Read(p) }
-
-// chanListener is a net.Listener fed by push.
-type chanListener struct {
-	addr net.Addr
-	ch   chan net.Conn
-	once sync.Once
-	done chan struct{}
-}
-
-func newChanListener(a net.Addr) *chanListener {
-	return &chanListener{addr: a, ch: make(chan net.Conn), done: make(chan struct{})}
-}
-
-func (l *chanListener) push(c net.Conn) {
-	select {
-	case l.ch <- c:
-	case <-l.done:
-		c.Close()
-	}
-}
-
-func (l *chanListener) Accept() (net.Conn, error) {
-	select {
-	case c := <-l.ch:
-		return c, nil
-	case <-l.done:
-		return nil, net.ErrClosed
-	}
-}
-
-func (l *chanListener) Close() error   { l.once.Do(func() { close(l.done) }); return nil }
-func (l *chanListener) Addr() net.Addr { return l.addr }
-
-func selfSigned() (tls.Certificate, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1),
-		Subject:      pkix.Name{CommonName: "secure.bank.example"},
-		DNSNames:     []string{"secure.bank.example"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, err
-	}
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+	s.Close()
 }

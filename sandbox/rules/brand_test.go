@@ -2,7 +2,6 @@ package rules
 
 import (
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/kensa-mail/kensa/internal/domain"
@@ -37,10 +36,8 @@ func TestBrandTable(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range lookalikeKeys {
-		if len(k.key) < 2 || lookalikeLure[k.key] || lookalikeGlued[k.key] || strings.ToLower(k.key) != k.key {
-			t.Errorf("host-name key %q of %s: too short, a lure word or not lower case", k.key, k.name)
-		}
+	for _, k := range lookalikes().BadKeys() {
+		t.Errorf("host-name key %s: too short, a lure word or not lower case", k)
 	}
 	// Brands() returns copies.
 	bs := Brands()

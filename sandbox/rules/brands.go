@@ -3,6 +3,7 @@ package rules
 import (
 	"sort"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -482,23 +483,24 @@ var brandIgnorePhrases = []string{
 	"google chrome", "microsoft edge", "internet explorer", "apple safari",
 }
 
-// brandSSOBefore and brandSSOAfter are the contexts of a sign-in button for
+// brandSSOAfter and brandSSOBefore are the contexts of a sign-in button for
 // an identity provider ("Sign in with Google", "Register with Facebook",
 // "LINEでログイン"): third-party login pages show them, so a brand named only
-// there is not counted.
-var (
-	brandSSOBefore = func() []string {
-		var out []string
-		for _, verb := range []string{"sign in", "sign-in", "signin", "log in", "login", "sign up", "sign-up", "signup",
-			"register", "continue", "connect", "authenticate"} {
-			for _, prep := range []string{" with ", " using ", " via "} {
-				out = append(out, verb+prep)
-			}
+// there is not counted. brandSSOAfter follows the provider's name.
+var brandSSOAfter = []string{"でログイン", "でサインイン", "で続ける", "で続行", "で新規登録", "で登録", " でログイン", " でサインイン"}
+
+// brandSSOBefore returns the phrases that precede the provider's name
+// ("sign in with "), built once on first use.
+var brandSSOBefore = sync.OnceValue(func() []string {
+	var out []string
+	for _, verb := range []string{"sign in", "sign-in", "signin", "log in", "login", "sign up", "sign-up", "signup",
+		"register", "continue", "connect", "authenticate"} {
+		for _, prep := range []string{" with ", " using ", " via "} {
+			out = append(out, verb+prep)
 		}
-		return out
-	}()
-	brandSSOAfter = []string{"でログイン", "でサインイン", "で続ける", "で続行", "で新規登録", "で登録", " でログイン", " でサインイン"}
-)
+	}
+	return out
+})
 
 // brandKeyword is a compiled text keyword.
 type brandKeyword struct {
@@ -507,39 +509,50 @@ type brandKeyword struct {
 	brand int
 }
 
-var (
-	brandKeywords []brandKeyword
-	brandByDomain map[string][]int // registrable domain -> brands that own it
-)
+// brandIndex is the brand table compiled for lookups.
+type brandIndex struct {
+	keywords []brandKeyword
+	byDomain map[string][]int // registrable domain -> brands that own it
+}
 
-func init() {
-	brandByDomain = map[string][]int{}
+// brandIdx returns the compiled brand table, built once on first use.
+var brandIdx = sync.OnceValue(func() *brandIndex {
+	x := &brandIndex{byDomain: map[string][]int{}}
 	for i := range brandTable {
 		e := &brandTable[i]
-		mode := map[string]brandMatch{}
-		for _, s := range e.cased {
-			mode[s] = brandCased
-		}
-		for _, s := range e.nearJa {
-			mode[s] = brandNearJa
-		}
-		seen := map[string]bool{}
-		for _, s := range append(append([]string{e.Name}, e.Names...), e.words...) {
-			m := mode[s]
-			t := brandNormalize(s)
-			if m == brandFold {
-				t = brandLower(t)
-			}
-			if t == "" || seen[t] {
-				continue
-			}
-			seen[t] = true
-			brandKeywords = append(brandKeywords, brandKeyword{text: t, mode: m, brand: i})
-		}
+		x.keywords = append(x.keywords, brandKeywordsOf(i, e)...)
 		for _, d := range e.Domains {
-			brandByDomain[d] = append(brandByDomain[d], i)
+			x.byDomain[d] = append(x.byDomain[d], i)
 		}
 	}
+	return x
+})
+
+// brandKeywordsOf compiles the text keywords of brand i: its name, names
+// and words, each once.
+func brandKeywordsOf(i int, e *brandEntry) []brandKeyword {
+	mode := map[string]brandMatch{}
+	for _, s := range e.cased {
+		mode[s] = brandCased
+	}
+	for _, s := range e.nearJa {
+		mode[s] = brandNearJa
+	}
+	var out []brandKeyword
+	seen := map[string]bool{}
+	for _, s := range append(append([]string{e.Name}, e.Names...), e.words...) {
+		m := mode[s]
+		t := brandNormalize(s)
+		if m == brandFold {
+			t = brandLower(t)
+		}
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, brandKeyword{text: t, mode: m, brand: i})
+	}
+	return out
 }
 
 // Brands returns the brand list (a copy; callers may modify it).
@@ -567,15 +580,10 @@ func BrandForDomain(regDomain string) (Brand, bool) {
 	if err != nil {
 		return Brand{}, false
 	}
-	if is := brandByDomain[reg]; len(is) > 0 {
+	if is := brandIdx().byDomain[reg]; len(is) > 0 {
 		return brandCopy(brandTable[is[0]].Brand), true
 	}
 	return Brand{}, false
-}
-
-// brandOwns reports whether any brand owns the registrable domain reg.
-func brandOwns(reg string) bool {
-	return len(brandByDomain[reg]) > 0
 }
 
 // BrandsInText returns the brands named in a piece of page text (title,
@@ -618,18 +626,8 @@ func BrandsInText(s string) []Brand {
 		drop              bool
 	}
 	var spans []span
-	var ignored [][2]int
-	for _, p := range brandIgnorePhrases {
-		for off := 0; ; {
-			k := strings.Index(lower[off:], p)
-			if k < 0 {
-				break
-			}
-			ignored = append(ignored, [2]int{off + k, off + k + len(p)})
-			off += k + len(p)
-		}
-	}
-	for _, kw := range brandKeywords {
+	ignored := brandIgnored(lower)
+	for _, kw := range brandIdx().keywords {
 		hay := lower
 		if kw.mode != brandFold {
 			hay = cased
@@ -682,6 +680,22 @@ func BrandsInText(s string) []Brand {
 		}
 	}
 	return out
+}
+
+// brandIgnored returns the spans of brandIgnorePhrases in lower.
+func brandIgnored(lower string) [][2]int {
+	var ignored [][2]int
+	for _, p := range brandIgnorePhrases {
+		for off := 0; ; {
+			k := strings.Index(lower[off:], p)
+			if k < 0 {
+				break
+			}
+			ignored = append(ignored, [2]int{off + k, off + k + len(p)})
+			off += k + len(p)
+		}
+	}
+	return ignored
 }
 
 // brandNormalize folds full-width forms and ideographic full stops
@@ -759,7 +773,7 @@ func brandInside(spans [][2]int, st, en int) bool {
 // brandSSO reports whether the match lower[st:en] is the provider's name on a
 // sign-in button.
 func brandSSO(lower string, st, en int) bool {
-	for _, p := range brandSSOBefore {
+	for _, p := range brandSSOBefore() {
 		if strings.HasSuffix(lower[:st], p) {
 			return true
 		}

@@ -109,110 +109,205 @@ func credentialBrandOwns(b Brand, reg string) bool {
 //   - otherwise reported at level clean, as evidence: sign-in pages are
 //     everywhere, and a brand merely named in body text ("Sign in with
 //     Google") is not a claim to be that brand.
+//
+// The checks run in the order of credentialChecks; the first that finds
+// something gives the one reason.
 func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
-	var field, formAction string
-	var labels []string
+	c, ok := newCredentialPage(r, own)
+	if !ok {
+		return nil
+	}
+	for _, check := range credentialChecks {
+		if reason, ok := check(c); ok {
+			return []verdict.Reason{reason}
+		}
+	}
+	return []verdict.Reason{credentialFormReason(c.ev)}
+}
+
+// credentialPage is what the credential checks look at: a page with a
+// credential field.
+type credentialPage struct {
+	r          *capture.Report
+	own        []string
+	page       string   // the final URL, or the URL
+	host, reg  string   // page's host and registrable domain
+	formAction string   // the action of the form with the first credential field
+	labels     []string // the labels and placeholders of the forms' inputs, but for radio buttons and checkboxes
+	ev         map[string]string
+}
+
+// newCredentialPage finds the first credential field in the page's forms;
+// ok is false when there is none.
+func newCredentialPage(r *capture.Report, own []string) (c *credentialPage, ok bool) {
+	var field string
+	c = &credentialPage{r: r, own: own}
 	for _, f := range r.Forms {
 		for _, in := range f.Inputs {
 			if w, ok := credentialField(in); ok && field == "" {
-				field, formAction = w, f.Action
+				field, c.formAction = w, f.Action
 			}
 			if in.Type != "radio" && in.Type != "checkbox" {
 				// Choosing "PayPal" as the way to pay is not a claim to be
 				// PayPal (Bootstrap's checkout example).
-				labels = append(labels, in.Label, in.Placeholder)
+				c.labels = append(c.labels, in.Label, in.Placeholder)
 			}
 		}
 	}
 	if field == "" {
-		return nil
+		return nil, false
 	}
-	page := r.FinalURL
-	if page == "" {
-		page = r.URL
+	c.page = r.FinalURL
+	if c.page == "" {
+		c.page = r.URL
 	}
-	host, reg := registrable(page)
-	ev := map[string]string{"field": field, "host": host}
-	if s, ok := userContentOnBrand(page); ok {
-		ev["hosting"] = s
-		return []verdict.Reason{{
-			Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: ev,
-			JA: "誰でも作れるフォーム（" + s + "）でパスワードなどを尋ねています。本物のサービスがこうしたフォームでパスワードを聞くことはありません。",
-			EN: "A form anyone can create (" + s + ") asks for a password or similar; real services never ask for them this way.",
-		}}
-	}
-	if _, ok := BrandForDomain(reg); ok {
-		// A brand's own site, which may well name other brands.
-		return []verdict.Reason{{
-			Code: verdict.CodeCredentialForm, Level: verdict.Clean, Evidence: ev,
-			JA: "このページにはパスワードなどの入力欄があります。", EN: "This page has a form that asks for a password or similar.",
-		}}
-	}
+	c.host, c.reg = registrable(c.page)
+	c.ev = map[string]string{"field": field, "host": c.host}
+	return c, true
+}
 
-	// Strong brand claims only: title, logo alt text, form labels.
-	var strong []string
-	strong = append(strong, r.Title)
-	for _, im := range r.Images {
-		strong = append(strong, im.Alt)
-	}
-	strong = append(strong, labels...)
-	for _, b := range BrandsInText(strings.Join(strong, "\n")) {
-		if !credentialBrandOwns(b, reg) {
-			ev["brand"] = b.Name
-			return []verdict.Reason{{
-				Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: ev,
-				JA: "このページは「" + b.Name + "」を名乗ってパスワードやカード情報を入力させようとしていますが、" + b.Name + " のドメインではありません（" + host + "）。",
-				EN: "This page poses as " + b.Name + " and asks for your password or card details, but " + host + " is not " + b.Name + "'s site.",
-			}}
-		}
-	}
-	if hit, ok := Lookalike(host, own); ok && hit.Brand != "" {
-		ev["brand"], ev["imitates"] = hit.Brand, hit.Target
-		return []verdict.Reason{{
-			Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: ev,
-			JA: "このページは " + hit.Target + " に似せたドメイン（" + host + "）でパスワードやカード情報を入力させようとしています。",
-			EN: "This page asks for your password or card details on " + host + ", a domain made to look like " + hit.Target + ".",
-		}}
-	}
-	if formAction != "" {
-		if ah, areg := registrable(formAction); areg != "" && areg != reg {
-			ev["action_host"] = ah
-			return []verdict.Reason{{
-				Code: verdict.CodeFormPostsElsewhere, Level: verdict.Suspicious, Evidence: ev,
-				JA: "入力したパスワードやカード情報は、このページとは別のサイト（" + ah + "）に送られます。",
-				EN: "What you type into this form (password or card details) is sent to another site, " + ah + ".",
-			}}
-		}
-	}
-	if s, ok := onFreeHosting(host); ok {
-		ev["hosting"] = s
-		return []verdict.Reason{{
-			Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: ev,
-			JA: "誰でも無料でページを作れるサービス（" + s + "）上のログイン画面です。本物のサービスがここを使うことはほとんどありません。",
-			EN: "This sign-in form is on " + s + ", where anyone can publish a page for free; real services rarely use it.",
-		}}
-	}
-	if p, ok := credentialPretext(r.Title + "\n" + r.Text); ok {
-		ev["phrase"] = p
-		return []verdict.Reason{{
-			Code: verdict.CodeCredentialPretext, Level: verdict.Suspicious, Evidence: ev,
-			JA: "このページはネットワークやシステム、アカウントの警告を装ってパスワードを入力させようとしています（「" + p + "」）。",
-			EN: "This page dresses a password form up as a network, system or account alert (\"" + p + "\").",
-		}}
-	}
-	if tld, ok := riskyTLD(host); ok {
-		ev["tld"] = tld
-		return []verdict.Reason{{
-			Code: verdict.CodeRiskyTLD, Level: verdict.Suspicious, Evidence: ev,
-			JA: "パスワードなどを尋ねるこのページは、フィッシングに多用されるドメイン（." + tld + "）にあります。",
-			EN: "This page asks for a password or similar on a ." + tld + " domain, a kind phishing sites use far more than real services.",
-		}}
-	}
-	return []verdict.Reason{{
+// credentialChecks are the credential form's checks, in order: the first
+// hit gives the reason. Each adds its evidence to c.ev only when it hits.
+var credentialChecks = []func(c *credentialPage) (verdict.Reason, bool){
+	credentialUserContent,
+	credentialBrandsOwnSite,
+	credentialBrandClaim,
+	credentialLookalike,
+	credentialPostsElsewhere,
+	credentialFreeHosting,
+	credentialPretextCheck,
+	credentialRiskyTLD,
+}
+
+// credentialFormReason is the clean-level evidence of a credential form.
+func credentialFormReason(ev map[string]string) verdict.Reason {
+	return verdict.Reason{
 		Code: verdict.CodeCredentialForm, Level: verdict.Clean, Evidence: ev,
 		JA: "このページにはパスワードなどの入力欄があります。",
 		EN: "This page has a form that asks for a password or similar.",
-	}}
+	}
+}
+
+// credentialUserContent: a form anyone can create under a brand's domain
+// (Google Forms, Microsoft Forms, Google Sites).
+func credentialUserContent(c *credentialPage) (verdict.Reason, bool) {
+	s, ok := userContentOnBrand(c.page)
+	if !ok {
+		return verdict.Reason{}, false
+	}
+	c.ev["hosting"] = s
+	return verdict.Reason{
+		Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: c.ev,
+		JA: "誰でも作れるフォーム（" + s + "）でパスワードなどを尋ねています。本物のサービスがこうしたフォームでパスワードを聞くことはありません。",
+		EN: "A form anyone can create (" + s + ") asks for a password or similar; real services never ask for them this way.",
+	}, true
+}
+
+// credentialBrandsOwnSite: a brand's own site, which may well name other
+// brands, is a plain sign-in page.
+func credentialBrandsOwnSite(c *credentialPage) (verdict.Reason, bool) {
+	if _, ok := BrandForDomain(c.reg); !ok {
+		return verdict.Reason{}, false
+	}
+	return credentialFormReason(c.ev), true
+}
+
+// credentialBrandClaim: a brand named where a page claims to be it (title,
+// logo alt text, form labels) on a domain the brand does not own.
+func credentialBrandClaim(c *credentialPage) (verdict.Reason, bool) {
+	var strong []string
+	strong = append(strong, c.r.Title)
+	for _, im := range c.r.Images {
+		strong = append(strong, im.Alt)
+	}
+	strong = append(strong, c.labels...)
+	for _, b := range BrandsInText(strings.Join(strong, "\n")) {
+		if !credentialBrandOwns(b, c.reg) {
+			c.ev["brand"] = b.Name
+			return verdict.Reason{
+				Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,
+				JA: "このページは「" + b.Name + "」を名乗ってパスワードやカード情報を入力させようとしていますが、" + b.Name + " のドメインではありません（" + c.host + "）。",
+				EN: "This page poses as " + b.Name + " and asks for your password or card details, but " + c.host + " is not " + b.Name + "'s site.",
+			}, true
+		}
+	}
+	return verdict.Reason{}, false
+}
+
+// credentialLookalike: the host imitates a brand's or the organisation's
+// domain.
+func credentialLookalike(c *credentialPage) (verdict.Reason, bool) {
+	hit, ok := Lookalike(c.host, c.own)
+	if !ok || hit.Brand == "" {
+		return verdict.Reason{}, false
+	}
+	c.ev["brand"], c.ev["imitates"] = hit.Brand, hit.Target
+	return verdict.Reason{
+		Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,
+		JA: "このページは " + hit.Target + " に似せたドメイン（" + c.host + "）でパスワードやカード情報を入力させようとしています。",
+		EN: "This page asks for your password or card details on " + c.host + ", a domain made to look like " + hit.Target + ".",
+	}, true
+}
+
+// credentialPostsElsewhere: the form sends what is typed to another site.
+func credentialPostsElsewhere(c *credentialPage) (verdict.Reason, bool) {
+	if c.formAction == "" {
+		return verdict.Reason{}, false
+	}
+	ah, areg := registrable(c.formAction)
+	if areg == "" || areg == c.reg {
+		return verdict.Reason{}, false
+	}
+	c.ev["action_host"] = ah
+	return verdict.Reason{
+		Code: verdict.CodeFormPostsElsewhere, Level: verdict.Suspicious, Evidence: c.ev,
+		JA: "入力したパスワードやカード情報は、このページとは別のサイト（" + ah + "）に送られます。",
+		EN: "What you type into this form (password or card details) is sent to another site, " + ah + ".",
+	}, true
+}
+
+// credentialFreeHosting: the sign-in form is on free hosting.
+func credentialFreeHosting(c *credentialPage) (verdict.Reason, bool) {
+	s, ok := onFreeHosting(c.host)
+	if !ok {
+		return verdict.Reason{}, false
+	}
+	c.ev["hosting"] = s
+	return verdict.Reason{
+		Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: c.ev,
+		JA: "誰でも無料でページを作れるサービス（" + s + "）上のログイン画面です。本物のサービスがここを使うことはほとんどありません。",
+		EN: "This sign-in form is on " + s + ", where anyone can publish a page for free; real services rarely use it.",
+	}, true
+}
+
+// credentialPretextCheck: the page dresses the form up as a network,
+// system or account alert (credentialPretexts).
+func credentialPretextCheck(c *credentialPage) (verdict.Reason, bool) {
+	p, ok := credentialPretext(c.r.Title + "\n" + c.r.Text)
+	if !ok {
+		return verdict.Reason{}, false
+	}
+	c.ev["phrase"] = p
+	return verdict.Reason{
+		Code: verdict.CodeCredentialPretext, Level: verdict.Suspicious, Evidence: c.ev,
+		JA: "このページはネットワークやシステム、アカウントの警告を装ってパスワードを入力させようとしています（「" + p + "」）。",
+		EN: "This page dresses a password form up as a network, system or account alert (\"" + p + "\").",
+	}, true
+}
+
+// credentialRiskyTLD: the form is under a TLD phishing uses far more than
+// real services (riskyTLDs).
+func credentialRiskyTLD(c *credentialPage) (verdict.Reason, bool) {
+	tld, ok := riskyTLD(c.host)
+	if !ok {
+		return verdict.Reason{}, false
+	}
+	c.ev["tld"] = tld
+	return verdict.Reason{
+		Code: verdict.CodeRiskyTLD, Level: verdict.Suspicious, Evidence: c.ev,
+		JA: "パスワードなどを尋ねるこのページは、フィッシングに多用されるドメイン（." + tld + "）にあります。",
+		EN: "This page asks for a password or similar on a ." + tld + " domain, a kind phishing sites use far more than real services.",
+	}, true
 }
 
 // credentialPretexts are what a password form says when it poses as the

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/internal/testenv"
+	"github.com/kensa-mail/kensa/sandbox/rules/lookalike"
 )
 
 // lookalikeOwn is the organisation's own domain in these tests.
@@ -33,103 +34,103 @@ func TestLookalike(t *testing.T) {
 	}
 	// The research notes' cases for the organisation's example.co.jp
 	// (detection.md §7.1 R2, R3).
-	check("example.co", LookalikeOwnBrand, LookalikeTLDSwap)
-	check("example.com", LookalikeOwnBrand, LookalikeTLDSwap)
-	check("example.jp", LookalikeOwnBrand, LookalikeTLDSwap)
-	check("ｅｘａｍｐｌｅ．ｃｏｍ", LookalikeOwnBrand, LookalikeTLDSwap)
-	check("exampleco.jp", LookalikeOwnBrand, LookalikeBrandInLabel)
-	check("example-co.jp", LookalikeOwnBrand, LookalikeBrandInLabel)
-	check("examp1e.co.jp", LookalikeOwnBrand, LookalikeHomoglyph)
-	check("exarnple.co.jp", LookalikeOwnBrand, LookalikeHomoglyph)
-	check("exampie.co.jp", LookalikeOwnBrand, LookalikeHomoglyph)
-	check("exampl.co.jp", LookalikeOwnBrand, LookalikeEditDistance)
-	check("examples.co.jp", LookalikeOwnBrand, LookalikeEditDistance)
-	check("example.co.jp.login-check.test", LookalikeOwnBrand, LookalikeBrandInSubdomain)
+	check("example.co", lookalike.OwnBrand, lookalike.TLDSwap)
+	check("example.com", lookalike.OwnBrand, lookalike.TLDSwap)
+	check("example.jp", lookalike.OwnBrand, lookalike.TLDSwap)
+	check("ｅｘａｍｐｌｅ．ｃｏｍ", lookalike.OwnBrand, lookalike.TLDSwap)
+	check("exampleco.jp", lookalike.OwnBrand, lookalike.BrandInLabel)
+	check("example-co.jp", lookalike.OwnBrand, lookalike.BrandInLabel)
+	check("examp1e.co.jp", lookalike.OwnBrand, lookalike.Homoglyph)
+	check("exarnple.co.jp", lookalike.OwnBrand, lookalike.Homoglyph)
+	check("exampie.co.jp", lookalike.OwnBrand, lookalike.Homoglyph)
+	check("exampl.co.jp", lookalike.OwnBrand, lookalike.EditDistance)
+	check("examples.co.jp", lookalike.OwnBrand, lookalike.EditDistance)
+	check("example.co.jp.login-check.test", lookalike.OwnBrand, lookalike.BrandInSubdomain)
 	check("example.co.jp", "", "")
 	check("www.example.co.jp", "", "")
 	check("EXAMPLE.CO.JP.", "", "")
-	check("xn--exmple-4nf.co.jp", LookalikeOwnBrand, LookalikeMixedScript) // exаmple with a Cyrillic а
-	check("example-login.jp", LookalikeOwnBrand, LookalikeBrandInLabel)
+	check("xn--exmple-4nf.co.jp", lookalike.OwnBrand, lookalike.MixedScript) // exаmple with a Cyrillic а
+	check("example-login.jp", lookalike.OwnBrand, lookalike.BrandInLabel)
 
 	// The brand list alone from here on.
 	own = nil
 
 	// tld-swap
-	check("amazon.xyz", "Amazon", LookalikeTLDSwap)
-	check("rakuten-card.com", "楽天", LookalikeTLDSwap)
-	check("sagawa-exp.com", "佐川急便", LookalikeTLDSwap)
-	check("kuronekoyamato.com", "ヤマト運輸", LookalikeTLDSwap)
-	check("mufg.co.jp", "MUFG (三菱UFJ)", LookalikeTLDSwap)
-	check("paypay.com", "PayPay", LookalikeTLDSwap)
-	check("paypal.com.mx", "PayPal", LookalikeTLDSwap)
-	check("smbc-card.jp", "三井住友 (SMBC)", LookalikeTLDSwap)
-	check("amazon.web.app", "Amazon", LookalikeBrandInLabel) // a tenant on a hosting platform
+	check("amazon.xyz", "Amazon", lookalike.TLDSwap)
+	check("rakuten-card.com", "楽天", lookalike.TLDSwap)
+	check("sagawa-exp.com", "佐川急便", lookalike.TLDSwap)
+	check("kuronekoyamato.com", "ヤマト運輸", lookalike.TLDSwap)
+	check("mufg.co.jp", "MUFG (三菱UFJ)", lookalike.TLDSwap)
+	check("paypay.com", "PayPay", lookalike.TLDSwap)
+	check("paypal.com.mx", "PayPal", lookalike.TLDSwap)
+	check("smbc-card.jp", "三井住友 (SMBC)", lookalike.TLDSwap)
+	check("amazon.web.app", "Amazon", lookalike.BrandInLabel) // a tenant on a hosting platform
 
 	// edit-distance
-	check("amazom.co.jp", "Amazon", LookalikeEditDistance)
-	check("amzaon.com", "Amazon", LookalikeEditDistance) // a swap is one edit
-	check("rakutem.co.jp", "楽天", LookalikeEditDistance)
-	check("micosoft.com", "Microsoft", LookalikeEditDistance)
-	check("mircosfot.com", "Microsoft", LookalikeEditDistance) // two edits for 8+ letters
-	check("gooogle.com", "Google", LookalikeEditDistance)
-	check("netflx.com", "Netflix", LookalikeEditDistance)
+	check("amazom.co.jp", "Amazon", lookalike.EditDistance)
+	check("amzaon.com", "Amazon", lookalike.EditDistance) // a swap is one edit
+	check("rakutem.co.jp", "楽天", lookalike.EditDistance)
+	check("micosoft.com", "Microsoft", lookalike.EditDistance)
+	check("mircosfot.com", "Microsoft", lookalike.EditDistance) // two edits for 8+ letters
+	check("gooogle.com", "Google", lookalike.EditDistance)
+	check("netflx.com", "Netflix", lookalike.EditDistance)
 	check("docomo-mobile.net", "", "")
-	check("amazon-login-verify.top", "Amazon", LookalikeBrandInLabel)
-	check("amazom-login.top", "Amazon", LookalikeEditDistance) // a near miss next to a lure word
-	check("email.com", "", "")                                 // not gmail: the first letter differs
-	check("switch.com", "", "")                                // not twitch
-	check("interest.com", "", "")                              // not pinterest
-	check("mizuno.jp", "", "")                                 // mizuho is a keyword, not a domain label
+	check("amazon-login-verify.top", "Amazon", lookalike.BrandInLabel)
+	check("amazom-login.top", "Amazon", lookalike.EditDistance) // a near miss next to a lure word
+	check("email.com", "", "")                                  // not gmail: the first letter differs
+	check("switch.com", "", "")                                 // not twitch
+	check("interest.com", "", "")                               // not pinterest
+	check("mizuno.jp", "", "")                                  // mizuho is a keyword, not a domain label
 
 	// homoglyph
-	check("amaz0n.co.jp", "Amazon", LookalikeHomoglyph)
-	check("paypa1.com", "PayPal", LookalikeHomoglyph)
-	check("g00gle.com", "Google", LookalikeHomoglyph)
-	check("rnicrosoft.com", "Microsoft", LookalikeHomoglyph)
-	check("vvordpress.com", "WordPress", LookalikeHomoglyph)
-	check("amazön.com", "Amazon", LookalikeHomoglyph)
-	check("xn--80ak6aa92e.com", "Apple", LookalikeHomoglyph) // аррӏе, all Cyrillic
-	check("аррӏе.com", "Apple", LookalikeHomoglyph)
-	check("1ine.me", "LINE", LookalikeHomoglyph)
+	check("amaz0n.co.jp", "Amazon", lookalike.Homoglyph)
+	check("paypa1.com", "PayPal", lookalike.Homoglyph)
+	check("g00gle.com", "Google", lookalike.Homoglyph)
+	check("rnicrosoft.com", "Microsoft", lookalike.Homoglyph)
+	check("vvordpress.com", "WordPress", lookalike.Homoglyph)
+	check("amazön.com", "Amazon", lookalike.Homoglyph)
+	check("xn--80ak6aa92e.com", "Apple", lookalike.Homoglyph) // аррӏе, all Cyrillic
+	check("аррӏе.com", "Apple", lookalike.Homoglyph)
+	check("1ine.me", "LINE", lookalike.Homoglyph)
 	check("iine.jp", "", "") // いいね, not LINE: short names need a digit or non-ASCII look-alike
-	check("faceb00k-recovery.cfd", "Facebook", LookalikeHomoglyph)
-	check("myfaceb00k-helpdesk.app", "Facebook", LookalikeHomoglyph)
-	check("accounts-faceb00k.com-67.cfd", "Facebook", LookalikeHomoglyph)
+	check("faceb00k-recovery.cfd", "Facebook", lookalike.Homoglyph)
+	check("myfaceb00k-helpdesk.app", "Facebook", lookalike.Homoglyph)
+	check("accounts-faceb00k.com-67.cfd", "Facebook", lookalike.Homoglyph)
 
 	// mixed-script
-	check("pаypal.com", "PayPal", LookalikeMixedScript)
-	check("xn--80aa0cbo65f.com", "PayPal", LookalikeHomoglyph) // dnstwist's раураӏ: all Cyrillic, so a homoglyph
-	check("pаypal-lоgin.com", "PayPal", LookalikeMixedScript)
-	check("login.gооgle.evil.top", "Google", LookalikeMixedScript)
-	check("tеst-site.com", "", LookalikeMixedScript)         // Cyrillic е, imitates nothing we know
-	check("xn--ecka4nb.jp", "PayPay", LookalikeBrandInLabel) // ペイペイ.jp: one script, not a homograph
+	check("pаypal.com", "PayPal", lookalike.MixedScript)
+	check("xn--80aa0cbo65f.com", "PayPal", lookalike.Homoglyph) // dnstwist's раураӏ: all Cyrillic, so a homoglyph
+	check("pаypal-lоgin.com", "PayPal", lookalike.MixedScript)
+	check("login.gооgle.evil.top", "Google", lookalike.MixedScript)
+	check("tеst-site.com", "", lookalike.MixedScript)         // Cyrillic е, imitates nothing we know
+	check("xn--ecka4nb.jp", "PayPay", lookalike.BrandInLabel) // ペイペイ.jp: one script, not a homograph
 	check("例え.jp", "", "")
-	check("amazonログイン.com", "Amazon", LookalikeBrandInLabel) // Latin with Katakana is not mixed-script, but ログイン is a lure
-	check("xn--exmple-4nf.co.jp", "", LookalikeMixedScript)  // without the organisation's domain: imitates nothing we know
+	check("amazonログイン.com", "Amazon", lookalike.BrandInLabel) // Latin with Katakana is not mixed-script, but ログイン is a lure
+	check("xn--exmple-4nf.co.jp", "", lookalike.MixedScript)  // without the organisation's domain: imitates nothing we know
 
 	// brand-in-subdomain
-	check("amazon.co.jp.account-verify.top", "Amazon", LookalikeBrandInSubdomain)
-	check("www.amazon.co.jp-login.com", "Amazon", LookalikeBrandInSubdomain)
-	check("accounts-amazon.com-13.online", "Amazon", LookalikeBrandInSubdomain)
-	check("paypal.com.evil.top", "PayPal", LookalikeBrandInSubdomain)
-	check("www.line.me-login.shop", "LINE", LookalikeBrandInSubdomain)
-	check("netflix.security-check-83.xyz", "Netflix", LookalikeBrandInSubdomain)
-	check("amazon-co-jp.example.top", "Amazon", LookalikeBrandInSubdomain)
-	check("楽天.evil.top", "楽天", LookalikeBrandInSubdomain)
+	check("amazon.co.jp.account-verify.top", "Amazon", lookalike.BrandInSubdomain)
+	check("www.amazon.co.jp-login.com", "Amazon", lookalike.BrandInSubdomain)
+	check("accounts-amazon.com-13.online", "Amazon", lookalike.BrandInSubdomain)
+	check("paypal.com.evil.top", "PayPal", lookalike.BrandInSubdomain)
+	check("www.line.me-login.shop", "LINE", lookalike.BrandInSubdomain)
+	check("netflix.security-check-83.xyz", "Netflix", lookalike.BrandInSubdomain)
+	check("amazon-co-jp.example.top", "Amazon", lookalike.BrandInSubdomain)
+	check("楽天.evil.top", "楽天", lookalike.BrandInSubdomain)
 	check("rakuten.zoom.us", "", "")         // a company's vanity subdomain on a SaaS: no lure
 	check("apple.my.salesforce.com", "", "") // "my" alone is no lure
 
 	// brand-in-label
-	check("amazon-co-jp-login.example", "Amazon", LookalikeBrandInLabel)
-	check("rakuten-card-security.com", "楽天", LookalikeBrandInLabel)
-	check("mydropbox-helpdesk.xyz", "Dropbox", LookalikeBrandInLabel)
-	check("instagram-signin.web.app", "Instagram", LookalikeBrandInLabel)
-	check("sagawa-fuzai.top", "佐川急便", LookalikeBrandInLabel)
-	check("kuroneko-redelivery.com", "ヤマト運輸", LookalikeBrandInLabel)
-	check("aupay-login.com", "au (KDDI)", LookalikeBrandInLabel)
-	check("au-login.net", "au (KDDI)", LookalikeBrandInLabel)
-	check("smbc-card-security.com", "三井住友 (SMBC)", LookalikeBrandInLabel)
-	check("楽天-ログイン.com", "楽天", LookalikeBrandInLabel)
+	check("amazon-co-jp-login.example", "Amazon", lookalike.BrandInLabel)
+	check("rakuten-card-security.com", "楽天", lookalike.BrandInLabel)
+	check("mydropbox-helpdesk.xyz", "Dropbox", lookalike.BrandInLabel)
+	check("instagram-signin.web.app", "Instagram", lookalike.BrandInLabel)
+	check("sagawa-fuzai.top", "佐川急便", lookalike.BrandInLabel)
+	check("kuroneko-redelivery.com", "ヤマト運輸", lookalike.BrandInLabel)
+	check("aupay-login.com", "au (KDDI)", lookalike.BrandInLabel)
+	check("au-login.net", "au (KDDI)", lookalike.BrandInLabel)
+	check("smbc-card-security.com", "三井住友 (SMBC)", lookalike.BrandInLabel)
+	check("楽天-ログイン.com", "楽天", lookalike.BrandInLabel)
 
 	// Negatives: real domains and their subdomains, look-alike words,
 	// brands' local sites, and other people's domains.
@@ -361,8 +362,8 @@ func FuzzLookalike(f *testing.F) {
 	} {
 		f.Add(s, "example.co.jp")
 	}
-	kinds := map[string]bool{LookalikeTLDSwap: true, LookalikeEditDistance: true, LookalikeHomoglyph: true,
-		LookalikeMixedScript: true, LookalikeBrandInSubdomain: true, LookalikeBrandInLabel: true}
+	kinds := map[string]bool{lookalike.TLDSwap: true, lookalike.EditDistance: true, lookalike.Homoglyph: true,
+		lookalike.MixedScript: true, lookalike.BrandInSubdomain: true, lookalike.BrandInLabel: true}
 	f.Fuzz(func(t *testing.T, host, own string) {
 		hit, ok := Lookalike(host, []string{own})
 		rs := LookalikeReasons(host, []string{own})
@@ -370,7 +371,7 @@ func FuzzLookalike(f *testing.F) {
 			t.Fatalf("Lookalike(%q) = %v but %d reasons", host, ok, len(rs))
 		}
 		if ok {
-			if !kinds[hit.Kind] || (hit.Brand == "") != (hit.Target == "") || (hit.Brand == "" && hit.Kind != LookalikeMixedScript) {
+			if !kinds[hit.Kind] || (hit.Brand == "") != (hit.Target == "") || (hit.Brand == "" && hit.Kind != lookalike.MixedScript) {
 				t.Fatalf("Lookalike(%q) = %+v", host, hit)
 			}
 			r := rs[0]
