@@ -134,9 +134,6 @@ func (r *flagRecord) Set(s string) error {
 	return nil
 }
 
-// lookupEnv is os.LookupEnv; an empty variable counts as unset.
-var lookupEnv = os.LookupEnv
-
 // load layers cfg once (see the top of this file) from args and the
 // environment and validates it. The error is a usage error (exit status 2):
 // bad flag syntax alone, or "invalid configuration" with every problem.
@@ -144,22 +141,10 @@ func load(name string, cfg config, args []string, stderr io.Writer, usage string
 	fs := newFlagSet(name, stderr)
 	var configFile string
 	if _, ok := cfg.(fromFile); ok {
-		fs.StringVar(&configFile, "config", "", "YAML config file, one for every subcommand (docs/kensa.example.yaml)")
+		fs.StringVar(&configFile, "config", "", "YAML config `FILE`, one for every subcommand (docs/kensa.example.yaml)")
 	}
 	settings := cfg.settings()
-	records := make([]*flagRecord, len(settings))
-	for i, s := range settings {
-		if s.flag == "" {
-			continue
-		}
-		_, isBool := s.v.(boolValue)
-		records[i] = &flagRecord{boolean: isBool}
-		u := s.usage
-		if s.env != "" {
-			u += " (" + s.env + ")"
-		}
-		fs.Var(records[i], s.flag, u)
-	}
+	flags := registerFlags(fs, settings)
 	if usage != "" {
 		fs.Usage = func() {
 			fmt.Fprintln(stderr, "usage: "+usage)
@@ -182,20 +167,7 @@ func load(name string, cfg config, args []string, stderr io.Writer, usage string
 		problems = append(problems, readConfigFile(configFile, &f)...)
 		cfg.(fromFile).useFile(&f)
 	}
-	for _, s := range settings {
-		if v, ok := lookupEnv(s.env); s.env != "" && ok && v != "" {
-			if err := s.v.Set(v); err != nil {
-				problems = append(problems, fmt.Errorf("%s: %w", s.env, err))
-			}
-		}
-	}
-	for i, s := range settings {
-		if r := records[i]; r != nil && r.given {
-			if err := s.v.Set(r.raw); err != nil {
-				problems = append(problems, fmt.Errorf("--%s: %w", s.flag, err))
-			}
-		}
-	}
+	problems = append(problems, applyEnvAndFlags(settings, flags)...)
 	if sc, ok := cfg.(withSecrets); ok {
 		problems = append(problems, sc.readSecrets(os.ReadFile)...)
 	}
@@ -204,6 +176,49 @@ func load(name string, cfg config, args []string, stderr io.Writer, usage string
 		return invalidConfig(err)
 	}
 	return nil
+}
+
+// registerFlags adds the settings' flags to fs. They only record what was
+// given: applyEnvAndFlags sets the fields, after the file and environment.
+func registerFlags(fs *flag.FlagSet, settings []setting) []*flagRecord {
+	records := make([]*flagRecord, len(settings))
+	for i, s := range settings {
+		if s.flag == "" {
+			continue
+		}
+		_, isBool := s.v.(boolValue)
+		records[i] = &flagRecord{boolean: isBool}
+		u := s.usage
+		if s.env != "" {
+			u += " (" + s.env + ")"
+		}
+		fs.Var(records[i], s.flag, u)
+	}
+	return records
+}
+
+// applyEnvAndFlags sets the settings from KENSA_* variables (an empty one
+// counts as unset), then from the flags given, and returns every bad value.
+func applyEnvAndFlags(settings []setting, flags []*flagRecord) []error {
+	var problems []error
+	for _, s := range settings {
+		if s.env == "" {
+			continue
+		}
+		if v, ok := os.LookupEnv(s.env); ok && v != "" {
+			if err := s.v.Set(v); err != nil {
+				problems = append(problems, fmt.Errorf("%s: %w", s.env, err))
+			}
+		}
+	}
+	for i, s := range settings {
+		if r := flags[i]; r != nil && r.given {
+			if err := s.v.Set(r.raw); err != nil {
+				problems = append(problems, fmt.Errorf("--%s: %w", s.flag, err))
+			}
+		}
+	}
+	return problems
 }
 
 // parseInterleaved parses flags that may come before or after positional
@@ -285,8 +300,8 @@ func invalidConfig(err error) error {
 // settings of Common: every subcommand that has a config file has these.
 func (c *Common) settings() []setting {
 	return []setting{
-		{flag: "base-url", env: "KENSA_BASE_URL", v: stringValue{&c.BaseURL}, usage: "the click proxy's base URL, e.g. https://kensa.example.com"},
-		{flag: "key-file", env: "KENSA_KEY_FILE", v: stringValue{&c.KeyFile}, usage: "link-signing key file (kensa keygen)"},
+		{flag: "base-url", env: "KENSA_BASE_URL", v: stringValue{&c.BaseURL}, usage: "the click proxy's base `URL`, e.g. https://kensa.example.com"},
+		{flag: "key-file", env: "KENSA_KEY_FILE", v: stringValue{&c.KeyFile}, usage: "link-signing key `FILE` (kensa keygen)"},
 		{env: "KENSA_LOG_FORMAT", v: stringValue{&c.LogFormat}},
 		{env: "KENSA_LOG_LEVEL", v: stringValue{&c.LogLevel}},
 	}

@@ -238,6 +238,28 @@ func TestLoadListsEveryProblem(t *testing.T) {
 	}
 }
 
+// TestLoadFlags: flags may follow the argument, a bad flag value is listed
+// with the other problems, and a bool flag takes no value.
+func TestLoadFlags(t *testing.T) {
+	var sc ScanConfig
+	if err := load("scan", &sc, []string{"https://x.example/", "--json", "--own-domains", "a.example, b.example", "--timeout", "3s"}, io.Discard, ""); err != nil {
+		t.Fatal(err)
+	}
+	if sc.URL != "https://x.example/" || !sc.JSON || len(sc.OwnDomains) != 2 || sc.Timeout != 3*time.Second {
+		t.Errorf("scan config: %+v", sc)
+	}
+	err := load("scan", &ScanConfig{}, []string{"--timeout", "soon"}, io.Discard, "")
+	if err == nil || !strings.Contains(err.Error(), "--timeout") || !strings.Contains(err.Error(), "want exactly one URL") {
+		t.Errorf("bad --timeout and no URL: %v", err)
+	}
+	if err := load("rewrite", &RewriteConfig{}, []string{"--no-such-flag"}, io.Discard, ""); err == nil || !strings.Contains(err.Error(), "no-such-flag") {
+		t.Errorf("unknown flag: %v", err)
+	}
+	if err := load("rewrite", &RewriteConfig{}, []string{"extra"}, io.Discard, ""); err == nil || !strings.Contains(err.Error(), "unexpected arguments") {
+		t.Errorf("argument to rewrite: %v", err)
+	}
+}
+
 // TestKeygenFileModes: every key file keygen writes is mode 0600, and the
 // loader warns about a key file that others can read.
 func TestKeygenFileModes(t *testing.T) {

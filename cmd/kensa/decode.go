@@ -39,8 +39,8 @@ type DecodeConfig struct {
 
 func (c *DecodeConfig) settings() []setting {
 	return []setting{
-		{flag: "key-file", env: "KENSA_KEY_FILE", v: stringValue{&c.KeyFile}, usage: "link-signing key file"},
-		{flag: "base-url", env: "KENSA_BASE_URL", v: stringValue{&c.BaseURL}, usage: "accept only links under this base URL (default: the link's own, with a note)"},
+		{flag: "key-file", env: "KENSA_KEY_FILE", v: stringValue{&c.KeyFile}, usage: "link-signing key `FILE`"},
+		{flag: "base-url", env: "KENSA_BASE_URL", v: stringValue{&c.BaseURL}, usage: "accept only links under this base `URL` (default: the link's own, with a note)"},
 	}
 }
 

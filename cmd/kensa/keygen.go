@@ -25,8 +25,8 @@ type KeygenConfig struct {
 
 func (c *KeygenConfig) settings() []setting {
 	return []setting{
-		{flag: "add", v: stringValue{&c.Add}, usage: "add a new signing key to this key file (rewritten in place, mode 0600)"},
-		{flag: "out", v: stringValue{&c.Out}, usage: "write a new key file here, mode 0600; it must not exist (default: stdout)"},
+		{flag: "add", v: stringValue{&c.Add}, usage: "add a new signing key to this key `FILE` (rewritten in place, mode 0600)"},
+		{flag: "out", v: stringValue{&c.Out}, usage: "write a new key file to `FILE`, mode 0600; it must not exist (default: stdout)"},
 	}
 }
 

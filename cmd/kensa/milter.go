@@ -40,8 +40,8 @@ func (c *MilterConfig) useFile(f *fileConfig) { c.Common, c.Milter = f.Common, f
 
 func (c *MilterConfig) settings() []setting {
 	return append(c.Common.settings(),
-		setting{flag: "listen", env: "KENSA_MILTER_LISTEN", v: stringValue{&c.Milter.Listen}, usage: "where Postfix connects: inet:HOST:PORT or unix:/path"},
-		setting{flag: "metrics-listen", env: "KENSA_METRICS_LISTEN", v: stringValue{&c.Milter.MetricsListen}, usage: "HOST:PORT for Prometheus /metrics"},
+		setting{flag: "listen", env: "KENSA_MILTER_LISTEN", v: stringValue{&c.Milter.Listen}, usage: "where Postfix connects: `inet:HOST:PORT` or unix:/path"},
+		setting{flag: "metrics-listen", env: "KENSA_METRICS_LISTEN", v: stringValue{&c.Milter.MetricsListen}, usage: "`HOST:PORT` for Prometheus /metrics"},
 	)
 }
 

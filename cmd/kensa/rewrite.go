@@ -27,7 +27,7 @@ func (c *RewriteConfig) useFile(f *fileConfig) { c.Common = f.Common }
 
 func (c *RewriteConfig) settings() []setting {
 	return append(c.Common.settings(),
-		setting{flag: "recipient", v: stringValue{&c.Recipient}, usage: "the envelope recipient, when the message has exactly one"})
+		setting{flag: "recipient", v: stringValue{&c.Recipient}, usage: "the envelope recipient `ADDR`, when the message has exactly one"})
 }
 
 func (c *RewriteConfig) Validate() error { return c.Common.Validate() }

@@ -46,13 +46,13 @@ type ScanConfig struct {
 
 func (c *ScanConfig) settings() []setting {
 	return []setting{
-		{flag: "ua", v: stringValue{&c.UserAgent}, usage: "the clicker's User-Agent (default: a desktop Chrome)"},
-		{flag: "lang", v: stringValue{&c.Lang}, usage: "Accept-Language (default " + defaultScanLang + ")"},
+		{flag: "ua", v: stringValue{&c.UserAgent}, usage: "the clicker's User-Agent `UA` (default: a desktop Chrome)"},
+		{flag: "lang", v: stringValue{&c.Lang}, usage: "Accept-Language `LANG` (default " + defaultScanLang + ")"},
 		{flag: "json", v: boolValue{&c.JSON}, usage: "print one JSON object"},
-		{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: connect every host name to this loopback HOST:PORT"},
-		{flag: "timeout", v: durationValue{&c.Timeout}, usage: "render deadline (default " + defaultScanTimeout.String() + ")"},
-		{flag: "own-domains", v: listValue{&c.OwnDomains}, usage: "the organisation's domains, comma-separated (lookalikes are flagged)"},
-		{flag: "chromium", v: stringValue{&c.Chromium}, usage: "Chromium binary (default: Debian's)"},
+		{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: connect every host name to this loopback `HOST:PORT`"},
+		{flag: "timeout", v: durationValue{&c.Timeout}, usage: "render deadline, a `duration` (default " + defaultScanTimeout.String() + ")"},
+		{flag: "own-domains", v: listValue{&c.OwnDomains}, usage: "the organisation's `DOMAINS`, comma-separated (lookalikes are flagged)"},
+		{flag: "chromium", v: stringValue{&c.Chromium}, usage: "Chromium `BINARY` (default: Debian's)"},
 	}
 }
 

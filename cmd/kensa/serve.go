@@ -89,12 +89,12 @@ func (c *ServeConfig) useFile(f *fileConfig) { c.Common, c.Serve = f.Common, f.S
 
 func (c *ServeConfig) settings() []setting {
 	return append(c.Common.settings(),
-		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "HOST:PORT to serve clicks on (default " + defaultServeListen + ")"},
-		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis URL, e.g. redis://127.0.0.1:6379/0"},
-		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "file holding the Redis URL (for one with a password)"},
-		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "file of API bearer tokens, one per line"},
-		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback HOST:PORT"},
-		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI hash (base64 SHA-256) of the test server's certificate, accepted despite errors"},
+		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"},
+		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
+		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
+		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
+		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 	)
 }
 
