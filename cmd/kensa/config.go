@@ -13,8 +13,12 @@ import (
 	"strings"
 	"time"
 
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
+	"github.com/kensa-mail/kensa/internal/logging"
 	"github.com/kensa-mail/kensa/rewriter"
 )
 
@@ -305,4 +309,57 @@ func (c *Common) settings() []setting {
 		{env: "KENSA_LOG_FORMAT", v: stringValue{&c.LogFormat}},
 		{env: "KENSA_LOG_LEVEL", v: stringValue{&c.LogLevel}},
 	}
+}
+
+// Validate reports every problem of the shared settings at once. It is pure:
+// the key file is read later, by codec.
+func (c *Common) Validate() error {
+	var errs []error
+	if c.BaseURL == "" {
+		errs = append(errs, errors.New("base_url (--base-url, KENSA_BASE_URL) is required"))
+	} else if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		errs = append(errs, fmt.Errorf("base_url %q must be an http(s) URL such as https://kensa.example.com", c.BaseURL))
+	}
+	if c.KeyFile == "" {
+		errs = append(errs, errors.New("key_file (--key-file, KENSA_KEY_FILE) is required; create one with 'kensa keygen --out keys.json'"))
+	}
+	if err := c.Policy.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "console" {
+		errs = append(errs, fmt.Errorf("log_format %q: want json or console", c.LogFormat))
+	}
+	if c.LogLevel != "" {
+		var l zapcore.Level
+		if err := l.UnmarshalText([]byte(c.LogLevel)); err != nil {
+			errs = append(errs, fmt.Errorf("log_level %q: want debug, info, warn or error", c.LogLevel))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// codec reads the key file and returns the link codec and its keyring. A key
+// file that its group or others can read is worth a warning, not a refusal.
+func (c *Common) codec(log *zap.Logger) (*linktoken.Codec, *linktoken.Keyring, error) {
+	kr, perm, err := linktoken.LoadKeyringFile(c.KeyFile)
+	if err != nil {
+		return nil, nil, invalidConfig(fmt.Errorf("key_file: %w", err))
+	}
+	if linktoken.KeyFileExposed(perm) {
+		log.Warn("the key file is open to its group or others: whoever reads it can sign links; chmod 600 it",
+			zap.String("key_file", c.KeyFile), zap.String("mode", perm.String()))
+	}
+	codec, err := linktoken.NewCodec(strings.TrimSuffix(c.BaseURL, "/"), kr)
+	if err != nil {
+		return nil, nil, invalidConfig(fmt.Errorf("base_url: %w", err))
+	}
+	return codec, kr, nil
+}
+
+func (c *Common) logger(w io.Writer) (*zap.Logger, error) {
+	format := logging.Format(c.LogFormat)
+	if format == "" {
+		format = logging.ForTerminal()
+	}
+	return logging.New(w, format, c.withDefaults().LogLevel)
 }
