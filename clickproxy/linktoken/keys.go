@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -254,16 +255,38 @@ func parseID(n *json.Number) (uint8, error) {
 
 // LoadKeyring reads and parses the key file at path.
 func LoadKeyring(path string) (*Keyring, error) {
-	data, err := os.ReadFile(path)
+	kr, _, err := LoadKeyringFile(path)
+	return kr, err
+}
+
+// LoadKeyringFile is LoadKeyring that also returns the key file's permission
+// bits, so that the caller can warn when KeyFileExposed says others can read
+// the keys. It does not warn itself: this package writes no logs.
+func LoadKeyringFile(path string) (*Keyring, fs.FileMode, error) {
+	f, err := os.Open(path)
 	if err != nil {
-		return nil, fmt.Errorf("linktoken: %w", err)
+		return nil, 0, fmt.Errorf("linktoken: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, 0, fmt.Errorf("linktoken: %w", err)
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return nil, 0, fmt.Errorf("linktoken: %w", err)
 	}
 	kr, err := ParseKeyring(data)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, 0, fmt.Errorf("%s: %w", path, err)
 	}
-	return kr, nil
+	return kr, fi.Mode().Perm(), nil
 }
+
+// KeyFileExposed reports whether a key file with these permission bits is
+// open to its group or to others: whoever can read the keys can sign links
+// that the click proxy trusts. `kensa keygen` writes mode 0600.
+func KeyFileExposed(perm fs.FileMode) bool { return perm&0o077 != 0 }
 
 // GenerateKeyFile returns a key file with one new signing key, created now,
 // for `kensa keygen`. Its ID is random, so that links signed by a key that

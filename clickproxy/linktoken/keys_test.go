@@ -251,6 +251,35 @@ func TestLoadKeyring(t *testing.T) {
 	}
 }
 
+// TestLoadKeyringFileMode: the loader returns the key file's permission
+// bits, and KeyFileExposed flags a file that its group or others can read.
+func TestLoadKeyringFileMode(t *testing.T) {
+	dir := t.TempDir()
+	check := func(perm os.FileMode, exposed bool) {
+		t.Helper()
+		path := filepath.Join(dir, fmt.Sprintf("keys-%o.json", perm))
+		if err := os.WriteFile(path, testKeyFile(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(path, perm); err != nil { // not subject to the umask
+			t.Fatal(err)
+		}
+		kr, got, err := LoadKeyringFile(path)
+		if err != nil || kr.SigningKeyID() != 7 || got != perm || KeyFileExposed(got) != exposed {
+			t.Errorf("mode %o: got %o, exposed %v, %v; want exposed %v", perm, got, KeyFileExposed(got), err, exposed)
+		}
+	}
+	check(0o600, false)
+	check(0o400, false)
+	check(0o640, true)
+	check(0o644, true)
+	check(0o604, true)
+	check(0o660, true)
+	if _, _, err := LoadKeyringFile(filepath.Join(dir, "missing.json")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("LoadKeyringFile(missing) = %v", err)
+	}
+}
+
 func TestKeyRotation(t *testing.T) {
 	file, err := GenerateKeyFile(fixedRand(1), testIssued)
 	if err != nil {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -27,33 +27,60 @@ type decodeOutput struct {
 	ShownDomain   string   `json:"shown_domain,omitempty"`
 }
 
+// DecodeConfig is the configuration of `kensa decode`: flags and the
+// environment.
+type DecodeConfig struct {
+	KeyFile string
+	BaseURL string // default: the link's own base, with a note on stderr
+	Link    string // the one positional argument
+
+	args []string
+}
+
+func (c *DecodeConfig) settings() []setting {
+	return []setting{
+		{flag: "key-file", env: "KENSA_KEY_FILE", v: stringValue{&c.KeyFile}, usage: "link-signing key `FILE`"},
+		{flag: "base-url", env: "KENSA_BASE_URL", v: stringValue{&c.BaseURL}, usage: "accept only links under this base `URL` (default: the link's own, with a note)"},
+	}
+}
+
+func (c *DecodeConfig) setArgs(args []string) {
+	c.args = args
+	if len(args) == 1 {
+		c.Link = strings.TrimSpace(args[0])
+	}
+}
+
+// Validate reports every problem at once; it is pure.
+func (c *DecodeConfig) Validate() error {
+	var errs []error
+	if len(c.args) != 1 {
+		errs = append(errs, fmt.Errorf("want exactly one link, got %d arguments", len(c.args)))
+	}
+	if c.KeyFile == "" {
+		errs = append(errs, errors.New("--key-file (KENSA_KEY_FILE) is required"))
+	}
+	return errors.Join(errs...)
+}
+
 // runDecode verifies one Kensa link with the key file and prints its
 // destination and context as JSON. A forged, tampered, malformed or
 // unknown-key link exits with status 1 and the reason (the error codes of
 // docs/link-format.md).
 func runDecode(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("decode", stderr)
-	keyFile := fs.String("key-file", os.Getenv("KENSA_KEY_FILE"), "link-signing key file (KENSA_KEY_FILE)")
-	baseURL := fs.String("base-url", os.Getenv("KENSA_BASE_URL"), "accept only links under this base URL (KENSA_BASE_URL; default: the link's own, with a note)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kensa decode --key-file FILE [--base-url URL] URL")
-		fs.PrintDefaults()
+	var cfg DecodeConfig
+	if err := load("decode", &cfg, args, stderr, "kensa decode --key-file FILE [--base-url URL] URL"); err != nil {
+		return err
 	}
-	if err := fs.Parse(args); err != nil {
-		return usageError("%w", err)
-	}
-	if fs.NArg() != 1 {
-		return usageError("want exactly one link, got %d arguments", fs.NArg())
-	}
-	if *keyFile == "" {
-		return usageError("--key-file is required")
-	}
-	kr, err := linktoken.LoadKeyring(*keyFile)
+	kr, perm, err := linktoken.LoadKeyringFile(cfg.KeyFile)
 	if err != nil {
 		return usageError("%v", err)
 	}
-	link := strings.TrimSpace(fs.Arg(0))
-	base := *baseURL
+	if linktoken.KeyFileExposed(perm) {
+		fmt.Fprintf(stderr, "kensa decode: warning: %s (mode %v) is open to its group or others: whoever reads it can sign links; chmod 600 it\n", cfg.KeyFile, perm)
+	}
+	link := cfg.Link
+	base := cfg.BaseURL
 	if base == "" {
 		base = linkBase(link)
 		fmt.Fprintf(stderr, "kensa decode: no --base-url given; accepting the link's own base %q\n", base)

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -12,28 +13,91 @@ import (
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 )
 
-// runKeygen: `kensa keygen > FILE` writes a new key file; `kensa keygen --add
-// FILE` adds a key to FILE and makes it the signing key, keeping the old keys
-// for verification (docs/link-format.md, "Keys").
-func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("keygen", stderr)
-	add := fs.String("add", "", "add a new signing key to this key file (rewritten in place, mode 0600)")
-	if err := fs.Parse(args); err != nil {
-		return usageError("%w", err)
+// keyFileMode is the mode of every key file keygen writes: whoever can read
+// the keys can sign links.
+const keyFileMode = 0o600
+
+// KeygenConfig is the configuration of `kensa keygen`: flags only.
+type KeygenConfig struct {
+	Add string // add a key to this key file
+	Out string // write a new key file here (default: stdout)
+}
+
+func (c *KeygenConfig) settings() []setting {
+	return []setting{
+		{flag: "add", v: stringValue{&c.Add}, usage: "add a new signing key to this key `FILE` (rewritten in place, mode 0600)"},
+		{flag: "out", v: stringValue{&c.Out}, usage: "write a new key file to `FILE`, mode 0600; it must not exist (default: stdout)"},
 	}
-	if fs.NArg() != 0 {
-		return usageError("unexpected arguments %q", fs.Args())
+}
+
+// Validate reports every problem at once; it is pure.
+func (c *KeygenConfig) Validate() error {
+	if c.Add != "" && c.Out != "" {
+		return errors.New("--add and --out: give one")
+	}
+	return nil
+}
+
+// runKeygen: `kensa keygen --out FILE` (or `> FILE`) writes a new key file;
+// `kensa keygen --add FILE` adds a key to FILE and makes it the signing key,
+// keeping the old keys for verification (docs/link-format.md, "Keys"). Key
+// files are mode 0600, also when stdout is redirected to a file.
+func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
+	var cfg KeygenConfig
+	if err := load("keygen", &cfg, args, stderr, "kensa keygen [--out FILE | --add FILE]"); err != nil {
+		return err
 	}
 	now := time.Now().UTC()
-	if *add == "" {
+	switch {
+	case cfg.Add != "":
+		if err := addKey(cfg.Add, now); err != nil {
+			return err
+		}
+		fmt.Fprintf(stderr, "kensa keygen: added a new signing key to %s\n", cfg.Add)
+		return nil
+	case cfg.Out != "":
 		data, err := linktoken.GenerateKeyFile(rand.Reader, now)
 		if err != nil {
 			return err
 		}
+		return writeNewKeyFile(cfg.Out, data)
+	default:
+		data, err := linktoken.GenerateKeyFile(rand.Reader, now)
+		if err != nil {
+			return err
+		}
+		// `kensa keygen > keys.json`: the shell created the file with its
+		// umask, most likely 0644. Narrow it before the key is in it.
+		if f, ok := stdout.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+				if err := f.Chmod(keyFileMode); err != nil {
+					return fmt.Errorf("key file: %w", err)
+				}
+			}
+		}
 		_, err = stdout.Write(data)
 		return err
 	}
-	old, err := os.ReadFile(*add)
+}
+
+// writeNewKeyFile creates path, which must not exist, with mode 0600.
+func writeNewKeyFile(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, keyFileMode)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		os.Remove(path)
+		return err
+	}
+	return f.Close()
+}
+
+// addKey adds a key to the key file at path, replacing it atomically with a
+// file of mode 0600.
+func addKey(path string, now time.Time) error {
+	old, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
@@ -41,12 +105,12 @@ func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(*add), ".kensa-keys-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kensa-keys-*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
+	if err := tmp.Chmod(keyFileMode); err != nil {
 		tmp.Close()
 		return err
 	}
@@ -57,9 +121,5 @@ func runKeygen(_ context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if err := tmp.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp.Name(), *add); err != nil {
-		return err
-	}
-	fmt.Fprintf(stderr, "kensa keygen: added a new signing key to %s\n", *add)
-	return nil
+	return os.Rename(tmp.Name(), path)
 }

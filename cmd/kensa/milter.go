@@ -18,41 +18,48 @@ import (
 	"github.com/kensa-mail/kensa/rewriter/milter"
 )
 
-// milterSection is the `milter:` part of the config file.
-type milterSection struct {
+// MilterSection is the `milter:` part of the config file.
+type MilterSection struct {
 	// Listen is "inet:HOST:PORT", "HOST:PORT" or "unix:/path/to.sock".
 	Listen string `yaml:"listen"`
 	// MetricsListen is HOST:PORT for /metrics; empty turns it off.
 	MetricsListen     string        `yaml:"metrics_listen"`
 	TrustedAuthservID string        `yaml:"trusted_authserv_id"`
 	SkipSignedBy      []string      `yaml:"skip_signed_by"`
-	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
+	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"` // default 30s
 }
 
-// milterConfig is the configuration of `kensa milter`: the rewriter's, plus
-// the milter section.
-type milterConfig struct {
-	rewriteConfig
-	milterSection
-	network, address string
+// MilterConfig is the configuration of `kensa milter`: the top level of the
+// config file and its milter section.
+type MilterConfig struct {
+	Common
+	Milter MilterSection
 }
 
-func (c *milterConfig) Validate() error {
-	errs := []error{c.rewriteConfig.Validate()}
-	var err error
-	c.network, c.address, err = parseListen(c.Listen)
-	if err != nil {
+func (c *MilterConfig) useFile(f *fileConfig) { c.Common, c.Milter = f.Common, f.Milter }
+
+func (c *MilterConfig) settings() []setting {
+	return append(c.Common.settings(),
+		setting{flag: "listen", env: "KENSA_MILTER_LISTEN", v: stringValue{&c.Milter.Listen}, usage: "where Postfix connects: `inet:HOST:PORT` or unix:/path"},
+		setting{flag: "metrics-listen", env: "KENSA_METRICS_LISTEN", v: stringValue{&c.Milter.MetricsListen}, usage: "`HOST:PORT` for Prometheus /metrics"},
+	)
+}
+
+// Validate reports every problem at once; it is pure.
+func (c *MilterConfig) Validate() error {
+	errs := []error{c.Common.Validate()}
+	if _, _, err := parseListen(c.Milter.Listen); err != nil {
 		errs = append(errs, err)
 	}
-	if c.MetricsListen != "" {
-		if _, _, err := net.SplitHostPort(c.MetricsListen); err != nil {
-			errs = append(errs, fmt.Errorf("milter.metrics_listen %q: want HOST:PORT", c.MetricsListen))
+	if c.Milter.MetricsListen != "" {
+		if _, _, err := net.SplitHostPort(c.Milter.MetricsListen); err != nil {
+			errs = append(errs, fmt.Errorf("milter.metrics_listen %q: want HOST:PORT", c.Milter.MetricsListen))
 		}
 	}
-	if len(c.SkipSignedBy) > 0 && c.TrustedAuthservID == "" {
+	if len(c.Milter.SkipSignedBy) > 0 && c.Milter.TrustedAuthservID == "" {
 		errs = append(errs, errors.New("milter.skip_signed_by needs milter.trusted_authserv_id: only your own verifier's Authentication-Results can be trusted"))
 	}
-	if c.ShutdownTimeout < 0 {
+	if c.Milter.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("milter.shutdown_timeout must not be negative"))
 	}
 	return errors.Join(errs...)
@@ -78,43 +85,29 @@ func parseListen(s string) (network, address string, err error) {
 // runMilter serves the milter until SIGINT or SIGTERM, then finishes the
 // messages in flight (up to shutdown_timeout) and exits.
 func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, stderr io.Writer) error {
-	fs := newFlagSet("milter", stderr)
-	configFile := fs.String("config", "", "YAML config file (see README)")
-	listen := fs.String("listen", "", "where Postfix connects: inet:HOST:PORT or unix:/path")
-	metricsListen := fs.String("metrics-listen", "", "HOST:PORT for Prometheus /metrics")
-	baseURL := fs.String("base-url", "", "the click proxy's base URL")
-	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
-	file, err := parseWithConfig(fs, args, configFile)
-	if err != nil {
+	var cfg MilterConfig
+	if err := load("milter", &cfg, args, stderr, ""); err != nil {
 		return err
 	}
-	cfg := milterConfig{rewriteConfig: file.rewriteConfig, milterSection: file.Milter}
-	cfg.fromEnv()
-	setFromEnv(&cfg.Listen, "KENSA_MILTER_LISTEN")
-	setFromEnv(&cfg.MetricsListen, "KENSA_METRICS_LISTEN")
-	setIfGiven(&cfg.BaseURL, *baseURL)
-	setIfGiven(&cfg.KeyFile, *keyFile)
-	setIfGiven(&cfg.Listen, *listen)
-	setIfGiven(&cfg.MetricsListen, *metricsListen)
-	if err := cfg.Validate(); err != nil {
-		return invalidConfig(err)
-	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = 30 * time.Second
-	}
+	cfg = cfg.withDefaults()
 	log, err := cfg.logger(stderr)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	defer log.Sync()
+	codec, _, err := cfg.codec(log)
+	if err != nil {
+		return err
+	}
+	network, address, _ := parseListen(cfg.Milter.Listen) // checked by Validate
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	srv, err := milter.Start(cfg.network, cfg.address, milter.Config{
-		Codec:             cfg.codec,
+	srv, err := milter.Start(network, address, milter.Config{
+		Codec:             codec,
 		Policy:            cfg.Policy,
-		TrustedAuthservID: cfg.TrustedAuthservID,
-		SkipSignedBy:      cfg.SkipSignedBy,
+		TrustedAuthservID: cfg.Milter.TrustedAuthservID,
+		SkipSignedBy:      cfg.Milter.SkipSignedBy,
 		Log:               log,
 		Metrics:           milter.NewMetrics(reg),
 	})
@@ -122,24 +115,15 @@ func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, std
 		return err
 	}
 	log.Info("milter listening", zap.String("addr", srv.Addr().String()), zap.String("base_url", cfg.BaseURL))
-
-	var metricsSrv *http.Server
-	if cfg.MetricsListen != "" {
-		ln, err := net.Listen("tcp", cfg.MetricsListen)
-		if err != nil {
-			srv.Close()
-			return fmt.Errorf("metrics: %w", err)
-		}
-		mux := http.NewServeMux()
-		mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-		go metricsSrv.Serve(ln)
-		log.Info("metrics listening", zap.String("addr", ln.Addr().String()))
+	metricsSrv, err := serveMilterMetrics(cfg.Milter.MetricsListen, reg, log)
+	if err != nil {
+		srv.Close()
+		return err
 	}
 
 	<-ctx.Done()
-	log.Info("shutting down; finishing messages in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down; finishing messages in flight", zap.Duration("timeout", cfg.Milter.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Milter.ShutdownTimeout)
 	defer cancel()
 	if metricsSrv != nil {
 		metricsSrv.Shutdown(sctx)
@@ -149,4 +133,22 @@ func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, std
 		return fmt.Errorf("shutdown: %w", err)
 	}
 	return nil
+}
+
+// serveMilterMetrics serves /metrics on addr; an empty addr turns it off
+// (nil server).
+func serveMilterMetrics(addr string, reg *prometheus.Registry, log *zap.Logger) (*http.Server, error) {
+	if addr == "" {
+		return nil, nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("metrics: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	log.Info("metrics listening", zap.String("addr", ln.Addr().String()))
+	return srv, nil
 }

@@ -1,132 +1,46 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
-	"strings"
 
 	"go.uber.org/zap"
-	"go.yaml.in/yaml/v3"
 
-	"github.com/kensa-mail/kensa/clickproxy/linktoken"
-	"github.com/kensa-mail/kensa/internal/logging"
 	"github.com/kensa-mail/kensa/rewriter"
 )
 
-// rewriteConfig is the configuration of `kensa rewrite` (and, later, of
-// `kensa milter`). Precedence: flags, then KENSA_* environment variables,
-// then the YAML file named by --config.
-type rewriteConfig struct {
-	BaseURL         string `yaml:"base_url"`
-	KeyFile         string `yaml:"key_file"`
-	rewriter.Policy `yaml:",inline"`
-	LogFormat       string `yaml:"log_format"`
-	LogLevel        string `yaml:"log_level"`
-
-	recipient string
-	codec     *linktoken.Codec // set by Validate
+// RewriteConfig is the configuration of `kensa rewrite`: the top level of
+// the config file, and the envelope recipient (flag only).
+type RewriteConfig struct {
+	Common
+	Recipient string
 }
 
-// parseWithConfig parses a subcommand's flags (no arguments allowed) and
-// then reads the config file named by its --config flag, if any. The
-// caller layers KENSA_* variables and flags over what it returns.
-func parseWithConfig(fs *flag.FlagSet, args []string, configFile *string) (fileConfig, error) {
-	var file fileConfig
-	if err := fs.Parse(args); err != nil {
-		return file, usageError("%w", err)
-	}
-	if fs.NArg() != 0 {
-		return file, usageError("unexpected arguments %q", fs.Args())
-	}
-	if *configFile != "" {
-		if err := loadYAML(*configFile, &file); err != nil {
-			return file, usageError("config: %v", err)
-		}
-	}
-	return file, nil
+func (c *RewriteConfig) useFile(f *fileConfig) { c.Common = f.Common }
+
+func (c *RewriteConfig) settings() []setting {
+	return append(c.Common.settings(),
+		setting{flag: "recipient", v: stringValue{&c.Recipient}, usage: "the envelope recipient `ADDR`, when the message has exactly one"})
 }
 
-// loadYAML reads a config file strictly: an unknown key is an error, so a
-// typo does not silently turn a setting off.
-func loadYAML(path string, into any) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(into); err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
-}
-
-// Validate checks everything and reports every problem at once. It loads the
-// key file, so a config that validates can run.
-func (c *rewriteConfig) Validate() error {
-	var errs []error
-	if c.BaseURL == "" {
-		errs = append(errs, errors.New("base_url (--base-url, KENSA_BASE_URL) is required"))
-	} else if u, err := url.Parse(c.BaseURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		errs = append(errs, fmt.Errorf("base_url %q must be an http(s) URL such as https://kensa.example.com", c.BaseURL))
-	}
-	var kr *linktoken.Keyring
-	if c.KeyFile == "" {
-		errs = append(errs, errors.New("key_file (--key-file, KENSA_KEY_FILE) is required; create one with 'kensa keygen > keys.json'"))
-	} else if k, err := linktoken.LoadKeyring(c.KeyFile); err != nil {
-		errs = append(errs, fmt.Errorf("key_file: %w", err))
-	} else {
-		kr = k
-	}
-	if err := c.Policy.Validate(); err != nil {
-		errs = append(errs, err)
-	}
-	if c.LogFormat != "" && c.LogFormat != "json" && c.LogFormat != "console" {
-		errs = append(errs, fmt.Errorf("log_format %q: want json or console", c.LogFormat))
-	}
-	if len(errs) == 0 {
-		codec, err := linktoken.NewCodec(strings.TrimSuffix(c.BaseURL, "/"), kr)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("base_url: %w", err))
-		}
-		c.codec = codec
-	}
-	return errors.Join(errs...)
-}
+func (c *RewriteConfig) Validate() error { return c.Common.Validate() }
 
 func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rewrite", stderr)
-	configFile := fs.String("config", "", "YAML config file (base_url, key_file, never_rewrite, max_message_bytes, log_format, log_level)")
-	baseURL := fs.String("base-url", "", "the click proxy's base URL, e.g. https://kensa.example.com")
-	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
-	recipient := fs.String("recipient", "", "the envelope recipient, when the message has exactly one")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kensa rewrite --base-url URL --key-file FILE [--recipient ADDR] [--config FILE] < in.eml > out.eml")
-		fs.PrintDefaults()
-	}
-	file, err := parseWithConfig(fs, args, configFile)
-	if err != nil {
+	var cfg RewriteConfig
+	if err := load("rewrite", &cfg, args, stderr, "kensa rewrite --base-url URL --key-file FILE [--recipient ADDR] [--config FILE] < in.eml > out.eml"); err != nil {
 		return err
 	}
-	cfg := file.rewriteConfig
-	cfg.fromEnv()
-	setIfGiven(&cfg.BaseURL, *baseURL)
-	setIfGiven(&cfg.KeyFile, *keyFile)
-	cfg.recipient = *recipient
-	if err := cfg.Validate(); err != nil {
-		return invalidConfig(err)
-	}
+	cfg.Common = cfg.Common.withDefaults()
 	log, err := cfg.logger(stderr)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	defer log.Sync()
+	codec, _, err := cfg.codec(log)
+	if err != nil {
+		return err
+	}
 
 	// Read everything first: whatever happens next, these bytes go out.
 	src, readErr := io.ReadAll(stdin)
@@ -138,8 +52,8 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		return readErr
 	}
 	res, err := rewriter.Rewrite(stdout, src, rewriter.Options{
-		Codec:     cfg.codec,
-		Recipient: cfg.recipient,
+		Codec:     codec,
+		Recipient: cfg.Recipient,
 		Policy:    cfg.Policy,
 	})
 	switch {
@@ -156,50 +70,7 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		zap.Int("parts", res.Parts),
 		zap.Any("skipped", res.Skipped),
 		zap.Strings("relabelled_qp", res.Relabelled),
-		zap.Bool("recipient_in_links", cfg.recipient != ""),
+		zap.Bool("recipient_in_links", cfg.Recipient != ""),
 	)
 	return nil
-}
-
-// fileConfig is the YAML file shared by the subcommands (--config). Each
-// subcommand uses the parts it needs; an unknown key is an error everywhere.
-type fileConfig struct {
-	rewriteConfig `yaml:",inline"`
-	Milter        milterSection `yaml:"milter"`
-	Serve         serveSection  `yaml:"serve"`
-}
-
-func (c *rewriteConfig) fromEnv() {
-	setFromEnv(&c.BaseURL, "KENSA_BASE_URL")
-	setFromEnv(&c.KeyFile, "KENSA_KEY_FILE")
-	setFromEnv(&c.LogFormat, "KENSA_LOG_FORMAT")
-	setFromEnv(&c.LogLevel, "KENSA_LOG_LEVEL")
-}
-
-func (c *rewriteConfig) logger(w io.Writer) (*zap.Logger, error) {
-	format := logging.Format(c.LogFormat)
-	if format == "" {
-		format = logging.ForTerminal()
-	}
-	level := c.LogLevel
-	if level == "" {
-		level = "info"
-	}
-	return logging.New(w, format, level)
-}
-
-func invalidConfig(err error) error {
-	return usageError("invalid configuration:\n  %s", strings.ReplaceAll(err.Error(), "\n", "\n  "))
-}
-
-func setFromEnv(dst *string, name string) {
-	if v, ok := os.LookupEnv(name); ok && v != "" {
-		*dst = v
-	}
-}
-
-func setIfGiven(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/netip"
@@ -29,56 +30,73 @@ type scanOutput struct {
 	Report    *capture.Report    `json:"report"`
 }
 
+// ScanConfig is the configuration of `kensa scan`: flags only.
+type ScanConfig struct {
+	URL          string // the one positional argument
+	UserAgent    string // default: a desktop Chrome
+	Lang         string // Accept-Language; default ja-JP
+	JSON         bool
+	TestMapHosts string
+	Timeout      time.Duration // render deadline; default 10s
+	OwnDomains   []string
+	Chromium     string
+
+	args []string
+}
+
+func (c *ScanConfig) settings() []setting {
+	return []setting{
+		{flag: "ua", v: stringValue{&c.UserAgent}, usage: "the clicker's User-Agent `UA` (default: a desktop Chrome)"},
+		{flag: "lang", v: stringValue{&c.Lang}, usage: "Accept-Language `LANG` (default " + defaultScanLang + ")"},
+		{flag: "json", v: boolValue{&c.JSON}, usage: "print one JSON object"},
+		{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: connect every host name to this loopback `HOST:PORT`"},
+		{flag: "timeout", v: durationValue{&c.Timeout}, usage: "render deadline, a `duration` (default " + defaultScanTimeout.String() + ")"},
+		{flag: "own-domains", v: listValue{&c.OwnDomains}, usage: "the organisation's `DOMAINS`, comma-separated (lookalikes are flagged)"},
+		{flag: "chromium", v: stringValue{&c.Chromium}, usage: "Chromium `BINARY` (default: Debian's)"},
+	}
+}
+
+func (c *ScanConfig) setArgs(args []string) {
+	c.args = args
+	if len(args) == 1 {
+		c.URL = args[0]
+	}
+}
+
+// Validate reports every problem at once; it is pure.
+func (c *ScanConfig) Validate() error {
+	var errs []error
+	if len(c.args) != 1 {
+		errs = append(errs, fmt.Errorf("want exactly one URL, got %d", len(c.args)))
+	}
+	if c.TestMapHosts != "" {
+		_, err := parseTestMapHosts(c.TestMapHosts)
+		errs = append(errs, err)
+	}
+	if c.Timeout < 0 {
+		errs = append(errs, errors.New("--timeout must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
 // runScan renders one URL in the sandbox and prints the report and verdict.
 func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("scan", stderr)
-	ua := fs.String("ua", "", "the clicker's User-Agent (default: a desktop Chrome)")
-	lang := fs.String("lang", "ja-JP", "Accept-Language")
-	asJSON := fs.Bool("json", false, "print one JSON object")
-	testMap := fs.String("test-map-hosts", "", "TEST ONLY: connect every host name to this loopback HOST:PORT")
-	timeout := fs.Duration("timeout", 10*time.Second, "render deadline")
-	own := fs.String("own-domains", "", "the organisation's domains, comma-separated (lookalikes are flagged)")
-	chromium := fs.String("chromium", "", "Chromium binary (default: Debian's)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: kensa scan URL [--ua UA] [--lang LANG] [--json] [--test-map-hosts 127.0.0.1:PORT]")
-		fs.PrintDefaults()
+	var cfg ScanConfig
+	if err := load("scan", &cfg, args, stderr, "kensa scan URL [--ua UA] [--lang LANG] [--json] [--test-map-hosts 127.0.0.1:PORT]"); err != nil {
+		return err
 	}
-	// Flags may come after the URL.
-	var rest []string
-	for len(args) > 0 {
-		if err := fs.Parse(args); err != nil {
-			return usageError("%w", err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		rest = append(rest, fs.Arg(0))
-		args = fs.Args()[1:]
-	}
-	if len(rest) != 1 {
-		return usageError("want exactly one URL, got %d", len(rest))
-	}
+	cfg = cfg.withDefaults()
 	var mapTo netip.AddrPort
-	if *testMap != "" {
-		ap, err := netip.ParseAddrPort(*testMap)
-		if err != nil || !ap.Addr().IsLoopback() {
-			return usageError("--test-map-hosts %q: must be a loopback HOST:PORT such as 127.0.0.1:8080", *testMap)
-		}
-		mapTo = ap
+	if cfg.TestMapHosts != "" {
+		mapTo, _ = parseTestMapHosts(cfg.TestMapHosts) // checked by Validate
 	}
 	log, err := logging.New(stderr, logging.ForTerminal(), "warn")
 	if err != nil {
 		return err
 	}
-	var ownDomains []string
-	for _, d := range strings.Split(*own, ",") {
-		if d = strings.TrimSpace(d); d != "" {
-			ownDomains = append(ownDomains, d)
-		}
-	}
 	s, err := inprocess.New(ctx, inprocess.Config{
-		Browser:      browser.Config{ExecPath: *chromium, RenderTimeout: *timeout, Concurrency: 1},
-		Policy:       rules.Policy{OwnDomains: ownDomains},
+		Browser:      browser.Config{ExecPath: cfg.Chromium, RenderTimeout: cfg.Timeout, Concurrency: 1},
+		Policy:       rules.Policy{OwnDomains: cfg.OwnDomains},
 		TestMapHosts: mapTo,
 		Log:          log,
 	})
@@ -86,12 +104,12 @@ func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 		return err
 	}
 	defer s.Close()
-	res, err := s.Scan(ctx, sandbox.Request{URL: rest[0], UserAgent: *ua, Language: *lang})
+	res, err := s.Scan(ctx, sandbox.Request{URL: cfg.URL, UserAgent: cfg.UserAgent, Language: cfg.Lang})
 	if err != nil {
 		return err
 	}
 	r, v := res.Report, res.Verdict
-	if *asJSON {
+	if cfg.JSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetEscapeHTML(false)
 		enc.SetIndent("", "  ")

@@ -19,236 +19,352 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
+	"go.yaml.in/yaml/v3"
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
-	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
 	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
-// serveSection is the `serve:` part of the config file.
-type serveSection struct {
-	Listen            string        `yaml:"listen"`         // HOST:PORT; default 127.0.0.1:8080
-	Redis             string        `yaml:"redis"`          // redis://HOST:PORT/DB
-	APITokenFile      string        `yaml:"api_token_file"` // bearer tokens, one per line
-	Wait              time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
-	RenderTimeout     time.Duration `yaml:"render_timeout"` // one destination, both renders; default 25s
-	Tabs              int           `yaml:"tabs"`           // concurrent renders; default 2
-	ProceedSuspicious *bool         `yaml:"proceed_suspicious"`
-	ProceedUnknown    *bool         `yaml:"proceed_unknown"`
-	Unknown           string        `yaml:"unknown"` // warn, block or redirect
-	TrustedOneTime    []string      `yaml:"trusted_one_time"`
-	OwnDomains        []string      `yaml:"own_domains"`
-	OAuthAllowed      []string      `yaml:"oauth_allowed_clients"` // provider:client_id
-	ScannerRanges     []string      `yaml:"scanner_ranges"`
-	TrustProxyHeaders bool          `yaml:"trust_proxy_headers"`
-	MetricsPublic     bool          `yaml:"metrics_public"` // /metrics for every client, not only loopback
-	ClickLog          string        `yaml:"click_log"`      // file for the click JSON lines; default stdout
-	ClickStreamMaxLen int64         `yaml:"click_stream_maxlen"`
-	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"`
-	Chromium          string        `yaml:"chromium"`
+// ServeSection is the `serve:` part of the config file. The zero value of
+// every field is its default (defaults.go, docs/kensa.example.yaml).
+type ServeSection struct {
+	Listen       string        `yaml:"listen"`         // HOST:PORT; default 127.0.0.1:8080
+	Redis        string        `yaml:"redis"`          // redis://HOST:PORT/DB; may hold a password
+	RedisURLFile string        `yaml:"redis_url_file"` // or the Redis URL is in this file
+	APITokenFile string        `yaml:"api_token_file"` // bearer tokens, one per line
+	Wait         time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
+	// RenderTimeout bounds one destination's check, both renders; default 25s.
+	RenderTimeout time.Duration `yaml:"render_timeout"`
+	Tabs          int           `yaml:"tabs"` // concurrent renders; default 2
+	// The file says proceed_suspicious and proceed_unknown (default true);
+	// here the zero value is the default, so the fields say the opposite.
+	DenyProceedSuspicious denyBool `yaml:"proceed_suspicious"`
+	DenyProceedUnknown    denyBool `yaml:"proceed_unknown"`
+	Unknown               string   `yaml:"unknown"`          // warn (default), block or redirect
+	TrustedOneTime        []string `yaml:"trusted_one_time"` // nil: clickproxy.DefaultTrustedOneTime; []: none
+	OwnDomains            []string `yaml:"own_domains"`
+	OAuthAllowed          []string `yaml:"oauth_allowed_clients"` // provider:client_id
+	ScannerRanges         []string `yaml:"scanner_ranges"`
+	TrustProxyHeaders     bool     `yaml:"trust_proxy_headers"`
+	MetricsPublic         bool     `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog              string   `yaml:"click_log"`      // file for the click JSON lines; default stdout
+	ClickStreamMaxLen     int64    `yaml:"click_stream_maxlen"`
+	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
+	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
+	Chromium        string        `yaml:"chromium"`
 }
 
-type serveConfig struct {
-	rewriteConfig
-	serveSection
-	testMapHosts  netip.AddrPort // flags only: never from a file
-	testTrustSPKI []string
+// denyBool is a bool that the config file states the other way round:
+// `proceed_suspicious: false` sets DenyProceedSuspicious, and an absent key
+// leaves the zero value: users may proceed.
+type denyBool bool
 
-	keyring   *linktoken.Keyring
-	redisOpts *redis.Options
-	apiTokens []string
-	ranges    []netip.Prefix
+func (d *denyBool) UnmarshalYAML(n *yaml.Node) error {
+	var allow bool
+	if err := n.Decode(&allow); err != nil {
+		return err
+	}
+	*d = denyBool(!allow)
+	return nil
 }
 
-// Validate reports every problem at once.
-func (c *serveConfig) Validate() error {
-	errs := []error{c.rewriteConfig.Validate()}
-	if c.KeyFile != "" {
-		if kr, err := linktoken.LoadKeyring(c.KeyFile); err == nil {
-			c.keyring = kr
+// ServeConfig is the configuration of `kensa serve`: the top level of the
+// config file, its serve section, and two flags for tests.
+type ServeConfig struct {
+	Common
+	Serve ServeSection
+	// Flags only, never from a file: `make run` and the tests.
+	TestMapHosts  string // a loopback HOST:PORT the sandbox connects every host name to
+	TestTrustSPKI string // with TestMapHosts: the test server's certificate's SPKI hash
+
+	// Secrets from the files the config names (readSecrets).
+	redisURLFromFile string
+	apiTokens        []string
+}
+
+func (c *ServeConfig) useFile(f *fileConfig) { c.Common, c.Serve = f.Common, f.Serve }
+
+func (c *ServeConfig) settings() []setting {
+	return append(c.Common.settings(),
+		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"},
+		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
+		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
+		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
+		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
+	)
+}
+
+// readSecrets reads the Redis URL and the API tokens from their files;
+// Validate checks what it read.
+func (c *ServeConfig) readSecrets(readFile func(string) ([]byte, error)) []error {
+	var errs []error
+	if c.Serve.RedisURLFile != "" {
+		u, err := readSecretFile(readFile, "serve.redis_url_file", c.Serve.RedisURLFile)
+		if err != nil {
+			errs = append(errs, err)
 		}
+		c.redisURLFromFile = u
 	}
-	if c.Listen == "" {
-		c.Listen = "127.0.0.1:8080"
-	}
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("serve.listen %q: want HOST:PORT", c.Listen))
-	}
-	if c.Redis == "" {
-		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) is required, e.g. redis://127.0.0.1:6379/0"))
-	} else if o, err := redis.ParseURL(c.Redis); err != nil {
-		errs = append(errs, fmt.Errorf("serve.redis: %w", err))
-	} else {
-		c.redisOpts = o
-	}
-	if c.APITokenFile != "" {
-		b, err := os.ReadFile(c.APITokenFile)
+	if c.Serve.APITokenFile != "" {
+		b, err := readFile(c.Serve.APITokenFile)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("serve.api_token_file: %w", err))
 		}
-		for _, l := range strings.Split(string(b), "\n") {
-			if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
-				if len(l) < 16 {
-					errs = append(errs, errors.New("serve.api_token_file: a token is shorter than 16 characters"))
-					continue
-				}
-				c.apiTokens = append(c.apiTokens, l)
-			}
+		c.apiTokens = parseAPITokens(b)
+	}
+	return errs
+}
+
+// parseAPITokens returns the tokens of an API token file: one per line;
+// blank lines and lines starting with # are skipped.
+func parseAPITokens(b []byte) []string {
+	var tokens []string
+	for _, l := range strings.Split(string(b), "\n") {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasPrefix(l, "#") {
+			tokens = append(tokens, l)
 		}
 	}
-	switch c.Unknown {
+	return tokens
+}
+
+// redisURL is the Redis URL, from the config or from its file.
+func (c *ServeConfig) redisURL() string {
+	if c.Serve.RedisURLFile != "" {
+		return c.redisURLFromFile
+	}
+	return c.Serve.Redis
+}
+
+// Validate reports every problem at once. It is pure: the secrets are in
+// the config already (readSecrets), and no message repeats one.
+func (c *ServeConfig) Validate() error {
+	s := &c.Serve
+	errs := []error{c.Common.Validate()}
+	if s.Listen != "" {
+		if _, _, err := net.SplitHostPort(s.Listen); err != nil {
+			errs = append(errs, fmt.Errorf("serve.listen %q: want HOST:PORT", s.Listen))
+		}
+	}
+	switch {
+	case s.Redis == "" && s.RedisURLFile == "":
+		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) or serve.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required, e.g. redis://127.0.0.1:6379/0"))
+	case s.Redis != "" && s.RedisURLFile != "":
+		errs = append(errs, errors.New("serve.redis and serve.redis_url_file are both set: set one"))
+	case c.redisURL() != "":
+		errs = append(errs, checkRedisURL(c.redisURL()))
+	}
+	for _, t := range c.apiTokens {
+		if len(t) < 16 {
+			errs = append(errs, errors.New("serve.api_token_file: a token is shorter than 16 characters"))
+		}
+	}
+	switch s.Unknown {
 	case "", "warn", "block", "redirect":
 	default:
-		errs = append(errs, fmt.Errorf("serve.unknown %q: want warn, block or redirect", c.Unknown))
+		errs = append(errs, fmt.Errorf("serve.unknown %q: want warn, block or redirect", s.Unknown))
 	}
-	if c.Wait < 0 || c.RenderTimeout < 0 || c.ShutdownTimeout < 0 || c.Tabs < 0 {
-		errs = append(errs, errors.New("serve: wait, render_timeout, shutdown_timeout and tabs must not be negative"))
+	for _, n := range []struct {
+		key      string
+		negative bool
+	}{
+		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
+		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
+	} {
+		if n.negative {
+			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
+		}
 	}
-	r, err := clickproxy.ParseRanges(strings.Join(c.ScannerRanges, ","))
-	if err != nil {
+	if _, err := clickproxy.ParseRanges(strings.Join(s.ScannerRanges, ",")); err != nil {
 		errs = append(errs, fmt.Errorf("serve.scanner_ranges: %w", err))
 	}
-	c.ranges = r
-	for _, a := range c.OAuthAllowed {
+	for _, a := range s.OAuthAllowed {
 		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
 			errs = append(errs, fmt.Errorf("serve.oauth_allowed_clients %q: want provider:client_id", a))
 		}
 	}
+	if c.TestMapHosts != "" {
+		_, err := parseTestMapHosts(c.TestMapHosts)
+		errs = append(errs, err)
+	}
+	if c.TestTrustSPKI != "" && c.TestMapHosts == "" {
+		errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
+	}
 	return errors.Join(errs...)
+}
+
+// checkRedisURL checks a Redis URL without ever showing its password.
+func checkRedisURL(u string) error {
+	if _, err := redis.ParseURL(u); err != nil {
+		// url.Parse's errors quote the whole URL: never pass them on.
+		return fmt.Errorf("serve.redis %s: want redis://[:PASSWORD@]HOST:PORT/DB or rediss://...", redactURL(u))
+	}
+	return nil
+}
+
+// parseTestMapHosts parses --test-map-hosts: a loopback HOST:PORT only.
+func parseTestMapHosts(s string) (netip.AddrPort, error) {
+	ap, err := netip.ParseAddrPort(s)
+	if err != nil || !ap.Addr().IsLoopback() {
+		return netip.AddrPort{}, fmt.Errorf("--test-map-hosts %q: must be a loopback HOST:PORT such as 127.0.0.1:8081", s)
+	}
+	return ap, nil
 }
 
 // runServe is `kensa serve`: the click proxy with the sandbox in process.
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", stderr)
-	configFile := fs.String("config", "", "YAML config file (see README)")
-	listen := fs.String("listen", "", "HOST:PORT to serve clicks on (default 127.0.0.1:8080)")
-	redisURL := fs.String("redis", "", "Redis URL, e.g. redis://127.0.0.1:6379/0")
-	baseURL := fs.String("base-url", "", "the base URL rewritten links point at")
-	keyFile := fs.String("key-file", "", "link-signing key file (kensa keygen)")
-	apiTokens := fs.String("api-token-file", "", "file of API bearer tokens, one per line")
-	testMap := fs.String("test-map-hosts", "", "TEST ONLY: the sandbox connects every host name to this loopback HOST:PORT")
-	testSPKI := fs.String("test-trust-spki", "", "TEST ONLY, with --test-map-hosts: the SPKI hash (base64 SHA-256) of the test server's certificate, accepted despite errors")
-	file, err := parseWithConfig(fs, args, configFile)
-	if err != nil {
+	var cfg ServeConfig
+	if err := load("serve", &cfg, args, stderr, ""); err != nil {
 		return err
 	}
-	cfg := serveConfig{rewriteConfig: file.rewriteConfig, serveSection: file.Serve}
-	cfg.fromEnv()
-	setFromEnv(&cfg.Listen, "KENSA_LISTEN")
-	setFromEnv(&cfg.Redis, "KENSA_REDIS_URL")
-	setFromEnv(&cfg.APITokenFile, "KENSA_API_TOKEN_FILE")
-	setIfGiven(&cfg.BaseURL, *baseURL)
-	setIfGiven(&cfg.KeyFile, *keyFile)
-	setIfGiven(&cfg.Listen, *listen)
-	setIfGiven(&cfg.Redis, *redisURL)
-	setIfGiven(&cfg.APITokenFile, *apiTokens)
-	var errs []error
-	if *testMap != "" {
-		ap, err := netip.ParseAddrPort(*testMap)
-		if err != nil || !ap.Addr().IsLoopback() {
-			errs = append(errs, fmt.Errorf("--test-map-hosts %q: must be a loopback HOST:PORT such as 127.0.0.1:8081", *testMap))
-		}
-		cfg.testMapHosts = ap
-	}
-	if *testSPKI != "" {
-		if *testMap == "" {
-			errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
-		}
-		cfg.testTrustSPKI = []string{*testSPKI}
-	}
-	if err := errors.Join(append(errs, cfg.Validate())...); err != nil {
-		return invalidConfig(err)
-	}
-	if cfg.ShutdownTimeout == 0 {
-		cfg.ShutdownTimeout = 30 * time.Second
-	}
+	cfg = cfg.withDefaults()
 	log, err := cfg.logger(stderr)
 	if err != nil {
 		return usageError("%v", err)
 	}
 	defer log.Sync()
+	var cleanup closers
+	defer cleanup.close()
+	hs, events, err := buildServe(ctx, cfg, stdout, log, &cleanup)
+	if err != nil {
+		return err
+	}
+	return serveClicks(ctx, cfg, hs, events, log)
+}
 
+// closers run in reverse order, like defers.
+type closers []func()
+
+func (c *closers) add(f func()) { *c = append(*c, f) }
+
+func (c closers) close() {
+	for i := len(c) - 1; i >= 0; i-- {
+		c[i]()
+	}
+}
+
+// buildServe builds what `kensa serve` runs: the link codec, Redis, the click
+// log, the sandbox, the click proxy and its HTTP server. What needs closing
+// is added to cleanup.
+func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap.Logger, cleanup *closers) (*fasthttp.Server, *clicklog.Log, error) {
+	codec, keyring, err := cfg.codec(log)
+	if err != nil {
+		return nil, nil, err
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	rdb, err := newRedis(cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup.add(func() { rdb.Close() })
+	events, err := openClickLog(cfg, stdout, rdb, log, reg, cleanup)
+	if err != nil {
+		return nil, nil, err
+	}
+	sb, err := newServeSandbox(ctx, cfg, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup.add(func() { sb.Close() })
+	ranges, _ := clickproxy.ParseRanges(strings.Join(cfg.Serve.ScannerRanges, ",")) // checked by Validate
+	srv, err := clickproxy.New(clickproxy.Config{
+		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: sb, Events: events, Policy: clickPolicy(cfg.Serve),
+		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
+		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
+		Log: log, Registerer: reg,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup.add(func() { srv.Close() })
+	return newClickServer(cfg, reg, srv), events, nil
+}
+
+// newRedis returns the Redis client; Validate checked its URL.
+func newRedis(cfg ServeConfig, log *zap.Logger) (*redis.Client, error) {
+	opts, err := redis.ParseURL(cfg.redisURL())
+	if err != nil {
+		return nil, checkRedisURL(cfg.redisURL())
+	}
 	redis.SetLogger(redisLogger{log})
 	// The click path gives Redis 500 ms per call through its context; without
 	// this option go-redis ignores context deadlines on socket reads and a
 	// slow Redis would hold every click for ReadTimeout.
-	cfg.redisOpts.ContextTimeoutEnabled = true
-	rdb := redis.NewClient(cfg.redisOpts)
-	defer rdb.Close()
+	opts.ContextTimeoutEnabled = true
+	return redis.NewClient(opts), nil
+}
 
+// openClickLog opens the click log: JSON lines to serve.click_log (default
+// stdout), and the Redis stream.
+func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
 	clickFile := zapcore.AddSync(stdout)
-	if cfg.ClickLog != "" {
-		f, err := os.OpenFile(cfg.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+	if cfg.Serve.ClickLog != "" {
+		f, err := os.OpenFile(cfg.Serve.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
 		if err != nil {
-			return fmt.Errorf("click log: %w", err)
+			return nil, fmt.Errorf("click log: %w", err)
 		}
-		defer f.Close()
+		cleanup.add(func() { f.Close() })
 		clickFile = f
 	}
 	// The JSON click lines are written in batches (at most 256 KiB or
 	// 200 ms apart) rather than one write per click; the Redis stream is
 	// the durable copy, and shutdown flushes.
 	clickOut := &zapcore.BufferedWriteSyncer{WS: clickFile, Size: 256 << 10, FlushInterval: 200 * time.Millisecond}
-	defer clickOut.Stop()
-	events, err := clicklog.New(clicklog.Config{
-		Redis: rdb, MaxLen: cfg.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
+	cleanup.add(func() { clickOut.Stop() })
+	return clicklog.New(clicklog.Config{
+		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
-	if err != nil {
-		return err
-	}
+}
 
+// newServeSandbox starts the in-process sandbox.
+func newServeSandbox(ctx context.Context, cfg ServeConfig, log *zap.Logger) (*inprocess.InProcess, error) {
 	allowed := map[string]bool{}
-	for _, a := range cfg.OAuthAllowed {
+	for _, a := range cfg.Serve.OAuthAllowed {
 		allowed[a] = true
 	}
-	tabs := cfg.Tabs
-	if tabs == 0 {
-		tabs = 2
+	var mapTo netip.AddrPort
+	if cfg.TestMapHosts != "" {
+		mapTo, _ = parseTestMapHosts(cfg.TestMapHosts) // checked by Validate
 	}
-	// A destination's check is up to two renders (the second with the other
-	// mobile browser when the first looks empty).
-	perRender := 10 * time.Second
-	if cfg.RenderTimeout > 0 {
-		perRender = cfg.RenderTimeout / 2
+	var trustSPKI []string
+	if cfg.TestTrustSPKI != "" {
+		trustSPKI = []string{cfg.TestTrustSPKI}
 	}
 	sb, err := inprocess.New(ctx, inprocess.Config{
-		Browser:       browser.Config{ExecPath: cfg.Chromium, Concurrency: tabs, RenderTimeout: perRender},
-		Policy:        rules.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
-		TestMapHosts:  cfg.testMapHosts,
-		TestTrustSPKI: cfg.testTrustSPKI,
+		// A destination's check is up to two renders (the second with the
+		// other mobile browser when the first looks empty): perRender.
+		Browser:       browser.Config{ExecPath: cfg.Serve.Chromium, Concurrency: cfg.Serve.Tabs, RenderTimeout: cfg.perRender()},
+		Policy:        rules.Policy{OwnDomains: cfg.Serve.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
+		TestMapHosts:  mapTo,
+		TestTrustSPKI: trustSPKI,
 		Log:           log,
 	})
 	if err != nil {
-		return fmt.Errorf("sandbox: %w", err)
+		return nil, fmt.Errorf("sandbox: %w", err)
 	}
-	defer sb.Close()
+	return sb, nil
+}
 
-	pol := clickproxy.Policy{ProceedSuspicious: true, ProceedUnknown: true, Unknown: cfg.Unknown, TrustedOneTime: clickproxy.DefaultTrustedOneTime}
-	if cfg.ProceedSuspicious != nil {
-		pol.ProceedSuspicious = *cfg.ProceedSuspicious
+// clickPolicy is the click proxy's policy from the serve section.
+func clickPolicy(s ServeSection) clickproxy.Policy {
+	pol := clickproxy.Policy{
+		ProceedSuspicious: !bool(s.DenyProceedSuspicious),
+		ProceedUnknown:    !bool(s.DenyProceedUnknown),
+		Unknown:           s.Unknown,
+		TrustedOneTime:    clickproxy.DefaultTrustedOneTime,
 	}
-	if cfg.ProceedUnknown != nil {
-		pol.ProceedUnknown = *cfg.ProceedUnknown
+	if s.TrustedOneTime != nil {
+		pol.TrustedOneTime = s.TrustedOneTime
 	}
-	if cfg.TrustedOneTime != nil {
-		pol.TrustedOneTime = cfg.TrustedOneTime
-	}
-	srv, err := clickproxy.New(clickproxy.Config{
-		Codec: cfg.codec, Keyring: cfg.keyring, Redis: rdb, Scanner: sb, Events: events, Policy: pol,
-		Wait: cfg.Wait, RenderTimeout: cfg.RenderTimeout, APITokens: cfg.apiTokens,
-		Scanners: clickproxy.ScannerHints{Ranges: cfg.ranges}, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		Log: log, Registerer: reg,
-	})
-	if err != nil {
-		return err
-	}
-	defer srv.Close()
+	return pol
+}
 
+// newClickServer is the HTTP server of the click port.
+func newClickServer(cfg ServeConfig, reg *prometheus.Registry, srv *clickproxy.Server) *fasthttp.Server {
 	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	clicks := srv.Handler()
 	hs := &fasthttp.Server{
@@ -256,7 +372,7 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 			if string(ctx.Path()) == "/metrics" {
 				// The click port faces every employee: metrics go only to
 				// local scrapers unless the config says otherwise.
-				if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); cfg.MetricsPublic || ok && ip.Unmap().IsLoopback() {
+				if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); cfg.Serve.MetricsPublic || ok && ip.Unmap().IsLoopback() {
 					metrics(ctx)
 					return
 				}
@@ -276,7 +392,13 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		CloseOnShutdown:               true,
 		DisableHeaderNamesNormalizing: false,
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
+	return hs
+}
+
+// serveClicks serves clicks until ctx ends, then lets the clicks in flight
+// finish (up to serve.shutdown_timeout) and flushes the click log.
+func serveClicks(ctx context.Context, cfg ServeConfig, hs *fasthttp.Server, events *clicklog.Log, log *zap.Logger) error {
+	ln, err := net.Listen("tcp", cfg.Serve.Listen)
 	if err != nil {
 		return err
 	}
@@ -289,8 +411,8 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		return err
 	case <-ctx.Done():
 	}
-	log.Info("shutting down; finishing clicks in flight", zap.Duration("timeout", cfg.ShutdownTimeout))
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	log.Info("shutting down; finishing clicks in flight", zap.Duration("timeout", cfg.Serve.ShutdownTimeout))
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.Serve.ShutdownTimeout)
 	defer cancel()
 	if err := hs.ShutdownWithContext(sctx); err != nil {
 		log.Warn("shutdown", zap.Error(err))

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"cmp"
+	"time"
+)
+
+// The defaults that cmd/kensa fills, all in one place. In the typed configs
+// the zero value means the default; withDefaults, below, fills it in just
+// before a subcommand runs, so Validate and the tests see what the user set.
+//
+// The components fill their own defaults for the settings they are passed
+// as zero, and docs/kensa.example.yaml names them: clickproxy serve.wait (3s)
+// and serve.render_timeout (25s), clicklog serve.click_stream_maxlen
+// (1,000,000), the browser serve.chromium (Debian's), and clickproxy's
+// serve.unknown ("warn"), serve.trusted_one_time
+// (clickproxy.DefaultTrustedOneTime).
+const (
+	defaultLogLevel        = "info"
+	defaultServeListen     = "127.0.0.1:8080"
+	defaultShutdownTimeout = 30 * time.Second // milter and serve
+	defaultTabs            = 2
+	// defaultPerRender bounds one render when serve.render_timeout is
+	// unset; with it set, a render gets half (a check is up to two).
+	defaultPerRender   = 10 * time.Second
+	defaultScanLang    = "ja-JP"
+	defaultScanTimeout = 10 * time.Second
+)
+
+func (c Common) withDefaults() Common {
+	c.LogLevel = cmp.Or(c.LogLevel, defaultLogLevel)
+	return c
+}
+
+func (c MilterConfig) withDefaults() MilterConfig {
+	c.Common = c.Common.withDefaults()
+	c.Milter.ShutdownTimeout = cmp.Or(c.Milter.ShutdownTimeout, defaultShutdownTimeout)
+	return c
+}
+
+func (c ServeConfig) withDefaults() ServeConfig {
+	c.Common = c.Common.withDefaults()
+	c.Serve.Listen = cmp.Or(c.Serve.Listen, defaultServeListen)
+	c.Serve.ShutdownTimeout = cmp.Or(c.Serve.ShutdownTimeout, defaultShutdownTimeout)
+	c.Serve.Tabs = cmp.Or(c.Serve.Tabs, defaultTabs)
+	return c
+}
+
+// perRender is the deadline of one render.
+func (c ServeConfig) perRender() time.Duration {
+	if c.Serve.RenderTimeout > 0 {
+		return c.Serve.RenderTimeout / 2
+	}
+	return defaultPerRender
+}
+
+func (c ScanConfig) withDefaults() ScanConfig {
+	c.Lang = cmp.Or(c.Lang, defaultScanLang)
+	c.Timeout = cmp.Or(c.Timeout, defaultScanTimeout)
+	return c
+}
