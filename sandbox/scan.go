@@ -9,15 +9,20 @@ import (
 
 // Request is one link to check, with the clicker's browser.
 type Request struct {
-	URL       string
-	UserAgent string // the clicker's; the render imitates it
-	Language  string // Accept-Language; default ja-JP
+	URL       string `json:"url"`
+	UserAgent string `json:"user_agent,omitempty"` // the clicker's; the render imitates it
+	Language  string `json:"language,omitempty"`   // Accept-Language; default ja-JP
+	// FairKey names the queue a render waits in when the sandbox is busy:
+	// renders are shared out fairly between keys (sandbox/fair), so one
+	// flood of links cannot starve everyone else. The click proxy uses the
+	// destination's registrable domain. Empty is one key of its own.
+	FairKey string `json:"fair_key,omitempty"`
 }
 
 // Result is what a scan returns.
 type Result struct {
-	Report  *capture.Report
-	Verdict verdict.Verdict
+	Report  *capture.Report `json:"report"`
+	Verdict verdict.Verdict `json:"verdict"`
 }
 
 // Scanner checks links. The click proxy uses it, in process or remote.

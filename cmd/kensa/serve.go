@@ -24,6 +24,7 @@ import (
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/sandbox/browser"
+	"github.com/kensa-mail/kensa/sandbox/fair"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
 	"github.com/kensa-mail/kensa/sandbox/rules"
 )
@@ -271,8 +272,11 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 	}
 	cleanup.add(func() { sb.Close() })
 	ranges, _ := clickproxy.ParseRanges(strings.Join(cfg.Serve.ScannerRanges, ",")) // checked by Validate
+	// Renders are shared fairly between destinations' domains, so one flood
+	// of links cannot starve everyone's clicks (sandbox/fair).
+	scanner := fair.New(sb, fair.Config{Slots: cfg.Serve.Tabs})
 	srv, err := clickproxy.New(clickproxy.Config{
-		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: sb, Events: events, Policy: clickPolicy(cfg.Serve),
+		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
 		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
 		Log: log, Registerer: reg,
