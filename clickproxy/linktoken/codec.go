@@ -266,8 +266,12 @@ func (c *Codec) OpenTrimmed(link string) (Decoded, int, error) {
 	if err == nil || !errors.Is(err, ErrBadSignature) && !errors.Is(err, ErrMalformed) {
 		return d, len(link), err
 	}
+	// Only form A ("?u=") links are trimmed, and Link writes form A only up
+	// to MaxLinkLength: a longer one is not a signed link with text run on,
+	// so it gets one Open, not MaxTrim of them (a long forged link cost 76
+	// Opens before, issue 16).
 	q := strings.Index(link, "?u=")
-	if q < 0 {
+	if q < 0 || len(link) > MaxLinkLength+MaxTrim {
 		return d, len(link), err
 	}
 	for end := len(link) - 1; end > q+3 && len(link)-end <= MaxTrim; end-- {
