@@ -1,0 +1,64 @@
+package ratelimit
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestAllow(t *testing.T) {
+	l := New(Config{Rate: 2, Burst: 3})
+	now := time.Unix(1.8e9, 0)
+	a := netip.MustParseAddr("192.0.2.1")
+	for i := 0; i < 3; i++ {
+		if !l.Allow(a, now) {
+			t.Fatalf("request %d within the burst refused", i)
+		}
+	}
+	if l.Allow(a, now) {
+		t.Error("fourth request at once allowed")
+	}
+	if !l.Allow(netip.MustParseAddr("192.0.2.2"), now) {
+		t.Error("another client refused")
+	}
+	if !l.Allow(a, now.Add(500*time.Millisecond)) {
+		t.Error("refused after a token came back")
+	}
+	if l.Allow(a, now.Add(500*time.Millisecond)) {
+		t.Error("allowed twice on one token")
+	}
+}
+
+func TestNetworks(t *testing.T) {
+	l := New(Config{Rate: 1, Burst: 1})
+	now := time.Unix(1.8e9, 0)
+	// One IPv6 /64 is one client, whatever its interface IDs.
+	if !l.Allow(netip.MustParseAddr("2001:db8:1:2::1"), now) || l.Allow(netip.MustParseAddr("2001:db8:1:2:ffff::9"), now) {
+		t.Error("addresses of one /64 not limited together")
+	}
+	if !l.Allow(netip.MustParseAddr("2001:db8:1:3::1"), now) {
+		t.Error("another /64 limited with the first")
+	}
+	// An IPv4-mapped IPv6 address is the IPv4 client.
+	if !l.Allow(netip.MustParseAddr("198.51.100.7"), now) || l.Allow(netip.MustParseAddr("::ffff:198.51.100.7"), now) {
+		t.Error("mapped address not the same client")
+	}
+}
+
+func TestBoundedTable(t *testing.T) {
+	l := New(Config{Rate: 1, Burst: 1, Clients: 100})
+	now := time.Unix(1.8e9, 0)
+	for i := 0; i < 10_000; i++ {
+		l.Allow(netip.AddrFrom4([4]byte{10, byte(i >> 16), byte(i >> 8), byte(i)}), now)
+	}
+	if n := l.table.Len(); n > 100 {
+		t.Errorf("table holds %d clients, bound 100", n)
+	}
+}
+
+func TestNil(t *testing.T) {
+	var l *Limiter = New(Config{})
+	if l != nil || !l.Allow(netip.MustParseAddr("192.0.2.1"), time.Now()) {
+		t.Error("no rate must mean no limit")
+	}
+}
