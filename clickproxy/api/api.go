@@ -20,7 +20,7 @@ type Override struct {
 	Kind    string    `json:"kind"`  // "url", "host" or "domain"
 	Value   string    `json:"value"` // stored normalised: a URL as the click proxy normalises it, a lower-case host or domain
 	Note    string    `json:"note,omitempty"`
-	By      string    `json:"by,omitempty"`      // whatever the caller writes; the API does not know who holds a token
+	By      string    `json:"by,omitempty"`     // whatever the caller writes; the API does not know who holds a token
 	Created time.Time `json:"created,omitzero"` // set by the server
 }
 
