@@ -13,10 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 
@@ -228,12 +226,12 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	}
 	defer sb.Close()
 
-	pol := clickproxy.Policy{ProceedSuspicious: true, ProceedUnknown: true, Unknown: cfg.Unknown, TrustedOneTime: clickproxy.DefaultTrustedOneTime}
+	pol := clickproxy.Policy{Unknown: cfg.Unknown, TrustedOneTime: clickproxy.DefaultTrustedOneTime}
 	if cfg.ProceedSuspicious != nil {
-		pol.ProceedSuspicious = *cfg.ProceedSuspicious
+		pol.DenyProceedSuspicious = !*cfg.ProceedSuspicious
 	}
 	if cfg.ProceedUnknown != nil {
-		pol.ProceedUnknown = *cfg.ProceedUnknown
+		pol.DenyProceedUnknown = !*cfg.ProceedUnknown
 	}
 	if cfg.TrustedOneTime != nil {
 		pol.TrustedOneTime = cfg.TrustedOneTime
@@ -242,27 +240,15 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 		Codec: cfg.codec, Keyring: cfg.keyring, Redis: rdb, Scanner: sb, Events: events, Policy: pol,
 		Wait: cfg.Wait, RenderTimeout: cfg.RenderTimeout, APITokens: cfg.apiTokens,
 		Scanners: clickproxy.ScannerHints{Ranges: cfg.ranges}, TrustProxyHeaders: cfg.TrustProxyHeaders,
-		Log: log, Registerer: reg,
+		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.MetricsPublic,
 	})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 
-	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	clicks := srv.Handler()
 	hs := &fasthttp.Server{
-		Handler: func(ctx *fasthttp.RequestCtx) {
-			if string(ctx.Path()) == "/metrics" {
-				// The click port faces every employee: metrics go only to
-				// local scrapers unless the config says otherwise.
-				if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); cfg.MetricsPublic || ok && ip.Unmap().IsLoopback() {
-					metrics(ctx)
-					return
-				}
-			}
-			clicks(ctx)
-		},
+		Handler:                       srv.Handler(), // every route, /metrics included
 		Name:                          "kensa",
 		NoDefaultServerHeader:         true,
 		Concurrency:                   20_000,
