@@ -50,7 +50,7 @@ func badDestination(err error) error {
 }
 
 var (
-	errNotFound = &httpError{status: fasthttp.StatusNotFound, key: "not-found", code: api.CodeNotFound, msg: "no such API", err: errors.New("not found")}
+	errNotFound = &httpError{status: fasthttp.StatusNotFound, key: "not-found", code: api.CodeNotFound, msg: "not found", err: errors.New("not found")}
 	errMethod   = &httpError{status: fasthttp.StatusMethodNotAllowed, key: "malformed", code: "method", err: errors.New("method not allowed")}
 	// errPendingGone: a follow-up whose click expired, was never kept, or
 	// whose MAC is wrong (the three look the same from outside).
