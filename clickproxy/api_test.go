@@ -6,10 +6,12 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/kensa-mail/kensa/clickproxy/api"
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 )
 
 // api calls the API with a bearer token ("" for none).
@@ -136,5 +138,50 @@ func TestMetricsRoute(t *testing.T) {
 	e.get(base + "/nothing-here")
 	if a := e.get(base + "/metrics"); !strings.Contains(a.body, `kensa_http_errors_total{code="not-found"} 1`) {
 		t.Errorf("the not-found error is not counted:\n%s", a.body)
+	}
+}
+
+// TestBasePath: with a base URL that has a path, the links and the
+// pages' follow-ups are under it, and health, static files, metrics and
+// the API stay at the root.
+func TestBasePath(t *testing.T) {
+	e := newFakeEnv(t, Policy{})
+	var codec *linktoken.Codec
+	base, _, _ := e.start(func(c *Config) {
+		var err error
+		codec, err = linktoken.NewCodec(c.Codec.Base()+"/kensa", e.keyring)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.Codec = codec
+	})
+	dest := "https://" + fakeWarn + "/login"
+	link, err := codec.Link(linktoken.Context{Issued: time.Now().Add(-time.Hour)}, dest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(link, base+"/kensa/k/") {
+		t.Fatalf("link %s", link)
+	}
+	a := e.get(link)
+	if a.action != "warn" || !strings.HasPrefix(a.proceed, "/kensa/p/") {
+		t.Fatalf("click under the base path: %s, continue %q", a.action, a.proceed)
+	}
+	if p := e.get(base + a.proceed); p.status != 303 || p.location != dest {
+		t.Errorf("continue under the base path: %d %q", p.status, p.location)
+	}
+	for path, want := range map[string]int{
+		strings.TrimPrefix(link, base+"/kensa"): 404, // a link without the base path
+		"/healthz":                              200,
+		"/kensa/healthz":                        404,
+		"/static/kensa.css":                     200,
+		"/kensa":                                404,
+	} {
+		if a := e.get(base + path); a.status != want {
+			t.Errorf("%s: %d, want %d", path, a.status, want)
+		}
+	}
+	if code, _ := e.api("GET", "/api/v1/overrides", "", apiToken); code != 200 {
+		t.Errorf("API at the root: %d", code)
 	}
 }

@@ -216,7 +216,7 @@ type answer struct {
 var (
 	reReport  = regexp.MustCompile(`<form class="report" method="post" action="([^"]+)"`)
 	reRefresh = regexp.MustCompile(`http-equiv="refresh" content="\d+;\s*url=([^"]+)"`)
-	reProceed = regexp.MustCompile(`href="(/p/[^"]+)"`)
+	reProceed = regexp.MustCompile(`href="((?:/[a-z]+)?/p/[^"]+)"`) // under a base path too
 	reShot    = regexp.MustCompile(`<img src="(/shot/[^"]+)"`)
 )
 

@@ -1,6 +1,7 @@
 package clickproxy
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"testing"
@@ -64,5 +65,20 @@ func TestHerdTwoServers(t *testing.T) {
 		if a.action != "block" || a.status != 403 {
 			t.Errorf("click %d (replica %d): %d %s", i, i%2+1, a.status, a.action)
 		}
+	}
+	// The replica that did not render had the verdict from Redis.
+	waitWritten(t, e.events)
+	evs, err := e.events.Recent(context.Background(), 400)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sources := map[string]int{}
+	for _, ev := range evs {
+		if ev.URL == dest && ev.Action == "block" {
+			sources[ev.Source]++
+		}
+	}
+	if sources["render"] == 0 || sources["redis"] == 0 {
+		t.Errorf("verdict sources %v: want clicks answered by the render and from Redis", sources)
 	}
 }
