@@ -5,86 +5,111 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/json"
+	"errors"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/api"
 )
 
-// The API, for the SOC console and scripts. Every call needs a bearer
-// token from Config.APITokens; answers are JSON.
+// The API, for the SOC console and scripts; the types are clickproxy/api.
+// Every call needs a bearer token from Config.APITokens; answers are JSON,
+// errors an api.Error (errors.go).
 //
-//	GET    /api/v1/overrides                       list
-//	POST   /api/v1/overrides   {list, kind, value, note}   add (or replace)
-//	DELETE /api/v1/overrides?list=&kind=&value=    remove
-//	GET    /api/v1/clicks?n=100                     newest click events
-func (s *Server) api(ctx *fasthttp.RequestCtx, path string) {
-	ctx.SetContentType("application/json")
-	if !s.authorized(ctx) {
-		ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="kensa"`)
-		apiError(ctx, fasthttp.StatusUnauthorized, "a valid bearer token is needed")
-		return
+//	GET    /api/v1/overrides                           api.OverrideList
+//	POST   /api/v1/overrides   api.Override            201 api.Override (added or replaced)
+//	DELETE /api/v1/overrides?list=&kind=&value=        api.Removed
+//	GET    /api/v1/clicks?n=100                        api.ClickList, newest first
+
+var (
+	errUnauthorized     = &httpError{status: fasthttp.StatusUnauthorized, code: api.CodeUnauthorized, msg: "a valid bearer token is needed", err: errors.New("no valid bearer token")}
+	errNoSuchOverride   = &httpError{status: fasthttp.StatusNotFound, code: api.CodeNotFound, msg: "no such override", err: errors.New("no such override")}
+	errAPIRouteNotFound = &httpError{status: fasthttp.StatusNotFound, code: api.CodeNotFound, msg: "no such API", err: errors.New("no such API")}
+)
+
+// bearer lets a request through to h only with a valid token.
+func (s *Server) bearer(h handler) handler {
+	return func(ctx *fasthttp.RequestCtx, tail string) error {
+		if !s.authorized(ctx) {
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="kensa"`)
+			return errUnauthorized
+		}
+		return h(ctx, tail)
 	}
-	rctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+}
+
+func apiNotFound(*fasthttp.RequestCtx, string) error { return errAPIRouteNotFound }
+
+// listOverrides is GET /api/v1/overrides.
+func (s *Server) listOverrides(ctx *fasthttp.RequestCtx, _ string) error {
+	writeJSON(ctx, api.OverrideList{Overrides: s.ov.list()})
+	return nil
+}
+
+// addOverride is POST /api/v1/overrides.
+func (s *Server) addOverride(ctx *fasthttp.RequestCtx, _ string) error {
+	var ov api.Override
+	if err := json.Unmarshal(ctx.PostBody(), &ov); err != nil {
+		return apiBadRequest(errors.New("body is not JSON: " + err.Error()))
+	}
+	if err := normalizeOverride(&ov); err != nil {
+		return apiBadRequest(err)
+	}
+	ov.Created = s.cfg.Now().UTC()
+	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
 	defer cancel()
-	method := string(ctx.Method())
-	switch {
-	case path == "/api/v1/overrides" && method == "GET":
-		apiJSON(ctx, map[string]any{"overrides": s.ov.list()})
-	case path == "/api/v1/overrides" && method == "POST":
-		var ov Override
-		if err := json.Unmarshal(ctx.PostBody(), &ov); err != nil {
-			apiError(ctx, fasthttp.StatusBadRequest, "body is not JSON: "+err.Error())
-			return
-		}
-		if err := ov.normalize(); err != nil {
-			apiError(ctx, fasthttp.StatusBadRequest, err.Error())
-			return
-		}
-		ov.Created = s.cfg.Now().UTC()
-		if err := s.ov.add(rctx, ov); err != nil {
-			apiError(ctx, fasthttp.StatusServiceUnavailable, "override not saved: "+err.Error())
-			return
-		}
-		if ov.Kind == "url" {
-			s.store.forget(rctx, urlDigest(ov.Value))
-		}
-		s.log.Info("override added", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
-		ctx.SetStatusCode(fasthttp.StatusCreated)
-		apiJSON(ctx, ov)
-	case path == "/api/v1/overrides" && method == "DELETE":
-		a := ctx.QueryArgs()
-		ov := Override{List: string(a.Peek("list")), Kind: string(a.Peek("kind")), Value: string(a.Peek("value"))}
-		if err := ov.normalize(); err != nil {
-			apiError(ctx, fasthttp.StatusBadRequest, err.Error())
-			return
-		}
-		found, err := s.ov.remove(rctx, ov)
-		switch {
-		case err != nil:
-			apiError(ctx, fasthttp.StatusServiceUnavailable, "override not removed: "+err.Error())
-		case !found:
-			apiError(ctx, fasthttp.StatusNotFound, "no such override")
-		default:
-			s.log.Info("override removed", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
-			apiJSON(ctx, map[string]bool{"removed": true})
-		}
-	case path == "/api/v1/clicks" && method == "GET":
-		n, _ := strconv.ParseInt(string(ctx.QueryArgs().Peek("n")), 10, 64)
-		if n <= 0 || n > 1000 {
-			n = 100
-		}
-		evs, err := s.cfg.Events.Recent(rctx, n)
-		if err != nil {
-			apiError(ctx, fasthttp.StatusServiceUnavailable, "click log unavailable: "+err.Error())
-			return
-		}
-		apiJSON(ctx, map[string]any{"clicks": evs})
-	default:
-		apiError(ctx, fasthttp.StatusNotFound, "no such API")
+	if err := s.ov.add(rctx, ov); err != nil {
+		return apiUnavailable("override not saved: storage unavailable", err)
 	}
+	if ov.Kind == api.KindURL {
+		s.store.forget(rctx, urlDigest(ov.Value))
+	}
+	s.log.Info("override added", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
+	ctx.SetStatusCode(fasthttp.StatusCreated)
+	writeJSON(ctx, ov)
+	return nil
+}
+
+// removeOverride is DELETE /api/v1/overrides?list=&kind=&value=.
+func (s *Server) removeOverride(ctx *fasthttp.RequestCtx, _ string) error {
+	a := ctx.QueryArgs()
+	k := api.OverrideKey{List: string(a.Peek("list")), Kind: string(a.Peek("kind")), Value: string(a.Peek("value"))}
+	ov := api.Override{List: k.List, Kind: k.Kind, Value: k.Value}
+	if err := normalizeOverride(&ov); err != nil {
+		return apiBadRequest(err)
+	}
+	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
+	defer cancel()
+	found, err := s.ov.remove(rctx, ov)
+	switch {
+	case err != nil:
+		return apiUnavailable("override not removed: storage unavailable", err)
+	case !found:
+		return errNoSuchOverride
+	}
+	s.log.Info("override removed", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
+	writeJSON(ctx, api.Removed{Removed: true})
+	return nil
+}
+
+// recentClicks is GET /api/v1/clicks?n=.
+func (s *Server) recentClicks(ctx *fasthttp.RequestCtx, _ string) error {
+	q := api.ClicksQuery{}
+	q.N, _ = strconv.ParseInt(string(ctx.QueryArgs().Peek("n")), 10, 64)
+	if q.N <= 0 || q.N > api.MaxClicks {
+		q.N = api.DefaultClicks
+	}
+	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
+	defer cancel()
+	evs, err := s.cfg.Events.Recent(rctx, q.N)
+	if err != nil {
+		return apiUnavailable("click log unavailable", err)
+	}
+	writeJSON(ctx, api.ClickList{Clicks: evs})
+	return nil
 }
 
 // authorized compares the bearer token with every configured token in
@@ -103,12 +128,7 @@ func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
 	return match == 1
 }
 
-func apiJSON(ctx *fasthttp.RequestCtx, v any) {
+func writeJSON(ctx *fasthttp.RequestCtx, v any) {
 	b, _ := json.Marshal(v)
 	ctx.SetBody(append(b, '\n'))
-}
-
-func apiError(ctx *fasthttp.RequestCtx, status int, msg string) {
-	ctx.SetStatusCode(status)
-	apiJSON(ctx, map[string]string{"error": msg})
 }

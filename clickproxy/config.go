@@ -18,16 +18,17 @@ import (
 
 // Policy is what the organisation decides about verdicts.
 type Policy struct {
-	// ProceedSuspicious lets users click through a warning for a
-	// suspicious link. Default true.
-	ProceedSuspicious bool
+	// DenyProceedSuspicious takes "continue anyway" off the warning for a
+	// suspicious link. The zero value lets users continue (the default).
+	DenyProceedSuspicious bool
 	// Unknown is the action when the link could not be checked: "warn"
 	// (default: a warning with "continue"), "block" or "redirect"
 	// (fail-open, what commercial gateways are criticised for).
 	Unknown string
-	// ProceedUnknown lets users continue past an unknown verdict's
-	// warning. Default true.
-	ProceedUnknown bool
+	// DenyProceedUnknown takes "continue anyway" off the warning for a link
+	// that could not be checked. The zero value lets users continue (the
+	// default).
+	DenyProceedUnknown bool
 	// TrustedOneTime are registrable domains whose one-time links (password
 	// resets, magic sign-in links, unsubscribe links) are judged from the
 	// URL alone, so the render does not burn the token before the user
@@ -84,7 +85,13 @@ type Config struct {
 	// (only behind a reverse proxy that sets it).
 	TrustProxyHeaders bool
 	Log               *zap.Logger
-	Registerer        prometheus.Registerer
+	// Registerer receives the click proxy's metrics; nil: not registered.
+	Registerer prometheus.Registerer
+	// Gatherer is served at /metrics; nil: no /metrics route.
+	Gatherer prometheus.Gatherer
+	// MetricsPublic answers /metrics to every client, not only to
+	// loopback ones (the click port faces every employee).
+	MetricsPublic bool
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 }

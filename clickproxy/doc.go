@@ -14,9 +14,18 @@
 // anyway" token, or a block page. Every click is one event in the click log
 // (clickproxy/clicklog); the pages are clickproxy/pages.
 //
-// Errors are mapped to pages and status codes in one place (fail). Every
-// response carries the security headers of pages.Headers; every answer to
-// a click (the link, its checking follow-up, "continue anyway") also
-// carries X-Kensa-Action (redirect, warn, block, checking or error) and
-// X-Kensa-Click-Id.
+// Where things are: every route is registered in one function (routes.go,
+// routes), in the order they are tried; handlers return errors, and one
+// place (errors.go, fail) turns an error into a status, an error page or a
+// JSON api.Error for /api/, a log line and a metric, with the click ID.
+// The click flow is click.go, "continue anyway" proceed.go, the one-time
+// rule onetime.go, the render herd herd.go, the verdict cache store.go,
+// pending clicks pending.go, the API api.go (its types are the leaf
+// package clickproxy/api), and every Redis key with its lifetime keys.go
+// (docs/redis.md).
+//
+// Every response but /metrics carries the security headers of
+// pages.Headers; every answer to a click (the link, its checking
+// follow-up, "continue anyway") also carries X-Kensa-Action (redirect,
+// warn, block, checking or error) and X-Kensa-Click-Id.
 package clickproxy

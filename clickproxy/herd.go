@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -29,6 +30,7 @@ type herd struct {
 	timeout  time.Duration // one render, including the second (mobile) render
 	log      *zap.Logger
 	m        *metrics
+	bg       *sync.WaitGroup // the Server's: Close waits for renders
 }
 
 // outcome is a resolved verdict and how it was obtained.
@@ -37,33 +39,41 @@ type outcome struct {
 	source string // "render" or "redis" (another replica rendered it)
 }
 
-func newHerd(rdb redis.UniversalClient, st *store, sc sandbox.Scanner, timeout time.Duration, log *zap.Logger, m *metrics) *herd {
+func newHerd(rdb redis.UniversalClient, st *store, sc sandbox.Scanner, timeout time.Duration, log *zap.Logger, m *metrics, bg *sync.WaitGroup) *herd {
 	id := make([]byte, 8)
 	rand.Read(id)
-	return &herd{rdb: rdb, store: st, scanner: sc, instance: hex.EncodeToString(id), timeout: timeout, log: log, m: m}
+	return &herd{rdb: rdb, store: st, scanner: sc, instance: hex.EncodeToString(id), timeout: timeout, log: log, m: m, bg: bg}
 }
 
 // resolve returns a channel that delivers the verdict for the destination.
 // The work runs detached from the caller: a user who gives up waiting (and
 // gets the "checking" page) does not cancel the render others wait for.
-func (h *herd) resolve(digest, dest, regDomain string, req sandbox.Request, clickID string) <-chan singleflight.Result {
+// ctx is the click's requestContext (never the fasthttp.RequestCtx), and
+// the other arguments are copies: nothing of the request is kept.
+func (h *herd) resolve(ctx context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string) <-chan outcome {
 	h.m.herdWaiters.Inc()
 	ch := h.sf.DoChan(digest, func() (any, error) {
-		return h.run(digest, dest, regDomain, req, clickID), nil
+		return h.run(context.WithoutCancel(ctx), digest, dest, regDomain, req, clickID), nil
 	})
-	out := make(chan singleflight.Result, 1)
+	out := make(chan outcome, 1)
+	// Every render has at least one waiter, so waiting for the waiters
+	// (Close) waits for the renders too.
+	h.bg.Add(1)
 	go func() {
+		defer h.bg.Done()
 		r := <-ch
 		h.m.herdWaiters.Dec()
-		out <- r
+		out <- r.Val.(outcome)
 	}()
 	return out
 }
 
-func (h *herd) run(digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
-	ctx, cancel := context.WithTimeout(context.Background(), h.timeout+10*time.Second)
+// run renders once for every replica. parent is detached from the click:
+// its deadlines are run's own.
+func (h *herd) run(parent context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
+	ctx, cancel := context.WithTimeout(parent, h.timeout+10*time.Second)
 	defer cancel()
-	lockTTL := h.timeout + 5*time.Second
+	lockTTL := lockTTL(h.timeout)
 	got, err := h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
 	switch {
 	case err != nil:
@@ -76,14 +86,17 @@ func (h *herd) run(digest, dest, regDomain string, req sandbox.Request, clickID 
 		// The other replica seems gone: take the lock if it is free, and
 		// give the render its whole time again.
 		cancel()
-		ctx, cancel = context.WithTimeout(context.Background(), h.timeout+10*time.Second)
+		ctx, cancel = context.WithTimeout(parent, h.timeout+10*time.Second)
 		defer cancel()
 		got, _ = h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
 	}
 	defer func() {
 		if got {
-			// Only our own lock: compare and delete.
-			h.rdb.Eval(context.Background(), `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`,
+			// Only our own lock: compare and delete. Its own time: the
+			// render may have used all of ctx's.
+			uctx, cancel := context.WithTimeout(parent, redisClickTimeout)
+			defer cancel()
+			h.rdb.Eval(uctx, `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`,
 				[]string{keyLock + digest}, h.instance)
 		}
 	}()

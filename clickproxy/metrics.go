@@ -10,12 +10,13 @@ type metrics struct {
 	renderSeconds prometheus.Histogram
 	herdWaiters   prometheus.Gauge
 	redisErrors   prometheus.Counter
+	errors        *prometheus.CounterVec // by code, from fail (errors.go)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kensa_clicks_total", Help: "Clicks answered, by action (redirect, warn, block, checking, error, proceed).",
+			Name: "kensa_clicks_total", Help: "Clicks answered, by action (redirect, warn, block, checking, error).",
 		}, []string{"action"}),
 		verdictSource: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_verdict_source_total", Help: "Where click verdicts came from: memory, redis (cache hits), render, override, one-time.",
@@ -30,9 +31,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		redisErrors: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_redis_errors_total", Help: "Redis operations of the click path that failed (the click was still answered).",
 		}),
+		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
+		}, []string{"code"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors)
 	}
 	return m
 }

@@ -13,26 +13,22 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 )
 
 // Override is an administrator's decision about a URL, a host or a
-// registrable domain. The API (and later the SOC console) edits them; they
-// live in Redis and every replica keeps a copy in memory, refreshed on a
-// pub/sub notice and every few seconds.
-type Override struct {
-	List    string    `json:"list"`  // "block" or "allow"
-	Kind    string    `json:"kind"`  // "url", "host" or "domain"
-	Value   string    `json:"value"` // normalised: a URL as normalizeURL, a lower-case host or domain
-	Note    string    `json:"note,omitempty"`
-	By      string    `json:"by,omitempty"`
-	Created time.Time `json:"created"`
-}
+// registrable domain, as the API carries it (api.Override). The API (and
+// later the SOC console) edits them; they live in Redis and every replica
+// keeps a copy in memory, refreshed on a pub/sub notice and every few
+// seconds.
+type Override = api.Override
 
-func (o Override) field() string { return o.List + "|" + o.Kind + "|" + o.Value }
+// overrideField is the override's field in the keyOverrides hash.
+func overrideField(o Override) string { return o.List + "|" + o.Kind + "|" + o.Value }
 
-// normalize checks and normalises an override from the API.
-func (o *Override) normalize() error {
+// normalizeOverride checks and normalises an override from the API.
+func normalizeOverride(o *Override) error {
 	var errs []error
 	if o.List != "block" && o.List != "allow" {
 		errs = append(errs, fmt.Errorf("list must be block or allow, not %q", o.List))
@@ -68,7 +64,7 @@ type overrides struct {
 	rdb redis.UniversalClient
 	log *zap.Logger
 	mu  sync.RWMutex
-	set map[string]Override // by field()
+	set map[string]Override // by overrideField
 }
 
 func newOverrides(rdb redis.UniversalClient, log *zap.Logger) *overrides {
@@ -116,22 +112,22 @@ func (o *overrides) watch(ctx context.Context, every time.Duration) {
 
 func (o *overrides) add(ctx context.Context, ov Override) error {
 	b, _ := json.Marshal(ov)
-	if err := o.rdb.HSet(ctx, keyOverrides, ov.field(), b).Err(); err != nil {
+	if err := o.rdb.HSet(ctx, keyOverrides, overrideField(ov), b).Err(); err != nil {
 		return err
 	}
 	o.mu.Lock()
-	o.set[ov.field()] = ov
+	o.set[overrideField(ov)] = ov
 	o.mu.Unlock()
 	return o.rdb.Publish(ctx, chanOverride, "1").Err()
 }
 
 func (o *overrides) remove(ctx context.Context, ov Override) (bool, error) {
-	n, err := o.rdb.HDel(ctx, keyOverrides, ov.field()).Result()
+	n, err := o.rdb.HDel(ctx, keyOverrides, overrideField(ov)).Result()
 	if err != nil {
 		return false, err
 	}
 	o.mu.Lock()
-	delete(o.set, ov.field())
+	delete(o.set, overrideField(ov))
 	o.mu.Unlock()
 	return n > 0, o.rdb.Publish(ctx, chanOverride, "1").Err()
 }
@@ -164,8 +160,8 @@ func (o *overrides) match(normalized, host string, regDomain func() string) (Ove
 	return Override{}, false
 }
 
-// verdictOf is the verdict an override gives.
-func (ov Override) verdictOf(dest string, now time.Time) verdict.Verdict {
+// overrideVerdict is the verdict an override gives.
+func overrideVerdict(ov Override, dest string, now time.Time) verdict.Verdict {
 	level := verdict.Malicious
 	ja, en := "管理者がこのリンク先をブロックしています。", "Your administrator has blocked this destination."
 	if ov.List == "allow" {

@@ -1,13 +1,19 @@
 package clickproxy
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
 )
 
 // A proceed token is the "continue anyway" button of a warning page. It
@@ -56,4 +62,60 @@ func (p proceedSigner) open(tok string, now time.Time) (clickID string, digest [
 	}
 	copy(digest[:], body[8:24])
 	return string(body[24:]), digest, nil
+}
+
+// proceedClick is GET /p/TOKEN, "continue anyway". The verdict may have
+// changed since the warning (an override, a re-check): it is looked up
+// again, and a block now wins.
+func (s *Server) proceedClick(ctx *fasthttp.RequestCtx, tok string) error {
+	now := s.cfg.Now()
+	id, digest, err := s.proceed.open(tok, now)
+	var p *pendingClick
+	ok := false
+	if err == nil {
+		p, ok = s.loadPending(requestContext(ctx), id)
+	}
+	if !ok || p.Digest != hex.EncodeToString(digest[:]) {
+		return errProceedGone
+	}
+	c := s.currentVerdict(requestContext(ctx), p, now)
+	if !s.mayProceed(c.Verdict.Level) {
+		s.act(ctx, p, c, "memory")
+		return nil
+	}
+	ctx.Response.Header.Set("Location", p.Dest)
+	ctx.SetStatusCode(fasthttp.StatusSeeOther)
+	s.emit(ctx, p, "redirect", "proceed", &c.Verdict, true)
+	return nil
+}
+
+// currentVerdict is the verdict for a pending click now: an override,
+// else the cache (memory, then Redis). What is not known now (expired, or
+// Redis unreachable) is unknown, not the old warning.
+func (s *Server) currentVerdict(ctx context.Context, p *pendingClick, now time.Time) *cached {
+	if ov, has := s.ov.match(p.Normalized, p.Host, p.registrable); has {
+		return &cached{Verdict: overrideVerdict(ov, p.Dest, now)}
+	}
+	if c, found := s.store.getMem(p.Digest, now); found {
+		return c
+	}
+	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
+	defer cancel()
+	if c, err := s.store.getRedis(rctx, p.Digest, now); err == nil && c != nil {
+		return c
+	}
+	return &cached{Verdict: verdict.Verdict{Level: verdict.Unknown, URL: p.Dest, JudgedAt: now}}
+}
+
+// mayProceed says whether "continue anyway" still leads on at a level.
+func (s *Server) mayProceed(l verdict.Level) bool {
+	switch l {
+	case verdict.Malicious:
+		return false
+	case verdict.Suspicious:
+		return !s.cfg.Policy.DenyProceedSuspicious
+	case verdict.Unknown:
+		return !s.cfg.Policy.DenyProceedUnknown && s.cfg.Policy.Unknown == "warn"
+	}
+	return true
 }

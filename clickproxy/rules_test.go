@@ -145,12 +145,12 @@ func TestOverrideNormalize(t *testing.T) {
 		{List: "block", Kind: "domain", Value: "example.co.jp"},
 	}
 	for _, o := range ok {
-		if err := o.normalize(); err != nil {
+		if err := normalizeOverride(&o); err != nil {
 			t.Errorf("%+v: %v", o, err)
 		}
 	}
 	o := Override{List: "grey", Kind: "domain", Value: "www.example.co.jp"}
-	err := o.normalize()
+	err := normalizeOverride(&o)
 	if err == nil || !strings.Contains(err.Error(), "list must be") || !strings.Contains(err.Error(), "not a registrable domain") {
 		t.Errorf("want both problems, got %v", err)
 	}
@@ -199,4 +199,22 @@ func FuzzNormalizeURL(f *testing.F) {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, n2)
 		}
 	})
+}
+
+// TestUAMemo: a Server's memo answers as the unmemoised rule does, and
+// stays bounded.
+func TestUAMemo(t *testing.T) {
+	var m uaMemo
+	for i := range uaMemoMax + 10 {
+		ua := "Mozilla/5.0 Chrome/131." + strings.Repeat("x", i%7) + string(rune('a'+i%26))
+		if i%3 == 0 {
+			ua = "curl/8." + ua
+		}
+		if got, want := m.scannerAgent(ua), (*uaMemo)(nil).scannerAgent(ua); got != want {
+			t.Fatalf("%q: %q, want %q", ua, got, want)
+		}
+	}
+	if n := m.len.Load(); n > uaMemoMax {
+		t.Errorf("memo holds %d entries, more than %d", n, uaMemoMax)
+	}
 }

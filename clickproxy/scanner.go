@@ -36,13 +36,18 @@ var scannerAgents = []string{
 // click log and the SOC ("who really clicked"), not an access decision:
 // scanners get the same answer as people.
 func LooksLikeScanner(method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
+	return looksLikeScanner(nil, method, userAgent, acceptLanguage, ip, issued, now, h)
+}
+
+// looksLikeScanner is LooksLikeScanner with a Server's memo (nil: none).
+func looksLikeScanner(memo *uaMemo, method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
 	if method == "HEAD" {
 		return true, "HEAD request"
 	}
 	if userAgent == "" {
 		return true, "no User-Agent"
 	}
-	if why := scannerAgent(userAgent); why != "" {
+	if why := memo.scannerAgent(userAgent); why != "" {
 		return true, why
 	}
 	for _, p := range h.Ranges {
@@ -66,17 +71,22 @@ func LooksLikeScanner(method, userAgent, acceptLanguage string, ip netip.Addr, i
 // uaMemo remembers scannerAgent's answer per User-Agent: a campaign's
 // clicks come from a few hundred browsers, and lower-casing and searching
 // every User-Agent was 5% of a cached click. It is cleared when it holds
-// uaMemoMax entries, so odd User-Agents cannot grow it.
-var (
-	uaMemo    sync.Map // string -> string
-	uaMemoLen atomic.Int64
-)
+// uaMemoMax entries, so odd User-Agents cannot grow it. Each Server has
+// its own.
+type uaMemo struct {
+	m   sync.Map // string -> string
+	len atomic.Int64
+}
 
 const uaMemoMax = 4096
 
-func scannerAgent(userAgent string) string {
-	if why, ok := uaMemo.Load(userAgent); ok {
-		return why.(string)
+// scannerAgent says which scanner fragment the User-Agent contains, or "".
+// A nil memo remembers nothing.
+func (u *uaMemo) scannerAgent(userAgent string) string {
+	if u != nil {
+		if why, ok := u.m.Load(userAgent); ok {
+			return why.(string)
+		}
 	}
 	ua := strings.ToLower(userAgent)
 	why := ""
@@ -86,10 +96,12 @@ func scannerAgent(userAgent string) string {
 			break
 		}
 	}
-	if uaMemoLen.Add(1) > uaMemoMax {
-		uaMemo.Clear()
-		uaMemoLen.Store(1)
+	if u != nil {
+		if u.len.Add(1) > uaMemoMax {
+			u.m.Clear()
+			u.len.Store(1)
+		}
+		u.m.Store(userAgent, why)
 	}
-	uaMemo.Store(userAgent, why)
 	return why
 }

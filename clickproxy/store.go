@@ -42,21 +42,6 @@ func (t TTLs) of(l verdict.Level) time.Duration {
 	return t.Unknown
 }
 
-// Redis keys. One prefix, versioned, so that a format change never reads
-// old entries.
-const (
-	keyVerdict   = "kensa:v1:verdict:"   // + digest: cached JSON
-	keyShot      = "kensa:v1:shot:"      // + digest: JPEG
-	keyLock      = "kensa:v1:lock:"      // + digest: a render in progress
-	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
-	keyPending   = "kensa:v1:pending:"   // + click ID: a click waiting on its verdict
-	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean
-	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: a suspicious, malicious or unknown verdict was seen
-	keyReports   = "kensa:v1:reports"    // list: links users reported
-	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON
-	chanOverride = "kensa:v1:overrides-changed"
-)
-
 // store is the two-level verdict cache: an in-process LRU in front of
 // Redis. Redis errors are returned so callers can count them; a failing
 // Redis never stops clicks (the render path still works).
@@ -127,9 +112,9 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 		case regDomain == "":
 		case c.Verdict.Level == verdict.Clean:
 			p.PFAdd(ctx, keyCleanHist+regDomain, digest)
-			p.Expire(ctx, keyCleanHist+regDomain, 30*24*time.Hour)
+			p.Expire(ctx, keyCleanHist+regDomain, historyTTL)
 		default:
-			p.Set(ctx, keyBadHist+regDomain, string(c.Verdict.Level), 30*24*time.Hour)
+			p.Set(ctx, keyBadHist+regDomain, string(c.Verdict.Level), historyTTL)
 		}
 		p.Publish(ctx, keyDone+digest, "1")
 		return nil

@@ -14,29 +14,14 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/api"
 )
 
-// Event is one click. JSON field names are snake_case and stable (the SOC
-// console and SIEM export read them).
-type Event struct {
-	ClickID    string    `json:"click_id"`
-	Time       time.Time `json:"time"`
-	Recipient  string    `json:"recipient,omitempty"`
-	Message    string    `json:"message,omitempty"` // hex message digest from the link
-	URL        string    `json:"url"`
-	Host       string    `json:"host"`
-	Verdict    string    `json:"verdict"`             // clean|suspicious|malicious|unknown|"" (not judged: bad link)
-	Reasons    []string  `json:"reasons,omitempty"`   // reason codes
-	Action     string    `json:"action"`              // redirect|warn|block|checking|error|proceed
-	Proceeded  bool      `json:"proceeded,omitempty"` // the user clicked "continue anyway"
-	Source     string    `json:"source"`              // where the verdict came from: memory|redis|render|override|one-time|none
-	LatencyMS  float64   `json:"latency_ms"`
-	ClientIP   string    `json:"client_ip"`
-	UserAgent  string    `json:"user_agent"`
-	Scanner    bool      `json:"scanner,omitempty"` // looks like a security scanner, not a person
-	ScannerWhy string    `json:"scanner_why,omitempty"`
-	Error      string    `json:"error,omitempty"` // for Action=error: the link error code
-}
+// Event is one click. Its JSON is the API's ClickEvent, defined in the
+// leaf package clickproxy/api so that the SOC console and the extension
+// read the same type: field names are snake_case and stable.
+type Event = api.ClickEvent
 
 // Config configures a Log. The zero value of each field means its default.
 type Config struct {

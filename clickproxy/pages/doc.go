@@ -1,6 +1,7 @@
 // Package pages renders the pages a person sees when Kensa stops a click:
 // the interstitial (warn), the block page, the "checking this link" page, the
-// error page for a broken or forged link, and the page for an unsigned link.
+// error page for a broken or forged link, the page for an unsigned link, and
+// the thanks for "report this link" (KindReported).
 //
 // These pages are where Kensa meets the people it protects, and they are
 // served from Kensa's own origin to links an attacker wrote. So the package
@@ -31,5 +32,5 @@
 // Render is safe for concurrent use; it renders the whole page before
 // writing, so an error never leaves half a page. The package depends only
 // on the standard library, golang.org/x/net, clickproxy/verdict and
-// rewriter/textlink (for the registrable domain), never on the server.
+// internal/domain (for the registrable domain), never on the server.
 package pages

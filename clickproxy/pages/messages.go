@@ -20,6 +20,8 @@ var messages = map[Lang]map[string]string{
 		"title.checking":        "リンクの安全を確認しています",
 		"lead.checking":         "行き先のページを安全な環境で開いて確認しています。確認が終わると自動的に次へ進みます。",
 		"title.unchecked":       "このリンクは確認できません",
+		"title.reported":        "ご報告ありがとうございます",
+		"lead.reported":         "ご報告ありがとうございます。セキュリティ担当者に通知しました。",
 		"lead.unchecked":        "このリンクは Kensa が発行した正式なリンクではないため、安全かどうかを確認できません。リンクとして開くこともできません。",
 
 		"dest.heading":        "リンクの行き先",
@@ -93,6 +95,8 @@ var messages = map[Lang]map[string]string{
 		"title.checking":        "Checking this link",
 		"lead.checking":         "Kensa is opening the page in a safe, isolated browser to check it. You will be taken on automatically when the check is done.",
 		"title.unchecked":       "This link cannot be checked",
+		"title.reported":        "Thank you for your report",
+		"lead.reported":         "Thank you. Your security team has been told about this link.",
 		"lead.unchecked":        "This is not a link issued by Kensa, so Kensa cannot check whether it is safe, and it cannot be opened from here.",
 
 		"dest.heading":        "Where this link goes",

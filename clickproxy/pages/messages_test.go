@@ -51,7 +51,7 @@ func TestMessageKeysUsed(t *testing.T) {
 	for _, l := range levels {
 		reasons = append(reasons, verdict.Reason{Code: "x", Level: l, JA: "理由" + string(l), EN: "reason " + string(l)})
 	}
-	for _, k := range []Kind{KindWarn, KindBlock, KindChecking, KindError, KindUnchecked} {
+	for _, k := range []Kind{KindWarn, KindBlock, KindChecking, KindError, KindUnchecked, KindReported} {
 		for _, l := range levels {
 			for _, e := range append(slices.Clone(errorKeys), "version", "no-such-key") {
 				v, err := newView(Page{Kind: k, Level: l, ErrorKey: e, Reasons: reasons})

@@ -23,6 +23,7 @@ const (
 	KindChecking  Kind = "checking"  // verdict not ready: "checking this link" page that follows up by itself
 	KindError     Kind = "error"     // bad/forged/expired link: error page, never any link to a destination
 	KindUnchecked Kind = "unchecked" // an unsigned link (/x?u=...): its text, no clickable link to it
+	KindReported  Kind = "reported"  // the answer to "report this link": thanks, nothing else
 )
 
 // Page is what a page shows. Every string in it is treated as untrusted
@@ -245,6 +246,10 @@ func newView(p Page) (*view, error) {
 		if d := describeForView(p.UncheckedText, maxPath); d != nil && d.HostUnicode != "" {
 			v.Dest = d
 		}
+	case KindReported:
+		// The same thanks whether or not the report was recorded: the page
+		// must not tell a prober which click IDs exist.
+		v.TitleKey, v.LeadKey = "title.reported", "lead.reported"
 	default:
 		return nil, fmt.Errorf("%w %q", errKind, p.Kind)
 	}

@@ -81,6 +81,8 @@ func goldenPages() map[string]Page {
 		}
 	}
 	pages["error-expired-en"] = Page{Kind: KindError, Lang: EN, ErrorKey: "expired"}
+	pages["reported-ja"] = Page{Kind: KindReported, Lang: JA}
+	pages["reported-en"] = Page{Kind: KindReported, Lang: EN}
 	pages["hostile-ja"] = hostilePage(KindWarn)
 	return pages
 }
@@ -146,7 +148,7 @@ func TestGolden(t *testing.T) {
 // TestEveryKind renders every kind in both languages, with and without the
 // optional parts, and checks the rules every page must follow.
 func TestEveryKind(t *testing.T) {
-	for _, k := range []Kind{KindWarn, KindBlock, KindChecking, KindError, KindUnchecked} {
+	for _, k := range []Kind{KindWarn, KindBlock, KindChecking, KindError, KindUnchecked, KindReported} {
 		for _, l := range []Lang{JA, EN, "", "fr"} {
 			for _, p := range []Page{
 				{Kind: k, Lang: l},
@@ -409,7 +411,7 @@ func checkPage(t testing.TB, p Page, out []byte) {
 		case "script", "style", "iframe", "object", "embed", "base", "frame":
 			t.Errorf("%s: <%s> element", p.Kind, tok.Data)
 		case "a":
-			if p.Kind == KindError || p.Kind == KindUnchecked {
+			if p.Kind == KindError || p.Kind == KindUnchecked || p.Kind == KindReported {
 				t.Errorf("%s: a link: %v", p.Kind, tok)
 			}
 		}

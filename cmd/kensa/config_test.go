@@ -134,7 +134,7 @@ func TestDefaults(t *testing.T) {
 	if s.Serve.Listen != defaultServeListen || s.Serve.ShutdownTimeout != defaultShutdownTimeout || s.Serve.Tabs != defaultTabs || s.LogLevel != defaultLogLevel {
 		t.Errorf("serve defaults: %+v", s)
 	}
-	if p := clickPolicy(ServeSection{}); !p.ProceedSuspicious || !p.ProceedUnknown || len(p.TrustedOneTime) != len(clickproxy.DefaultTrustedOneTime) {
+	if p := clickPolicy(ServeSection{}); p.DenyProceedSuspicious || p.DenyProceedUnknown || len(p.TrustedOneTime) != len(clickproxy.DefaultTrustedOneTime) {
 		t.Errorf("zero serve section: policy %+v", p)
 	}
 	if p := (ServeConfig{}).perRender(); p != defaultPerRender {
@@ -196,7 +196,7 @@ milter:
 		len(cfg.apiTokens) != 2 || !cfg.Serve.DenyProceedSuspicious || cfg.Serve.DenyProceedUnknown {
 		t.Errorf("layered serve config: %+v", cfg)
 	}
-	if p := clickPolicy(cfg.Serve); p.ProceedSuspicious || !p.ProceedUnknown {
+	if p := clickPolicy(cfg.Serve); !p.DenyProceedSuspicious || p.DenyProceedUnknown {
 		t.Errorf("policy: %+v", p)
 	}
 	var m MilterConfig

@@ -13,10 +13,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 	"github.com/valyala/fasthttp"
-	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 	"go.yaml.in/yaml/v3"
@@ -279,13 +277,13 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
 		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
-		Log: log, Registerer: reg,
+		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	cleanup.add(func() { srv.Close() })
-	return newClickServer(cfg, reg, srv), events, nil
+	return newClickServer(srv), events, nil
 }
 
 // newRedis returns the Redis client; Validate checked its URL.
@@ -356,10 +354,10 @@ func newServeSandbox(ctx context.Context, cfg ServeConfig, log *zap.Logger) (*in
 // clickPolicy is the click proxy's policy from the serve section.
 func clickPolicy(s ServeSection) clickproxy.Policy {
 	pol := clickproxy.Policy{
-		ProceedSuspicious: !bool(s.DenyProceedSuspicious),
-		ProceedUnknown:    !bool(s.DenyProceedUnknown),
-		Unknown:           s.Unknown,
-		TrustedOneTime:    clickproxy.DefaultTrustedOneTime,
+		DenyProceedSuspicious: bool(s.DenyProceedSuspicious),
+		DenyProceedUnknown:    bool(s.DenyProceedUnknown),
+		Unknown:               s.Unknown,
+		TrustedOneTime:        clickproxy.DefaultTrustedOneTime,
 	}
 	if s.TrustedOneTime != nil {
 		pol.TrustedOneTime = s.TrustedOneTime
@@ -367,22 +365,11 @@ func clickPolicy(s ServeSection) clickproxy.Policy {
 	return pol
 }
 
-// newClickServer is the HTTP server of the click port.
-func newClickServer(cfg ServeConfig, reg *prometheus.Registry, srv *clickproxy.Server) *fasthttp.Server {
-	metrics := fasthttpadaptor.NewFastHTTPHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
-	clicks := srv.Handler()
+// newClickServer is the HTTP server of the click port; the click proxy
+// routes every path, /metrics included.
+func newClickServer(srv *clickproxy.Server) *fasthttp.Server {
 	hs := &fasthttp.Server{
-		Handler: func(ctx *fasthttp.RequestCtx) {
-			if string(ctx.Path()) == "/metrics" {
-				// The click port faces every employee: metrics go only to
-				// local scrapers unless the config says otherwise.
-				if ip, ok := netip.AddrFromSlice(ctx.RemoteIP()); cfg.Serve.MetricsPublic || ok && ip.Unmap().IsLoopback() {
-					metrics(ctx)
-					return
-				}
-			}
-			clicks(ctx)
-		},
+		Handler:                       srv.Handler(),
 		Name:                          "kensa",
 		NoDefaultServerHeader:         true,
 		Concurrency:                   20_000,

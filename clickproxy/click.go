@@ -1,0 +1,232 @@
+package clickproxy
+
+import (
+	"context"
+	"encoding/hex"
+	"net/url"
+	"time"
+
+	"github.com/valyala/fasthttp"
+	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/clickproxy/pages"
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox"
+)
+
+// The click flow: verify the link, find the verdict (override, memory,
+// Redis, one-time rule, render), act on it, log the click.
+
+// click is GET /k/TOKEN?u=...: a click on a rewritten link.
+func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
+	start := s.cfg.Now()
+	id := newClickID()
+	d, err := s.cfg.Codec.OpenRequest(string(ctx.Path()), string(ctx.URI().QueryString()))
+	if err != nil {
+		// A mail client may have run the link into the text after it.
+		link := s.origin + string(ctx.RequestURI())
+		if d2, _, err2 := s.cfg.Codec.OpenTrimmed(link); err2 == nil {
+			d, err = d2, nil
+		}
+	}
+	if err != nil {
+		return inClick(id, &clicklog.Event{ClickID: id, Time: start, Source: "none"}, badLink(err))
+	}
+	u, err := parseDest(d.Dest)
+	if err != nil {
+		return inClick(id, &clicklog.Event{ClickID: id, Time: start, Source: "none"}, badDestination(err))
+	}
+	ip := s.clientIP(ctx)
+	ua := string(ctx.UserAgent())
+	lang := string(ctx.Request.Header.Peek("Accept-Language"))
+	isScanner, why := looksLikeScanner(s.ua, string(ctx.Method()), ua, lang, ip, d.Context.Issued, start, s.cfg.Scanners)
+	norm := normalizeURL(u)
+	p := &pendingClick{
+		ClickID: id, Dest: d.Dest, Normalized: norm, Digest: urlDigest(norm), Host: canonicalHost(u.Hostname()),
+		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain,
+		UserAgent: ua, Language: lang, ClientIP: ip.String(), Scanner: isScanner, ScannerWhy: why, Started: start,
+	}
+	if d.Context.MessageDigest != ([8]byte{}) {
+		p.Message = hex.EncodeToString(d.Context.MessageDigest[:])
+	}
+	s.decide(ctx, p, u)
+	return nil
+}
+
+// decide finds the verdict for a click (override, cache, one-time rule,
+// render) and acts on it.
+func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
+	now := s.cfg.Now()
+	if ov, ok := s.ov.match(p.Normalized, p.Host, p.registrable); ok {
+		s.act(ctx, p, &cached{Verdict: overrideVerdict(ov, p.Dest, now)}, "override")
+		return
+	}
+	if c, ok := s.store.getMem(p.Digest, now); ok {
+		s.act(ctx, p, c, "memory")
+		return
+	}
+	p.setRegistrable()
+	if c, source, ok := s.lookup(requestContext(ctx), p, u, now); ok {
+		s.act(ctx, p, c, source)
+		return
+	}
+	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Dest, p.Registrable, sandbox.Request{URL: p.Dest, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
+	t := time.NewTimer(s.cfg.Wait)
+	defer t.Stop()
+	select {
+	case o := <-ch:
+		s.act(ctx, p, o.c, o.source)
+	case <-t.C:
+		s.checking(ctx, p)
+	}
+}
+
+// lookup is what decide tries before a render: Redis's cache, then the
+// one-time rule, within redisClickTimeout.
+func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now time.Time) (*cached, string, bool) {
+	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
+	defer cancel()
+	c, err := s.store.getRedis(rctx, p.Digest, now)
+	if err != nil {
+		s.m.redisErrors.Inc()
+	}
+	if c != nil {
+		return c, "redis", true
+	}
+	if v, ok := s.oneTime(rctx, p, u, now); ok {
+		s.log.Info("render skipped: one-time link", zap.String("click_id", p.ClickID), zap.String("host", p.Host),
+			zap.String("signs", v.Reasons[0].Evidence["signs"]))
+		return &cached{Verdict: v}, "one-time", true
+	}
+	return nil, "", false
+}
+
+// action is what a verdict leads to under the policy: "redirect", "warn"
+// or "block", and whether a warning offers "continue anyway".
+func (s *Server) action(l verdict.Level) (action string, proceed bool) {
+	switch l {
+	case verdict.Clean:
+		return "redirect", false
+	case verdict.Suspicious:
+		return "warn", !s.cfg.Policy.DenyProceedSuspicious
+	case verdict.Malicious:
+		return "block", false
+	}
+	switch s.cfg.Policy.Unknown {
+	case "block":
+		return "block", false
+	case "redirect":
+		return "redirect", false
+	}
+	return "warn", !s.cfg.Policy.DenyProceedUnknown
+}
+
+// act answers a click from its verdict and logs the event.
+func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, source string) {
+	s.m.verdictSource.WithLabelValues(source).Inc()
+	v := c.Verdict
+	action, proceed := s.action(v.Level)
+	if action == "redirect" {
+		ctx.Response.Header.Set("Location", p.Dest)
+		ctx.SetStatusCode(fasthttp.StatusSeeOther)
+	} else {
+		pg := s.page(p, c)
+		pg.Kind = pages.KindWarn
+		status := fasthttp.StatusOK
+		if action == "block" {
+			pg.Kind, status = pages.KindBlock, fasthttp.StatusForbidden
+		}
+		if proceed {
+			digest, _ := hex.DecodeString(p.Digest)
+			pg.ProceedURL = s.basePath + "/p/" + s.proceed.sign(p.ClickID, [16]byte(digest), s.cfg.Now())
+		}
+		s.savePending(requestContext(ctx), p) // for "continue anyway" and "report this"
+		s.render(ctx, status, pg)
+	}
+	s.emit(ctx, p, action, source, &v, false)
+}
+
+func (s *Server) page(p *pendingClick, c *cached) pages.Page {
+	pg := pages.Page{
+		Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest, Level: c.Verdict.Level,
+		Reasons: c.Verdict.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report?c=" + p.ClickID + "&s=" + s.clickMAC(p.ClickID),
+	}
+	if c.HasShot {
+		pg.ScreenshotURL = s.basePath + "/shot/" + p.Digest + "?s=" + s.shotMAC(p.Digest)
+	}
+	return pg
+}
+
+func (s *Server) render(ctx *fasthttp.RequestCtx, status int, pg pages.Page) {
+	ctx.SetStatusCode(status)
+	ctx.SetContentType("text/html; charset=utf-8")
+	if err := pages.Render(ctx, pg); err != nil {
+		s.log.Error("page", zap.String("click_id", pg.ClickID), zap.Error(err))
+	}
+}
+
+// checking answers a click whose verdict is not ready: a page that
+// follows up by itself (meta refresh) on /w/CLICKID.
+func (s *Server) checking(ctx *fasthttp.RequestCtx, p *pendingClick) {
+	s.savePending(requestContext(ctx), p)
+	ctx.Response.Header.Set("X-Kensa-Action", "checking")
+	s.render(ctx, fasthttp.StatusOK, pages.Page{
+		Kind: pages.KindChecking, Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest,
+		ShownDomain: p.ShownDomain, RefreshURL: s.basePath + "/w/" + p.ClickID + "?s=" + s.clickMAC(p.ClickID), RefreshSeconds: 2,
+	})
+	s.emit(ctx, p, "checking", "render", nil, false)
+}
+
+// followUp is GET /w/CLICKID, the checking page's own reload.
+func (s *Server) followUp(ctx *fasthttp.RequestCtx, id string) error {
+	p, ok := s.loadPending(requestContext(ctx), id)
+	if !ok || !s.clickMACValid(id, string(ctx.QueryArgs().Peek("s"))) {
+		return errPendingGone
+	}
+	u, err := parseDest(p.Dest)
+	if err != nil {
+		return badDestination(err)
+	}
+	s.decide(ctx, p, u)
+	return nil
+}
+
+// unchecked is GET /x?u=...: an unsigned link the rewriter could not sign
+// (too long). Its text is shown, never redirected to.
+func (s *Server) unchecked(ctx *fasthttp.RequestCtx, _ string) error {
+	id := newClickID()
+	text, err := s.cfg.Codec.OpenUnsigned(s.cfg.Codec.Base() + "/x?" + string(ctx.URI().QueryString()))
+	if err != nil {
+		return inClick(id, &clicklog.Event{ClickID: id, Time: s.cfg.Now(), Source: "none"}, badLink(err))
+	}
+	ctx.Response.Header.Set("X-Kensa-Action", "error")
+	ctx.Response.Header.Set("X-Kensa-Click-Id", id)
+	s.render(ctx, fasthttp.StatusOK, pages.Page{
+		Kind: pages.KindUnchecked, Lang: pages.PickLang(string(ctx.Request.Header.Peek("Accept-Language"))), ClickID: id, UncheckedText: text,
+	})
+	s.cfg.Events.Emit(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
+		ClientIP: s.clientIP(ctx).String(), UserAgent: string(ctx.UserAgent()), URL: text})
+	s.m.clicks.WithLabelValues("error").Inc()
+	return nil
+}
+
+// emit sets the action headers and logs the click event.
+func (s *Server) emit(ctx *fasthttp.RequestCtx, p *pendingClick, action, source string, v *verdict.Verdict, proceeded bool) {
+	ctx.Response.Header.Set("X-Kensa-Action", action)
+	ctx.Response.Header.Set("X-Kensa-Click-Id", p.ClickID)
+	s.m.clicks.WithLabelValues(action).Inc()
+	ev := clicklog.Event{
+		ClickID: p.ClickID, Time: p.Started, Recipient: p.Recipient, Message: p.Message, URL: p.Dest, Host: p.Host,
+		Action: action, Proceeded: proceeded, Source: source, ClientIP: p.ClientIP, UserAgent: p.UserAgent,
+		Scanner: p.Scanner, ScannerWhy: p.ScannerWhy,
+		LatencyMS: float64(s.cfg.Now().Sub(p.Started).Microseconds()) / 1000,
+	}
+	if v != nil {
+		ev.Verdict = string(v.Level)
+		for _, r := range v.Reasons {
+			ev.Reasons = append(ev.Reasons, string(r.Code))
+		}
+	}
+	s.cfg.Events.Emit(ev)
+}

@@ -1,0 +1,26 @@
+package clickproxy
+
+import (
+	"context"
+
+	"github.com/valyala/fasthttp"
+)
+
+// screenshot is GET /shot/DIGEST?s=MAC: the thumbnail of a checked page
+// (keyShot). Without the right MAC, or once the screenshot expired, it is
+// not found.
+func (s *Server) screenshot(ctx *fasthttp.RequestCtx, digest string) error {
+	if len(digest) != 32 || !s.shotMACValid(digest, string(ctx.QueryArgs().Peek("s"))) {
+		return errNotFound
+	}
+	rctx, cancel := context.WithTimeout(requestContext(ctx), redisPageTimeout)
+	defer cancel()
+	b, err := s.cfg.Redis.Get(rctx, keyShot+digest).Bytes()
+	if err != nil {
+		return errNotFound
+	}
+	ctx.Response.Header.Set("Cache-Control", "private, max-age=600")
+	ctx.SetContentType("image/jpeg")
+	ctx.SetBody(b)
+	return nil
+}
