@@ -128,7 +128,10 @@ func TestCancelWhileQueued(t *testing.T) {
 	g := newGate()
 	s := New(g, Config{Slots: 1})
 	done := make(chan error, 1)
-	go func() { _, err := s.Scan(context.Background(), sandbox.Request{URL: "first", FairKey: "a"}); done <- err }()
+	go func() {
+		_, err := s.Scan(context.Background(), sandbox.Request{URL: "first", FairKey: "a"})
+		done <- err
+	}()
 	waitFor(t, "running", func() bool { return s.Stats().Running == 1 })
 	ctx, cancel := context.WithCancel(context.Background())
 	quit := make(chan error, 1)
