@@ -2,8 +2,6 @@ package verdict
 
 import (
 	"encoding/json"
-	"os/exec"
-	"strings"
 	"testing"
 )
 
@@ -29,18 +27,5 @@ func TestLevelJSON(t *testing.T) {
 	}
 	if err := json.Unmarshal([]byte(`{"level":"malicious","reasons":[{"code":"credential-form","level":"malicious","ja":"…","en":"…"}]}`), &v); err != nil || v.Level != Malicious || FromReasons(v.Reasons) != Malicious {
 		t.Errorf("round trip: %+v %v", v, err)
-	}
-}
-
-// The contract imports only the standard library.
-func TestStdlibOnly(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "-f", "{{if not .Standard}}{{.ImportPath}}{{end}}", ".").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, p := range strings.Fields(string(out)) {
-		if p != "github.com/kensa-mail/kensa/clickproxy/verdict" {
-			t.Errorf("verdict imports %s", p)
-		}
 	}
 }

@@ -412,13 +412,48 @@ func (p *Postfix) writeConfig() error {
 			return err
 		}
 	}
+	R := p.root
+	// postfix-files drives `postfix check`; the extracted postdrop and
+	// postqueue are not set-gid (nothing here needs them to be).
+	files, err := os.ReadFile(filepath.Join(R, "etc/postfix/postfix-files"))
+	if err != nil {
+		return err
+	}
+	files = bytes.ReplaceAll(files, []byte(":$setgid_group:2755:"), []byte(":-:755:"))
+	dynamic, err := os.ReadFile(filepath.Join(R, "usr/share/postfix/dynamicmaps.cf"))
+	if err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{
+		"main.cf":        []byte(p.mainCF()),
+		"master.cf":      []byte(p.masterCF()),
+		"postfix-files":  files,
+		"dynamicmaps.cf": dynamic,
+	} {
+		path := filepath.Join(p.confDir, name)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			return err
+		}
+		// Postfix rereads a config file whose mtime is within a second or
+		// so of "now", sleeping 300ms each time (dict_load_file: it may
+		// still be being edited): up to 2s per Postfix command.
+		old := time.Now().Add(-time.Hour)
+		if err := os.Chtimes(path, old, old); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mainCF is the instance's main.cf.
+func (p *Postfix) mainCF() string {
 	R, D := p.root, p.Dir
 	milters := p.cfg.MilterAddr
 	limits := ""
 	if n := p.cfg.RecipientLimit; n > 0 {
 		limits = fmt.Sprintf("smtpd_recipient_limit = %d\ndefault_destination_recipient_limit = %d\n", n, n)
 	}
-	mainCF := `# Written by internal/postfixtest. Private instance for one test.
+	return `# Written by internal/postfixtest. Private instance for one test.
 compatibility_level = 3.6
 config_directory = ` + D + `/conf
 meta_directory = ` + D + `/conf
@@ -488,8 +523,12 @@ milter_connect_timeout = 5s
 milter_command_timeout = 30s
 milter_content_timeout = 120s
 `
+}
+
+// masterCF is the instance's master.cf: only the services a relay needs.
+func (p *Postfix) masterCF() string {
 	port := portOf(p.SMTPAddr)
-	masterCF := `# Written by internal/postfixtest. chroot = n everywhere.
+	return `# Written by internal/postfixtest. chroot = n everywhere.
 127.0.0.1:` + port + ` inet n - n - - smtpd
 pickup     unix  n - n 60 1 pickup
 cleanup    unix  n - n -  0 cleanup
@@ -512,36 +551,6 @@ anvil      unix  - - n -  1 anvil
 scache     unix  - - n -  1 scache
 postlog    unix-dgram n - n - 1 postlogd
 `
-	// postfix-files drives `postfix check`; the extracted postdrop and
-	// postqueue are not set-gid (nothing here needs them to be).
-	files, err := os.ReadFile(filepath.Join(R, "etc/postfix/postfix-files"))
-	if err != nil {
-		return err
-	}
-	files = bytes.ReplaceAll(files, []byte(":$setgid_group:2755:"), []byte(":-:755:"))
-	dynamic, err := os.ReadFile(filepath.Join(R, "usr/share/postfix/dynamicmaps.cf"))
-	if err != nil {
-		return err
-	}
-	for name, b := range map[string][]byte{
-		"main.cf":        []byte(mainCF),
-		"master.cf":      []byte(masterCF),
-		"postfix-files":  files,
-		"dynamicmaps.cf": dynamic,
-	} {
-		path := filepath.Join(p.confDir, name)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			return err
-		}
-		// Postfix rereads a config file whose mtime is within a second or
-		// so of "now", sleeping 300ms each time (dict_load_file: it may
-		// still be being edited): up to 2s per Postfix command.
-		old := time.Now().Add(-time.Hour)
-		if err := os.Chtimes(path, old, old); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 func portOf(addr string) string {
