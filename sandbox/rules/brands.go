@@ -7,9 +7,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"golang.org/x/text/unicode/norm"
-
 	"github.com/kensa-mail/kensa/internal/domain"
+	"github.com/kensa-mail/kensa/sandbox/rules/lookalike"
 )
 
 // Brand is a brand that phishing imitates, with the registrable domains
@@ -542,9 +541,9 @@ func brandKeywordsOf(i int, e *brandEntry) []brandKeyword {
 	seen := map[string]bool{}
 	for _, s := range append(append([]string{e.Name}, e.Names...), e.words...) {
 		m := mode[s]
-		t := brandNormalize(s)
+		t := lookalike.Normalize(s)
 		if m == brandFold {
-			t = brandLower(t)
+			t = lookalike.Lower(t)
 		}
 		if t == "" || seen[t] {
 			continue
@@ -616,8 +615,8 @@ func BrandsInText(s string) []Brand {
 			return nil
 		}
 	}
-	cased := brandNormalize(s)
-	lower := brandLower(cased) // same byte offsets as cased
+	cased := lookalike.Normalize(s)
+	lower := lookalike.Lower(cased) // same byte offsets as cased
 
 	// drop marks a match on a sign-in button: not counted, but it still
 	// hides the shorter names inside it ("Yahoo" in "Yahoo! JAPAN IDでログイン").
@@ -696,26 +695,6 @@ func brandIgnored(lower string) [][2]int {
 		}
 	}
 	return ignored
-}
-
-// brandNormalize folds full-width forms and ideographic full stops
-// (domain.Fold) and applies NFKC, which also joins half-width katakana
-// ("ｱﾏｿﾞﾝ" -> "アマゾン") and maps compatibility letters.
-func brandNormalize(s string) string {
-	return norm.NFKC.String(domain.Fold(s))
-}
-
-// brandLower lower-cases s rune by rune, keeping a rune whose lower case has
-// a different UTF-8 length, so that byte offsets in the result are offsets
-// in s.
-func brandLower(s string) string {
-	return strings.Map(func(r rune) rune {
-		l := unicode.ToLower(r)
-		if utf8.RuneLen(l) != utf8.RuneLen(r) {
-			return r
-		}
-		return l
-	}, s)
 }
 
 func brandIsASCIIAlnum(r rune) bool {

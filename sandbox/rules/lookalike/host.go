@@ -82,7 +82,7 @@ func unicodeLabel(l string) string {
 			l = u
 		}
 	}
-	return lower(norm.NFKC.String(l))
+	return Lower(norm.NFKC.String(l))
 }
 
 func isASCII(s string) bool {
@@ -94,15 +94,18 @@ func isASCII(s string) bool {
 	return true
 }
 
-// normalize folds full-width forms and ideographic full stops
-// (domain.Fold) and applies NFKC, as the brand list's text matching does.
-func normalize(s string) string {
+// Normalize folds full-width forms and ideographic full stops
+// (domain.Fold) and applies NFKC, which also joins half-width katakana
+// ("ｱﾏｿﾞﾝ" -> "アマゾン") and maps compatibility letters. The brand list's
+// text matching (sandbox/rules) uses it too.
+func Normalize(s string) string {
 	return norm.NFKC.String(domain.Fold(s))
 }
 
-// lower lower-cases s rune by rune, keeping a rune whose lower case has a
-// different UTF-8 length (as the brand list's text matching does).
-func lower(s string) string {
+// Lower lower-cases s rune by rune, keeping a rune whose lower case has a
+// different UTF-8 length, so that byte offsets in the result are offsets
+// in s.
+func Lower(s string) string {
 	return strings.Map(func(r rune) rune {
 		l := unicode.ToLower(r)
 		if utf8.RuneLen(l) != utf8.RuneLen(r) {

@@ -80,7 +80,7 @@ func New(brands []Brand, notKeys map[string]bool) *Checker {
 			c.keys = append(c.keys, newKey(i, b.Name, k, b.Domains[0], false, b.Global))
 		}
 		for _, n := range b.Names {
-			t := lower(normalize(n))
+			t := Lower(Normalize(n))
 			if !isASCII(t) && utf8.RuneCountInString(t) >= 2 && !strings.ContainsAny(t, " ") {
 				c.jaNames = append(c.jaNames, jaName{brand: i, name: b.Name, text: t, target: b.Domains[0]})
 			}
