@@ -168,7 +168,7 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 		log.Warn("text part left unchanged", zap.String("part", pe.Path), zap.Error(pe.Err))
 	}
 	for _, fb := range res.Fallbacks {
-		log.Warn("could not read faithfully; links found best effort", zap.String("part", fb.Path), zap.String("fallback", fb.Reason), zap.Error(fb.Err))
+		log.Warn("fallback: could not parse or decode faithfully (see on_unparsable)", zap.String("part", fb.Path), zap.String("fallback", fb.Reason), zap.Error(fb.Err))
 		s.cfg.Metrics.fallback(fb.Reason)
 	}
 	if sum := rewriter.FallbackSummary(res.Fallbacks); sum != "" {
