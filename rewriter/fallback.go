@@ -238,16 +238,24 @@ func (lk *linker) rawEdits(text string) []edit {
 		!strings.Contains(strings.ToLower(text), "href") {
 		return nil
 	}
+	text = maskEscapes(text)
 	edits := lk.htmlEdits(text)
 	taken := linktoken.Find(lk.codec.Base(), text)
 	for _, ed := range edits {
 		taken = append(taken, [2]int{ed.start, ed.end})
 	}
 	sort.Slice(taken, func(i, j int) bool { return taken[i][0] < taken[j][0] })
+	// Links come in order; so do taken ranges. k skips the ranges that end
+	// before the link; reach is the furthest end among those that start
+	// before it ends.
+	k := 0
 	for _, l := range textlink.Find(text) {
+		for k < len(taken) && taken[k][1] <= l.Start {
+			k++
+		}
 		overlaps := false
-		for _, t := range taken {
-			if t[0] < l.End && l.Start < t[1] {
+		for j := k; j < len(taken) && taken[j][0] < l.End; j++ {
+			if taken[j][1] > l.Start {
 				overlaps = true
 				break
 			}
@@ -271,6 +279,37 @@ func (lk *linker) rawEdits(text string) []edit {
 		}
 	}
 	return kept
+}
+
+// maskEscapes blanks ISO 2022 escape sequences (ESC, intermediate bytes,
+// final byte) and shift codes, byte for byte, in text read as bytes: edits
+// found in the result apply to the original at the same offsets. Without it
+// "\x1b(Bhttps://..." hides its link behind the letter B, while a client
+// that decodes ISO-2022-JP shows it.
+func maskEscapes(text string) string {
+	if !strings.ContainsAny(text, "\x1b\x0e\x0f") {
+		return text
+	}
+	b := []byte(text)
+	for i := 0; i < len(b); i++ {
+		switch b[i] {
+		case 0x0e, 0x0f:
+			b[i] = ' '
+		case 0x1b:
+			b[i] = ' '
+			j := i + 1
+			for j < len(b) && b[j] >= 0x20 && b[j] <= 0x2f {
+				b[j] = ' '
+				j++
+			}
+			if j < len(b) && b[j] >= 0x30 && b[j] <= 0x7e {
+				b[j] = ' '
+				j++
+			}
+			i = j - 1
+		}
+	}
+	return string(b)
 }
 
 // isFieldLine reports whether a header line starts with a field name and a
@@ -480,7 +519,7 @@ func rewriteLeafLenient(raw []byte, cte, charset string, find func(string) []edi
 		if k > 0 {
 			reset()
 		}
-		edits := find(text)
+		edits := find(maskEscapes(text))
 		if len(edits) == 0 {
 			return leafOutput{}
 		}

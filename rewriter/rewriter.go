@@ -249,7 +249,18 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 		}
 		trace += name + ": " + sum + nl
 	}
-	splices = append(splices, splice{0, 0, []byte(trace)})
+	at := 0
+	if root == nil || root.headerErr != nil {
+		// QUIRK: on top of a header the parser refused, the trace could
+		// make it parse (a first line that starts with white space would
+		// continue the trace field), and a second pass would read the
+		// message otherwise. At its end, the header stays as refused.
+		at = headerEnd
+		if at > 0 && src[at-1] != '\n' {
+			trace = nl + trace
+		}
+	}
+	splices = append(splices, splice{at, at, []byte(trace)})
 	res.HeaderAdded = true
 	return applySplices(src, splices), nil
 }
