@@ -13,14 +13,19 @@
 // own charset and transfer encoding.
 //
 // Promises:
-//   - Rewrite always writes a complete message. When it cannot parse the
-//     input, or anything goes wrong, the output is the input.
-//   - Outside the rewritten links and the one added trace header
-//     (X-Kensa-Links), decoded text is unchanged, and so are all bytes of
-//     untouched lines, parts, headers, boundaries, preamble and epilogue.
+//   - Rewrite always writes a complete message. When the message is too
+//     large, or anything goes wrong inside, the output is the input.
+//   - Failing to parse is never a reason to leave links live (issue 16):
+//     where the structure cannot be parsed or is absurd, or a part cannot be
+//     decoded, links are found best effort in what can be read and
+//     rewritten (fallback.go), each fallback is reported in
+//     Result.Fallbacks and named in X-Kensa-Fallback; Policy.OnUnparsable
+//     may ask to tag or hold the message instead.
+//   - Outside the rewritten links and the added trace headers
+//     (X-Kensa-Links, X-Kensa-Fallback), decoded text is unchanged, and so
+//     are all bytes of untouched lines, parts, headers, boundaries, preamble
+//     and epilogue; a part decoded leniently is encoded again as a whole.
 //   - multipart/signed, multipart/encrypted and PKCS#7 parts are not touched;
 //     message/rfc822 parts are rewritten recursively.
 //   - Rewriting a rewritten message changes nothing.
-//   - A text part whose charset or encoding Kensa cannot handle is passed
-//     through unchanged and reported in Result.PartErrors.
 package rewriter

@@ -20,12 +20,20 @@ import (
 // so it records byte offsets and splices. Header fields are still parsed by
 // go-message's textproto and media types by the standard library.
 
+// Limits beyond which a message's structure is absurd. No mail client or
+// generator needs more; a sender who goes past them wants the rewriter to
+// give up. It does not: the message is refused as a tree and read raw
+// (fallback.go, FallbackTooComplex). They also bound the work per message.
 const (
-	maxDepth = 32    // nesting of multiparts and message/rfc822
-	maxParts = 10000 // parts in one message
+	maxDepth = 32   // nesting of multiparts and message/rfc822
+	maxParts = 2000 // parts in one message
+	// MaxHeaderFields is the most header fields one entity may have. The
+	// milter asks its library for one more, so that a longer header is
+	// seen as too long rather than silently cut.
+	MaxHeaderFields = 5000
 )
 
-var errTooComplex = errors.New("rewriter: message nests too deep or has too many parts")
+var errTooComplex = errors.New("rewriter: message nests too deep, has too many parts or too many header fields")
 
 // entity is one MIME entity (the message itself, a part, or an embedded
 // message) located in the original bytes.
@@ -68,6 +76,9 @@ func (p *parser) parseEntity(start, end int, path string, depth int, defaultType
 		return e, nil
 	}
 	e.header = h
+	if h.Len() > MaxHeaderFields {
+		return nil, errTooComplex
+	}
 
 	ct := h.Get("Content-Type")
 	if ct == "" {

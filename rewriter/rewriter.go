@@ -39,6 +39,13 @@ type Policy struct {
 	NeverRewrite []string `yaml:"never_rewrite"`
 	// MaxMessageBytes: larger messages pass through unchanged. 0 means no limit.
 	MaxMessageBytes int64 `yaml:"max_message_bytes"`
+	// OnUnparsable says what happens where the rewriter cannot parse a
+	// message's structure, or decode a part: "rewrite-raw" (the default,
+	// also for "") rewrites the links it finds there best effort; "tag"
+	// leaves those bytes alone and adds UnparsableHeader; "hold" does as
+	// "tag" and sets Result.Hold, so that the caller holds the message
+	// (the milter quarantines it). Either way the rest is rewritten.
+	OnUnparsable string `yaml:"on_unparsable"`
 }
 
 // Validate reports every problem in the policy.
@@ -52,6 +59,11 @@ func (p Policy) Validate() error {
 	if p.MaxMessageBytes < 0 {
 		errs = append(errs, errors.New("max_message_bytes must not be negative"))
 	}
+	switch p.OnUnparsable {
+	case "", OnUnparsableRewriteRaw, OnUnparsableTag, OnUnparsableHold:
+	default:
+		errs = append(errs, fmt.Errorf("on_unparsable: %q is not one of rewrite-raw, tag, hold", p.OnUnparsable))
+	}
 	return errors.Join(errs...)
 }
 
@@ -62,8 +74,16 @@ type Result struct {
 	// Skipped counts links that were left alone, by reason
 	// ("already-kensa", "never-rewrite", "bad-url", ...).
 	Skipped map[string]int
-	// PartErrors lists text parts passed through unchanged, and why.
+	// PartErrors lists text parts passed through unchanged, and why: since
+	// issue 16 only under on_unparsable: tag or hold (see Fallbacks).
 	PartErrors []PartError
+	// Fallbacks lists where the message or a part could not be read
+	// faithfully and links were found best effort (or, under
+	// on_unparsable: tag or hold, left alone). Callers log and count each.
+	Fallbacks []Fallback
+	// Hold is set under on_unparsable: hold when there was a fallback: the
+	// caller should hold the message rather than deliver it.
+	Hold bool
 	// Relabelled lists parts whose transfer encoding was changed to
 	// quoted-printable because a rewritten line would exceed 998 octets.
 	// Their Content-Transfer-Encoding field was changed accordingly.
@@ -173,43 +193,111 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	if opts.Policy.MaxMessageBytes > 0 && int64(len(src)) > opts.Policy.MaxMessageBytes {
 		return nil, &PassThroughError{Reason: "too-large"}
 	}
-	p := parser{src: src}
-	root, err := p.parseEntity(0, len(src), "", 0, "text/plain")
-	if err != nil {
-		return nil, &PassThroughError{Reason: "unparsable", Err: err}
-	}
-	if root.headerErr != nil {
-		return nil, &PassThroughError{Reason: "unparsable", Err: root.headerErr}
-	}
 	now := opts.Now
 	if now.IsZero() {
 		now = time.Now()
 	}
+	headerEnd, bodyStart := splitHeader(src)
 	lk := &linker{
 		codec:  opts.Codec,
 		policy: opts.Policy,
 		res:    res,
 		ctx: linktoken.Context{
 			Issued:        now,
-			MessageDigest: linktoken.MessageDigest(root.header.Get("Message-Id")),
+			MessageDigest: linktoken.MessageDigest(headerFieldValue(src[:headerEnd], "Message-Id")),
 			Recipient:     opts.Recipient,
 		},
 	}
 
-	splices := rewriteLeaves(src, root, lk, res, nil)
+	var splices []splice
+	p := parser{src: src}
+	root, err := p.parseEntity(0, len(src), "", 0, "text/plain")
+	switch {
+	case err != nil:
+		// Absurd structure (errTooComplex): refused, and read raw.
+		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
+		splices = rawFallback(src, bodyStart, len(src), cte, false, "", FallbackTooComplex, err, lk, res, nil)
+	case root.headerErr != nil:
+		// QUIRK: mail clients differ on a header line that is no field:
+		// some skip it, some start the body there. So the raw read starts
+		// there. (The milter can change only the body: links in header
+		// lines after it stay as they are there.)
+		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
+		splices = rawFallback(src, firstNonField(src[:headerEnd], bodyStart), len(src), cte, false, "", FallbackUnparsable, root.headerErr, lk, res, nil)
+	default:
+		lk.ctx.MessageDigest = linktoken.MessageDigest(root.header.Get("Message-Id"))
+		splices = rewriteLeaves(src, root, lk, res, nil)
+	}
+	if len(res.Fallbacks) > 0 && opts.Policy.OnUnparsable == OnUnparsableHold {
+		res.Hold = true
+	}
 
 	nl := "\r\n"
 	if i := bytes.IndexByte(src, '\n'); i == 0 || (i > 0 && src[i-1] != '\r') {
 		nl = "\n"
 	}
-	if opts.omitTrace || (len(splices) == 0 && len(root.header.Values(TraceHeader)) > 0) {
+	if opts.omitTrace || (len(splices) == 0 && hasField(src[:headerEnd], TraceHeader)) {
 		// Already processed and nothing new: byte for byte the same.
 		return applySplices(src, splices), nil
 	}
 	// The trace header goes on top, as trace fields do (RFC 5322 §3.6.7).
-	splices = append(splices, splice{0, 0, []byte(fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl))})
+	trace := fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl)
+	if sum := FallbackSummary(res.Fallbacks); sum != "" {
+		name := FallbackHeader
+		if !lk.rewriteRaw() {
+			name = UnparsableHeader
+		}
+		trace += name + ": " + sum + nl
+	}
+	at := 0
+	if root == nil || root.headerErr != nil {
+		// QUIRK: on top of a header the parser refused, the trace could
+		// make it parse (a first line that starts with white space would
+		// continue the trace field), and a second pass would read the
+		// message otherwise. At its end, the header stays as refused.
+		at = headerEnd
+		if at > 0 && src[at-1] != '\n' {
+			trace = nl + trace
+		}
+	}
+	splices = append(splices, splice{at, at, []byte(trace)})
 	res.HeaderAdded = true
 	return applySplices(src, splices), nil
+}
+
+// firstNonField returns the offset of the first line of hdr that is neither
+// a header field nor its continuation, or def.
+func firstNonField(hdr []byte, def int) int {
+	for i := 0; i < len(hdr); {
+		j := bytes.IndexByte(hdr[i:], '\n')
+		next := len(hdr)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		line := bytes.TrimRight(hdr[i:next], "\r\n")
+		if len(line) > 0 && (i == 0 || line[0] != ' ' && line[0] != '\t') && !isFieldLine(line) {
+			return i
+		}
+		i = next
+	}
+	return def
+}
+
+// hasField reports whether raw header bytes hold a field of that name,
+// without parsing them (the parser may have refused them).
+func hasField(hdr []byte, name string) bool {
+	for i := 0; i < len(hdr); {
+		j := bytes.IndexByte(hdr[i:], '\n')
+		next := len(hdr)
+		if j >= 0 {
+			next = i + j + 1
+		}
+		if k := bytes.IndexByte(hdr[i:next], ':'); k > 0 && strings.EqualFold(strings.TrimRight(string(hdr[i:i+k]), " \t"), name) {
+			return true
+		}
+		i = next
+	}
+	return false
 }
 
 // rewriteLeaves rewrites every text leaf under e, children before parents,
@@ -221,7 +309,12 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 	for _, c := range e.children {
 		splices = rewriteLeaves(src, c, lk, res, splices)
 	}
-	if e.headerErr != nil || e.children != nil || e.attachment {
+	switch {
+	case e.headerErr != nil:
+		return rawFallback(src, e.start, e.end, "", true, e.path, FallbackBadPartHeader, e.headerErr, lk, res, splices)
+	case e.multiErr != nil:
+		return rawFallback(src, e.bodyStart, e.end, transferEncoding(e.header), false, e.path, FallbackBadMultipart, e.multiErr, lk, res, splices)
+	case e.children != nil || e.attachment:
 		return splices
 	}
 	var find func(string) []edit
@@ -235,11 +328,25 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 	}
 	cte := transferEncoding(e.header)
 	linksBefore := res.Links
-	lo, err := rewriteLeaf(src[e.bodyStart:e.end], cte, e.params["charset"], find)
+	raw, charset := src[e.bodyStart:e.end], e.params["charset"]
+	lo, err := rewriteLeaf(raw, cte, charset, find)
 	if err != nil {
+		// Issue 16: a part that cannot be decoded faithfully is read
+		// leniently, never left with its links live.
 		res.Links = linksBefore
-		res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
-		return splices
+		reason := FallbackUndecodable
+		if errors.Is(err, ErrUnknownCharset) {
+			reason = FallbackUnknownCharset
+			if _, wide := wideCodec(charset, nil); wide {
+				reason = FallbackUTF16
+			}
+		}
+		res.Fallbacks = append(res.Fallbacks, Fallback{Path: e.path, Reason: reason, Err: err})
+		if !lk.rewriteRaw() {
+			res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
+			return splices
+		}
+		lo = rewriteLeafLenient(raw, cte, charset, find, func() { res.Links = linksBefore })
 	}
 	if lo.body == nil {
 		return splices

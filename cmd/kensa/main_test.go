@@ -132,10 +132,12 @@ func TestRewriteCLI(t *testing.T) {
 	kf := filepath.Join(dir, "keys.json")
 	os.WriteFile(kf, []byte(keys), 0o600)
 
-	// Unparsable input: passed through unchanged, a warning, exit 0.
+	// Unparsable input: its links rewritten best effort (issue 16), the
+	// fallback logged, exit 0.
 	garbage := []byte("\x00\x01 not mail at all\r\n\r\nhttps://a.example/\r\n")
 	code, out, errOut := run(t, garbage, "rewrite", "--base-url", "https://k.example", "--key-file", kf)
-	if code != 0 || out != string(garbage) || !strings.Contains(errOut, "passed through unchanged") {
+	if code != 0 || !strings.HasPrefix(out, "X-Kensa-Links: 1\r\nX-Kensa-Fallback: unparsable\r\n\x00\x01 not mail at all\r\n\r\nhttps://k.example/k/") ||
+		!strings.Contains(errOut, `"fallback":"unparsable"`) {
 		t.Errorf("garbage: exit %d, out %q, stderr %q", code, out, errOut)
 	}
 

@@ -65,6 +65,9 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	for _, pe := range res.PartErrors {
 		log.Warn("text part passed through unchanged", zap.String("part", pe.Path), zap.Error(pe.Err))
 	}
+	for _, fb := range res.Fallbacks {
+		log.Warn("fallback: could not parse or decode faithfully (see on_unparsable)", zap.String("part", fb.Path), zap.String("fallback", fb.Reason), zap.Error(fb.Err))
+	}
 	log.Info("message rewritten",
 		zap.Int("links", res.Links),
 		zap.Int("parts", res.Parts),
@@ -72,5 +75,10 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 		zap.Strings("relabelled_qp", res.Relabelled),
 		zap.Bool("recipient_in_links", cfg.Recipient != ""),
 	)
+	if res.Hold {
+		// on_unparsable: hold. 75 is EX_TEMPFAIL: a pipe transport defers
+		// the message rather than deliver it.
+		return &exitError{code: 75, err: fmt.Errorf("message held (on_unparsable: hold): %s", rewriter.FallbackSummary(res.Fallbacks))}
+	}
 	return nil
 }

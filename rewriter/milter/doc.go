@@ -14,8 +14,10 @@
 //
 // Promises:
 //   - The milter never rejects, tempfails or drops a message because of its
-//     own trouble. Any error, panic, or message it cannot handle is accepted
-//     unchanged and logged with the queue ID.
+//     own trouble. Any error or panic is accepted unchanged and logged with
+//     the queue ID. A message it cannot parse is rewritten best effort (or,
+//     under on_unparsable: hold, quarantined), never let through with live
+//     links because it is broken.
 //   - Each connection has its own state, reset on abort and on every new
 //     message; connections share nothing mutable but counters.
 //   - A message larger than the configured maximum is accepted unchanged.

@@ -7,6 +7,7 @@ package milter_test
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -262,8 +263,9 @@ func TestPostfixIntegration(t *testing.T) {
 	mixed := withID("d", readFile(t, "../../testdata/rewrite/mixed-attachment.eml"))
 	signed := withID("e", readFile(t, "../../testdata/rewrite/signed.eml"))
 	big := withID("f", bigMessage(30<<20))
-	sent := map[string][]byte{"a": newsletter, "b": isojp, "c": sjis, "d": mixed, "e": signed, "f": big}
-	for _, id := range []string{"a", "b", "c", "d", "e", "f"} {
+	manyFields := withID("h", manyFieldsMessage(10001))
+	sent := map[string][]byte{"a": newsletter, "b": isojp, "c": sjis, "d": mixed, "e": signed, "f": big, "h": manyFields}
+	for _, id := range []string{"a", "b", "c", "d", "e", "f", "h"} {
 		pf.Send(t, "sender@example.top", rcpt, sent[id])
 	}
 	phish, _ := filepath.Glob(filepath.Join(corpus(t), "phish-mail", "*.eml"))
@@ -387,6 +389,21 @@ func TestPostfixIntegration(t *testing.T) {
 		}
 	})
 
+	t.Run("h 10,001 header fields before Content-Type: body read raw, link rewritten", func(t *testing.T) {
+		hdr, body := split(got["h"])
+		dec, err := base64.StdEncoding.DecodeString(strings.NewReplacer("\r", "", "\n", "").Replace(string(body)))
+		if err != nil {
+			t.Fatalf("delivered body is not base64: %v", err)
+		}
+		text, dests := openAll(t, codec, string(dec))
+		if len(dests) != 1 || dests[0] != "https://evil.example/login" || strings.Count(text, "https://") != 1 {
+			t.Errorf("links %q in %q", dests, dec)
+		}
+		if !bytes.Contains(hdr, []byte("X-Kensa-Fallback: too-complex")) || traceValue(hdr) != "1" {
+			t.Errorf("trace %q, no X-Kensa-Fallback: too-complex", traceValue(hdr))
+		}
+	})
+
 	t.Run("metrics", func(t *testing.T) {
 		resp, err := http.Get("http://" + km.metrics + "/metrics")
 		if err != nil {
@@ -396,7 +413,8 @@ func TestPostfixIntegration(t *testing.T) {
 		body, _ := io.ReadAll(resp.Body)
 		for _, want := range []string{
 			`kensa_milter_messages_total{outcome="passed_through",reason="too-large"} 1`,
-			`kensa_milter_processing_seconds_count 26`,
+			`kensa_milter_processing_seconds_count 27`,
+			`kensa_milter_fallbacks_total{reason="too-complex"} 1`,
 			"kensa_milter_links_rewritten_total ",
 		} {
 			if !strings.Contains(string(body), want) {
@@ -483,6 +501,20 @@ func newsletterHTML(links int) string {
 
 // bigMessage is a multipart message of about n bytes with a link in its text
 // and a large attachment.
+// manyFieldsMessage is issue 16's header attack: n filler fields, then the
+// Content-Type of a base64 HTML body with a phishing link.
+func manyFieldsMessage(n int) []byte {
+	var b strings.Builder
+	b.WriteString("From: a@example.top\r\nTo: taro@example.co.jp\r\nSubject: fields\r\nMIME-Version: 1.0\r\n")
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "X-Filler: %d\r\n", i)
+	}
+	html := `<html><body><a href="https://evil.example/login">Sign in</a></body></html>`
+	b.WriteString("Content-Type: text/html; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n")
+	b.WriteString(base64.StdEncoding.EncodeToString([]byte(html)) + "\r\n")
+	return []byte(b.String())
+}
+
 func bigMessage(n int) []byte {
 	var b bytes.Buffer
 	b.WriteString("From: big@example.top\r\nTo: taro@example.co.jp\r\nSubject: big\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"big\"\r\n\r\n--big\r\nContent-Type: text/plain\r\n\r\nhttps://evil.example/big\r\n--big\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n")

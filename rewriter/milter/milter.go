@@ -64,7 +64,10 @@ func Start(network, address string, cfg Config) (*Server, error) {
 		// file. Past the maximum the body is truncated (never rejected) and
 		// decide passes the message through unchanged.
 		mailfilter.WithBody(1<<20, maxBody, mailfilter.TruncateWhenTooBig),
-		mailfilter.WithHeader(10000, mailfilter.TruncateWhenTooBig),
+		// One field more than the rewriter accepts: a longer header
+		// reaches it as too long (and its body is read raw), never cut
+		// silently before a Content-Type it would then not see (issue 16).
+		mailfilter.WithHeader(rewriter.MaxHeaderFields+1, mailfilter.TruncateWhenTooBig),
 		mailfilter.WithErrorHandling(mailfilter.AcceptWhenError),
 	)
 	if err != nil {
@@ -84,25 +87,34 @@ func (s *Server) Shutdown(ctx context.Context) error { return s.f.Shutdown(ctx) 
 // Close stops the server at once.
 func (s *Server) Close() { s.f.Close() }
 
-// decide is called once per message, at the end of DATA. It always accepts.
+// decide is called once per message, at the end of DATA. It accepts, or
+// under on_unparsable: hold quarantines (Postfix: the hold queue) a message
+// the rewriter could not read faithfully.
 func (s *Server) decide(ctx context.Context, trx mailfilter.Trx) (d mailfilter.Decision, err error) {
 	start := s.cfg.now()
 	log := s.cfg.Log.With(zap.String("queue_id", trx.QueueId()))
 	outcome, reason := "passed_through", "internal-error"
+	decision := mailfilter.Decision(mailfilter.Accept)
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("milter panic; message accepted unchanged", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
 			outcome, reason = "passed_through", "internal-error"
+			decision = mailfilter.Accept
 		}
 		s.cfg.Metrics.observe(outcome, reason, s.cfg.now().Sub(start))
-		d, err = mailfilter.Accept, nil
+		d, err = decision, nil
 	}()
-	outcome, reason = s.process(trx, log)
-	return mailfilter.Accept, nil
+	var hold string
+	outcome, reason, hold = s.process(trx, log)
+	if hold != "" {
+		decision = mailfilter.QuarantineResponse("kensa: " + hold)
+	}
+	return decision, nil
 }
 
-// process rewrites one message through trx and says what happened.
-func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason string) {
+// process rewrites one message through trx and says what happened, and why
+// the message is to be held ("" when it is not).
+func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, hold string) {
 	var rcpts []string
 	for _, r := range trx.RcptTos() {
 		// QUIRK: the address arrives as the MTA sent it, angle brackets and all.
@@ -115,27 +127,27 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason s
 	if d, ok := s.signedBySkipped(trx); ok {
 		log.Info("message accepted unchanged: DKIM-signed by a domain on skip_signed_by", zap.String("domain", d))
 		s.addTrace(trx, "skipped=dkim")
-		return "passed_through", "dkim-skip"
+		return "passed_through", "dkim-skip", ""
 	}
 
 	hdr, err := io.ReadAll(trx.Headers().Reader())
 	if err != nil {
 		log.Error("reading the header failed; message accepted unchanged", zap.Error(err))
-		return "passed_through", "internal-error"
+		return "passed_through", "internal-error", ""
 	}
 	bodyR := trx.Body()
 	if bodyR == nil {
-		return "passed_through", "no-body"
+		return "passed_through", "no-body", ""
 	}
 	body, err := io.ReadAll(bodyR)
 	if err != nil {
 		log.Error("reading the body failed; message accepted unchanged", zap.Error(err))
-		return "passed_through", "internal-error"
+		return "passed_through", "internal-error", ""
 	}
 	if max := s.cfg.Policy.MaxMessageBytes; max > 0 && int64(len(hdr)+len(body)) >= max {
 		// At the maximum the library may have truncated the body.
 		log.Info("message accepted unchanged: larger than max_message_bytes", zap.Int("body_bytes", len(body)), zap.Int64("max", max))
-		return "passed_through", "too-large"
+		return "passed_through", "too-large", ""
 	}
 
 	newBody, res, err := rewriter.RewriteBody(hdr, body, rewriter.Options{
@@ -150,16 +162,31 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason s
 	}
 	if err != nil {
 		log.Warn("message accepted unchanged", append(fields, zap.String("reason", res.PassThrough), zap.Error(err))...)
-		return "passed_through", res.PassThrough
+		return "passed_through", res.PassThrough, ""
 	}
 	for _, pe := range res.PartErrors {
 		log.Warn("text part left unchanged", zap.String("part", pe.Path), zap.Error(pe.Err))
+	}
+	for _, fb := range res.Fallbacks {
+		log.Warn("fallback: could not parse or decode faithfully (see on_unparsable)", zap.String("part", fb.Path), zap.String("fallback", fb.Reason), zap.Error(fb.Err))
+		s.cfg.Metrics.fallback(fb.Reason)
+	}
+	if sum := rewriter.FallbackSummary(res.Fallbacks); sum != "" {
+		name := rewriter.FallbackHeader
+		if p := s.cfg.Policy.OnUnparsable; p == rewriter.OnUnparsableTag || p == rewriter.OnUnparsableHold {
+			name = rewriter.UnparsableHeader
+		}
+		trx.Headers().Add(name, sum)
+		if res.Hold {
+			hold = sum
+			log.Warn("message quarantined (on_unparsable: hold)", zap.String("fallbacks", sum))
+		}
 	}
 	s.cfg.Metrics.links(res.Links)
 	if newBody == nil {
 		s.addTrace(trx, "0")
 		log.Info("message has no links to rewrite", fields...)
-		return "unchanged", ""
+		return "unchanged", "", hold
 	}
 	for _, p := range res.Relabelled {
 		if p == "" {
@@ -171,7 +198,7 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason s
 	trx.ReplaceBody(bytes.NewReader(newBody))
 	s.addTrace(trx, strconv.Itoa(res.Links))
 	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled))...)
-	return "rewritten", ""
+	return "rewritten", "", hold
 }
 
 func (s *Server) addTrace(trx mailfilter.Trx, value string) {
@@ -204,8 +231,12 @@ func (s *Server) signedBySkipped(trx mailfilter.Trx) (string, bool) {
 // authservID and returns the header.d of every dkim=pass result. It is a
 // small reader for the one thing Kensa needs; results from any other
 // authserv-id are ignored, since anyone can write such a field.
+//
+// Comments go first: a ';' inside one ("dkim=fail (x; dkim=pass
+// header.d=bank.example)") must not start a result of its own, or a sender
+// writes the pass that makes Kensa skip their mail.
 func dkimPassDomains(value, authservID string) []string {
-	parts := strings.Split(value, ";")
+	parts := strings.Split(stripComments(value), ";")
 	id := strings.TrimSpace(parts[0])
 	if i := strings.IndexAny(id, " \t"); i >= 0 {
 		id = id[:i] // an optional version follows the authserv-id
@@ -215,7 +246,6 @@ func dkimPassDomains(value, authservID string) []string {
 	}
 	var out []string
 	for _, res := range parts[1:] {
-		res = stripComments(res)
 		words := strings.Fields(res)
 		if len(words) == 0 || !strings.EqualFold(words[0], "dkim=pass") {
 			continue
@@ -229,16 +259,43 @@ func dkimPassDomains(value, authservID string) []string {
 	return out
 }
 
+// stripComments drops RFC 5322 comments (nested, and running to the end
+// when unclosed) and blanks the ';' inside quoted strings, so that neither
+// starts a result of its own.
 func stripComments(s string) string {
 	var b strings.Builder
-	depth := 0
+	depth, quoted, escaped := 0, false, false
 	for _, r := range s {
 		switch {
+		case escaped:
+			escaped = false
+			if depth == 0 {
+				if r == ';' {
+					r = ' '
+				}
+				b.WriteRune(r)
+			}
+		case r == '\\' && (quoted || depth > 0):
+			escaped = true
+			if depth == 0 {
+				b.WriteRune(r)
+			}
+		case quoted:
+			if r == '"' {
+				quoted = false
+			} else if r == ';' {
+				r = ' '
+			}
+			b.WriteRune(r)
 		case r == '(':
 			depth++
 		case r == ')' && depth > 0:
 			depth--
-		case depth == 0:
+		case depth > 0:
+		case r == '"':
+			quoted = true
+			b.WriteRune(r)
+		default:
 			b.WriteRune(r)
 		}
 	}

@@ -3,6 +3,8 @@ package milter
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -270,6 +272,62 @@ func TestDKIMPassDomains(t *testing.T) {
 	check("other.example; dkim=pass header.d=a.example")
 	check("mx.example.co.jp.evil; dkim=pass header.d=a.example")
 	check("mx.example.co.jp; none")
+	// Comments go before results are split: a ';' inside one starts no
+	// result (issue 16), and a pass with one is still a pass.
+	check("mx.example.co.jp; dkim=fail (x; dkim=pass header.d=bank.example ) header.d=evil.example")
+	check("mx.example.co.jp; dkim=fail (x; dkim=pass header.d=bank.example (nested; dkim=pass header.d=b.example) )")
+	check("mx.example.co.jp; dkim=pass (1024-bit key; unprotected) header.d=a.example header.s=s1", "a.example")
+	check("mx.example.co.jp (our verifier; v2); dkim=pass header.d=a.example", "a.example")
+	check(`mx.example.co.jp; dkim=fail reason="bad; dkim=pass header.d=bank.example" header.d=evil.example`)
+	check("mx.example.co.jp; dkim=fail (unclosed; dkim=pass header.d=bank.example")
+}
+
+// TestHeaderFieldLimit: a Content-Type after more header fields than the
+// rewriter accepts used to be cut off by the milter library, so a base64
+// HTML body was read as text/plain and its links stayed live (issue 16).
+// Now the body is read raw and its links rewritten, the fallback is
+// counted, logged and named in X-Kensa-Fallback.
+func TestHeaderFieldLimit(t *testing.T) {
+	h := newHarness(t, nil)
+	s := h.session()
+	var fields [][2]string
+	for i := 0; i < 10001; i++ {
+		fields = append(fields, [2]string{"X-Filler", " " + strconv.Itoa(i)})
+	}
+	fields = append(fields, [2]string{"Content-Type", " text/html; charset=utf-8"}, [2]string{"Content-Transfer-Encoding", " base64"})
+	html := `<html><body><a href="https://evil.example/login">Sign in</a></body></html>`
+	enc := base64.StdEncoding.EncodeToString([]byte(html))
+	r := send(t, s, []string{"taro@example.co.jp"}, fields, enc[:60]+"\r\n"+enc[60:]+"\r\n")
+	dec, err := base64.StdEncoding.DecodeString(strings.ReplaceAll(string(r.body()), "\r\n", ""))
+	if err != nil {
+		t.Fatalf("body %q: %v", r.body(), err)
+	}
+	ds := h.links(dec)
+	if len(ds) != 1 || ds[0].Dest != "https://evil.example/login" {
+		t.Fatalf("links %+v in %q", ds, dec)
+	}
+	if got := r.headers()[rewriter.FallbackHeader]; got != rewriter.FallbackTooComplex {
+		t.Errorf("%s: %q", rewriter.FallbackHeader, got)
+	}
+	if n := testutil.ToFloat64(h.metrics.fallbacks.WithLabelValues(rewriter.FallbackTooComplex)); n != 1 {
+		t.Errorf("fallbacks counted %v, want 1", n)
+	}
+}
+
+// TestOnUnparsableHold: under on_unparsable: hold a message that needed a
+// fallback is quarantined (Postfix puts it on hold) and tagged.
+func TestOnUnparsableHold(t *testing.T) {
+	h := newHarness(t, func(c *Config) { c.Policy.OnUnparsable = rewriter.OnUnparsableHold })
+	s := h.session()
+	fields := [][2]string{{"Content-Type", " text/html; charset=x-klingon"}}
+	r := send(t, s, []string{"taro@example.co.jp"}, fields, `<a href="https://evil.example/">x</a>`+"\r\n")
+	quarantined := false
+	for _, m := range r.mods {
+		quarantined = quarantined || m.Type == gomilter.ActionQuarantine
+	}
+	if !quarantined || r.headers()[rewriter.UnparsableHeader] != rewriter.FallbackUnknownCharset {
+		t.Errorf("quarantined %v, headers %v", quarantined, r.headers())
+	}
 }
 
 func TestShutdown(t *testing.T) {
