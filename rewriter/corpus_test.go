@@ -31,7 +31,8 @@ func TestCorpus(t *testing.T) {
 			}
 			opts := testOptions(t)
 			opts.Policy = Policy{}
-			var links, verified, passed int
+			var links, verified, passed, forms, pwForms int
+			contexts := map[string]int{}
 			partErrs := map[string]int{}
 			for _, f := range files {
 				src, err := os.ReadFile(f)
@@ -61,14 +62,23 @@ func TestCorpus(t *testing.T) {
 				}
 				links += res.Links
 				verified += st.verified
+				forms += res.Forms
+				pwForms += res.PasswordForms
+				for c, n := range st.contexts {
+					contexts[c] += n
+				}
 			}
 			var reasons []string
 			for r, n := range partErrs {
 				reasons = append(reasons, r+"="+strconv.Itoa(n))
 			}
 			sort.Strings(reasons)
-			t.Logf("%s: %d messages, %d links rewritten and verified, %d passed through, parts left unchanged: %s",
-				sub, len(files), verified, passed, strings.Join(reasons, ", "))
+			var ctxs []string
+			for _, c := range []string{"conditional-comment", "base", "protocol-relative", "whatwg-spelling", "form"} {
+				ctxs = append(ctxs, c+"="+strconv.Itoa(contexts[c]))
+			}
+			t.Logf("%s: %d messages, %d links rewritten and verified, %d passed through, parts left unchanged: %s; links from new HTML contexts (issue 10): %s; forms neutralised %d (with a password field %d)",
+				sub, len(files), verified, passed, strings.Join(reasons, ", "), strings.Join(ctxs, ", "), forms, pwForms)
 		})
 	}
 }

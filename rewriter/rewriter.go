@@ -59,6 +59,9 @@ func (p Policy) Validate() error {
 type Result struct {
 	Links int // links rewritten
 	Parts int // text parts changed
+	// Forms counts HTML forms whose action now points at a Kensa link
+	// (docs/mail-forms.md); PasswordForms those of them with a password field.
+	Forms, PasswordForms int
 	// Skipped counts links that were left alone, by reason
 	// ("already-kensa", "never-rewrite", "bad-url", ...).
 	Skipped map[string]int
@@ -234,10 +237,10 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 		return splices
 	}
 	cte := transferEncoding(e.header)
-	linksBefore := res.Links
+	linksBefore, formsBefore, pwBefore := res.Links, res.Forms, res.PasswordForms
 	lo, err := rewriteLeaf(src[e.bodyStart:e.end], cte, e.params["charset"], find)
 	if err != nil {
-		res.Links = linksBefore
+		res.Links, res.Forms, res.PasswordForms = linksBefore, formsBefore, pwBefore
 		res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
 		return splices
 	}
