@@ -18,6 +18,14 @@ import (
 // opens. Only the special schemes http and https are followed; every other
 // scheme is "not a web link". Tested against web-platform-tests' URL test
 // data (testdata/whatwg-urltestdata.json, whatwg_test.go).
+//
+// Deliberate differences from a browser:
+//   - The query is always percent-encoded as UTF-8. A browser encodes the
+//     query of a link in a Shift_JIS or ISO-2022-JP document in that
+//     encoding; Kensa has already decoded the part to UTF-8, and the host,
+//     which is what the click proxy judges, does not depend on it.
+//   - Domains are mapped with golang.org/x/net/idna (UTS #46 with the
+//     standard's options), whose Unicode version may trail the browser's.
 
 // webURL is an absolute http(s) URL as the WHATWG URL parser leaves it.
 type webURL struct {
