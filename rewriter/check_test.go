@@ -28,7 +28,10 @@ import (
 //     Kensa link opens (verified with the key) to the link that was there
 //     (after unwrapping other gateways' wrappers);
 //   - in text/html parts, the token stream is unchanged except the href of
-//     <a> and <area>, and each Kensa href opens to the original href.
+//     <a> and <area> (and of any element inside an Outlook conditional
+//     comment, whose content is compared as HTML), the action of <form> and
+//     the formaction of <input> and <button>; each Kensa link there opens to
+//     the URL a browser would have opened (htmlDest).
 // It returns the number of Kensa links it verified and the web links it
 // found not rewritten, so callers can assert on both.
 
@@ -80,6 +83,17 @@ func latin1(b []byte) []byte {
 type checkStats struct {
 	verified     int      // Kensa links that opened to the right destination
 	notRewritten []string // http(s) links left as they were
+	// contexts counts verified HTML links by the context that made them
+	// links (issue 10): "conditional-comment", "form", "protocol-relative",
+	// "base", "whatwg-spelling". Plain hrefs are not counted.
+	contexts map[string]int
+}
+
+func (st *checkStats) context(c string) {
+	if st.contexts == nil {
+		st.contexts = map[string]int{}
+	}
+	st.contexts[c]++
 }
 
 type oracleLeaf struct {
@@ -305,6 +319,30 @@ func findOutLinks(codec *linktoken.Codec, out string) []textlink.Link {
 }
 
 func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
+	return checkHTMLTokens(codec, in, out, st, findBase(in), false)
+}
+
+// changeable returns the attribute of a tag that the rewriter may change:
+// the link of a tag a reader clicks (any element's href inside an Outlook
+// conditional comment), a form's action, a button's formaction.
+func changeable(tag string, inCond bool) string {
+	switch tag {
+	case "form":
+		return "action"
+	case "input", "button":
+		return "formaction"
+	}
+	if isLinkTag(tag, inCond) {
+		return "href"
+	}
+	return ""
+}
+
+// checkHTMLTokens compares the token streams of an HTML part before and
+// after rewriting. Inside a conditional comment (inCond), which the
+// tokenizer returns as one comment token, the comment's content is compared
+// as HTML of its own.
+func checkHTMLTokens(codec *linktoken.Codec, in, out string, st *checkStats, base *webURL, inCond bool) error {
 	zi := xhtml.NewTokenizer(strings.NewReader(in))
 	zo := xhtml.NewTokenizer(strings.NewReader(out))
 	for n := 0; ; n++ {
@@ -315,8 +353,29 @@ func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
 		if ti == xhtml.ErrorToken {
 			return nil
 		}
+		ri, ro := bytes.Clone(zi.Raw()), bytes.Clone(zo.Raw())
 		a, b := zi.Token(), zo.Token()
-		if ti != xhtml.StartTagToken && ti != xhtml.SelfClosingTagToken || (a.Data != "a" && a.Data != "area") {
+		if ti == xhtml.CommentToken {
+			is, ie, iok := conditionalComment(ri)
+			os, oe, ook := conditionalComment(ro)
+			if iok != ook {
+				return fmt.Errorf("token %d: comment %q became %q", n, ri, ro)
+			}
+			if iok {
+				if !bytes.Equal(ri[:is], ro[:os]) || !bytes.Equal(ri[ie:], ro[oe:]) {
+					return fmt.Errorf("token %d: conditional comment %q became %q", n, ri, ro)
+				}
+				if err := checkHTMLTokens(codec, string(ri[is:ie]), string(ro[os:oe]), st, base, true); err != nil {
+					return fmt.Errorf("token %d (conditional comment): %w", n, err)
+				}
+				continue
+			}
+		}
+		key := ""
+		if ti == xhtml.StartTagToken || ti == xhtml.SelfClosingTagToken {
+			key = changeable(a.Data, inCond)
+		}
+		if key == "" {
 			if a.String() != b.String() {
 				return fmt.Errorf("token %d: %q became %q", n, a.String(), b.String())
 			}
@@ -325,35 +384,52 @@ func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
 		if len(a.Attr) != len(b.Attr) {
 			return fmt.Errorf("token %d: attributes %v became %v", n, a.Attr, b.Attr)
 		}
-		seenHref := false
+		seen := false
 		for k := range a.Attr {
 			x, y := a.Attr[k], b.Attr[k]
 			if x.Key != y.Key {
 				return fmt.Errorf("token %d: attribute %q became %q", n, x.Key, y.Key)
 			}
-			if x.Key != "href" || seenHref || x.Val == y.Val {
+			if x.Key != key || seen || x.Val == y.Val {
 				if x.Val != y.Val {
 					return fmt.Errorf("token %d: %s=%q became %q", n, x.Key, x.Val, y.Val)
 				}
-				if x.Key == "href" && isWebURL(cleanURL(x.Val)) && !codec.IsLink(cleanURL(x.Val)) {
-					st.notRewritten = append(st.notRewritten, x.Val)
+				if x.Key == key && !seen {
+					if d, ok := htmlDest(x.Val, base); ok && !codec.IsLink(d) {
+						st.notRewritten = append(st.notRewritten, x.Val)
+					}
 				}
-				seenHref = seenHref || x.Key == "href"
+				seen = seen || x.Key == key
 				continue
 			}
-			seenHref = true
+			seen = true
 			dest, flags, err := openDest(codec, y.Val)
 			if err != nil {
-				return fmt.Errorf("token %d: href %q: %w", n, y.Val, err)
+				return fmt.Errorf("token %d: %s %q: %w", n, key, y.Val, err)
 			}
-			want := cleanURL(x.Val)
+			want, ok := htmlDest(x.Val, base)
+			if !ok {
+				return fmt.Errorf("token %d: %s %q, which a browser does not open, was rewritten", n, key, x.Val)
+			}
 			if flags&linktoken.FlagUnwrapped != 0 {
-				want = expectedDest(x.Val)
+				want = expectedDest(want)
 			}
 			if dest != want {
-				return fmt.Errorf("token %d: href opens to %q, want %q", n, dest, want)
+				return fmt.Errorf("token %d: %s opens to %q, want %q", n, key, dest, want)
 			}
 			st.verified++
+			switch clean := cleanURL(x.Val); {
+			case inCond:
+				st.context("conditional-comment")
+			case key != "href":
+				st.context("form")
+			case isSlash(clean, 0) && isSlash(clean, 1):
+				st.context("protocol-relative")
+			case !isWebURL(clean):
+				st.context("base")
+			case want != clean && flags&linktoken.FlagUnwrapped == 0:
+				st.context("whatwg-spelling")
+			}
 		}
 	}
 }

@@ -32,7 +32,8 @@ func TestCorpus(t *testing.T) {
 			}
 			opts := testOptions(t)
 			opts.Policy = Policy{}
-			var links, verified, passed int
+			var links, verified, passed, forms, pwForms int
+			contexts := map[string]int{}
 			partErrs, fallbacks := map[string]int{}, map[string]int{}
 			for _, f := range files {
 				src, err := os.ReadFile(f)
@@ -77,6 +78,11 @@ func TestCorpus(t *testing.T) {
 				}
 				links += res.Links
 				verified += st.verified
+				forms += res.Forms
+				pwForms += res.PasswordForms
+				for c, n := range st.contexts {
+					contexts[c] += n
+				}
 			}
 			var reasons []string
 			for r, n := range partErrs {
@@ -88,8 +94,12 @@ func TestCorpus(t *testing.T) {
 				fbs = append(fbs, r+"="+strconv.Itoa(n))
 			}
 			sort.Strings(fbs)
-			t.Logf("%s: %d messages, %d links rewritten and verified, %d passed through, parts left unchanged: %s; fallbacks: %s",
-				sub, len(files), verified, passed, strings.Join(reasons, ", "), strings.Join(fbs, ", "))
+			var ctxs []string
+			for _, c := range []string{"conditional-comment", "base", "protocol-relative", "whatwg-spelling", "form"} {
+				ctxs = append(ctxs, c+"="+strconv.Itoa(contexts[c]))
+			}
+			t.Logf("%s: %d messages, %d links rewritten and verified, %d passed through, parts left unchanged: %s; fallbacks: %s; links from new HTML contexts (issue 10): %s; forms neutralised %d (with a password field %d)",
+				sub, len(files), verified, passed, strings.Join(reasons, ", "), strings.Join(fbs, ", "), strings.Join(ctxs, ", "), forms, pwForms)
 		})
 	}
 }

@@ -8,7 +8,8 @@
 // delivered. So the rewriter does not parse and re-serialise messages. It
 // locates MIME entities over the raw bytes (mime.go), decodes only the
 // text/plain and text/html leaves (part.go, charset.go), finds links in them
-// (html.go, text.go, with rewriter/textlink and rewriter/unwrap), and splices
+// (html.go, forms.go, text.go, with rewriter/textlink and rewriter/unwrap;
+// an href is read as a browser reads it, whatwg.go), and splices
 // the new links back, re-encoding only the lines that changed, in the part's
 // own charset and transfer encoding.
 //

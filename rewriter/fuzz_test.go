@@ -75,7 +75,7 @@ func FuzzScanAttr(f *testing.F) {
 		_, hasAttr := z.TagName()
 		value, found := "", false
 		if hasAttr {
-			value, found = firstAttr(z, "href")
+			value, found = firstAttr(tagAttrs(z), "href")
 		}
 		vs, ve, quote, ok := scanAttr(raw, "href")
 		if !ok {

@@ -2,94 +2,167 @@ package rewriter
 
 import (
 	"bytes"
+	"net/url"
 	"strings"
 
 	xhtml "golang.org/x/net/html"
 )
 
-// htmlEdits finds the href of every <a> and <area> in an HTML part and
-// returns edits that replace each web link with a Kensa link. The tokenizer
-// decides what is a tag (so comments, scripts and CDATA are never touched);
-// the attribute's exact position inside the tag comes from scanAttr, because
-// the tokenizer reports attribute values but not where they are.
+// htmlEdits finds the links a reader can open in an HTML part and returns
+// edits that replace each web link with a Kensa link: the href of <a> and
+// <area>; any element's href inside an Outlook conditional comment (VML
+// buttons); and the action of a <form> and the formaction of its buttons
+// (forms.go). Each href is read the way a browser reads it (whatwg.go),
+// against the document's <base href> when that is an absolute http(s) URL.
+// The tokenizer decides what is a tag (so plain comments, scripts and CDATA
+// are never touched); the attribute's exact position inside the tag comes
+// from scanAttr, because the tokenizer reports attribute values but not
+// where they are.
 func (lk *linker) htmlEdits(text string) []edit {
+	h := &htmlScan{lk: lk, base: findBase(text)}
+	h.scan(text, 0, false)
+	h.finishForm()
+	return h.edits
+}
+
+// htmlScan is the state of one HTML part's scan.
+type htmlScan struct {
+	lk    *linker
+	base  *webURL // the document's <base href>, nil when none applies
+	edits []edit
+	form  *pendingForm // the open <form>
+	// orphanPassword: a password field outside any form (counted only).
+	orphanPassword bool
+}
+
+// scan tokenizes text, whose first byte is at offset off of the part, and
+// collects edits. inCond is true inside an Outlook conditional comment,
+// where any element's href is a link (VML's <v:roundrect href>).
+func (h *htmlScan) scan(text string, off int, inCond bool) {
 	z := xhtml.NewTokenizer(strings.NewReader(text))
 	var (
-		edits   []edit
-		off     int
-		pending *pendingLink    // the open <a>, waiting for its visible text
-		visible strings.Builder // text seen inside the open <a>
+		pending *pendingLink    // the open link, waiting for its visible text
+		visible strings.Builder // text seen inside the open link
 	)
 	finish := func() {
 		if pending == nil {
 			return
 		}
-		if e, ok := lk.htmlLink(pending, visible.String()); ok {
-			edits = append(edits, e)
+		if e, ok := h.lk.htmlLink(pending, visible.String()); ok {
+			h.edits = append(h.edits, e)
 		}
 		pending = nil
 		visible.Reset()
 	}
+	pos := off
 	for {
 		tt := z.Next()
 		if tt == xhtml.ErrorToken {
 			break
 		}
 		raw := z.Raw()
-		start := off
-		off += len(raw)
+		start := pos
+		pos += len(raw)
 		switch tt {
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
 			tag := string(name)
-			if tag != "a" && tag != "area" {
-				if tag == "img" && pending != nil && hasAttr {
+			if !hasAttr {
+				if isLinkTag(tag, inCond) {
+					finish()
+				}
+				continue
+			}
+			switch tag {
+			case "form", "input", "button":
+				h.formTag(tagAttrs(z), tag, raw, start)
+				continue
+			case "img":
+				if pending != nil {
 					// The alt text of a logo inside a link is what a reader sees.
 					writeAlts(&visible, z)
 				}
 				continue
 			}
+			if !isLinkTag(tag, inCond) {
+				continue
+			}
 			finish()
-			if !hasAttr {
+			p := h.attrLink(tagAttrs(z), raw, start, "href")
+			if p == nil {
 				continue
 			}
-			vs, ve, quote, ok := scanAttr(raw, "href")
-			if !ok {
-				continue
-			}
-			// The tokenizer's value is authoritative (it applies the
-			// attribute rules for character references); the scan only
-			// says where the value is. Cross-check them where they must agree.
-			value, found := firstAttr(z, "href")
-			if !found || (!bytes.ContainsAny(raw[vs:ve], "&\x00\r") && value != string(raw[vs:ve])) {
-				lk.res.count("html-attr-mismatch")
-				continue
-			}
-			p := &pendingLink{start: start + vs, end: start + ve, quote: quote, href: value}
-			if tag == "area" || tt == xhtml.SelfClosingTagToken {
-				pending = p
-				finish()
-				continue
-			}
+			p.tag = tag
 			pending = p
+			if tag == "area" || tt == xhtml.SelfClosingTagToken {
+				finish()
+			}
 		case xhtml.TextToken:
 			if pending != nil {
 				visible.Write(z.Text())
 			}
 		case xhtml.EndTagToken:
-			if name, _ := z.TagName(); string(name) == "a" {
+			name, _ := z.TagName()
+			if pending != nil && string(name) == pending.tag {
 				finish()
+			}
+			if string(name) == "form" {
+				h.finishForm()
+			}
+		case xhtml.CommentToken:
+			if cs, ce, ok := conditionalComment(raw); ok {
+				// QUIRK: Outlook for Windows renders the HTML inside
+				// <!--[if mso]> ... <![endif]-->, which every other reader
+				// (and the tokenizer) takes for a comment. Email builders put
+				// their "bulletproof" VML buttons there, and so do phishers.
+				h.scan(string(raw[cs:ce]), start+cs, true)
 			}
 		}
 	}
 	finish()
-	return edits
+}
+
+// isLinkTag reports whether an element's href is a link a reader opens.
+func isLinkTag(tag string, inCond bool) bool {
+	switch tag {
+	case "a", "area":
+		return true
+	case "link", "base":
+		return false // stylesheets and the base are not clicked
+	}
+	return inCond
+}
+
+// attrLink finds attribute name of the current tag and returns it as a
+// pending link when it names a web page, resolved as a browser would.
+func (h *htmlScan) attrLink(attrs []xhtml.Attribute, raw []byte, start int, name string) *pendingLink {
+	vs, ve, quote, ok := scanAttr(raw, name)
+	if !ok {
+		return nil
+	}
+	// The tokenizer's value is authoritative (it applies the attribute
+	// rules for character references); the scan only says where the value
+	// is. Cross-check them where they must agree.
+	value, found := firstAttr(attrs, name)
+	if !found || (!bytes.ContainsAny(raw[vs:ve], "&\x00\r") && value != string(raw[vs:ve])) {
+		h.lk.res.count("html-attr-mismatch")
+		return nil
+	}
+	dest, ok := htmlDest(value, h.base)
+	if !ok {
+		if isWebURL(cleanURL(value)) {
+			h.lk.res.count("browser-refuses") // a browser would not open it either
+		}
+		return nil
+	}
+	return &pendingLink{start: start + vs, end: start + ve, quote: quote, href: dest}
 }
 
 type pendingLink struct {
 	start, end int // the attribute value's bytes, without quotes
 	quote      byte
-	href       string // HTML-unescaped
+	href       string // the absolute URL a browser opens
+	tag        string // the element, whose end tag ends the visible text
 }
 
 func (lk *linker) htmlLink(p *pendingLink, visible string) (edit, bool) {
@@ -103,6 +176,130 @@ func (lk *linker) htmlLink(p *pendingLink, visible string) (edit, bool) {
 		repl = `"` + repl + `"`
 	}
 	return edit{start: start, end: end, repl: repl}, true
+}
+
+// htmlDest returns the URL a browser opens for an href, given the
+// document's base (nil for none), or false when that is no http(s) URL. A
+// link that net/url reads the way the browser does (same scheme, user,
+// host and port) keeps its spelling, so that what the SOC sees is what the
+// sender wrote; any other is replaced by the browser's reading, so that the
+// click proxy checks the host the reader would open.
+func htmlDest(href string, base *webURL) (string, bool) {
+	clean := cleanURL(href)
+	in := clean
+	if base == nil && isSlash(clean, 0) && isSlash(clean, 1) {
+		// A protocol-relative link: webmail, where mail is read, is https.
+		in = "https:" + clean
+	}
+	u, ok := parseWebURL(in, base)
+	if !ok {
+		return "", false
+	}
+	if isWebURL(clean) && sameReading(clean, u) {
+		return clean, true
+	}
+	return u.String(), true
+}
+
+// sameReading reports whether net/url reads s with the scheme, userinfo,
+// host and port the browser reads as u.
+func sameReading(s string, u *webURL) bool {
+	nu, err := url.Parse(s)
+	if err != nil || strings.ToLower(nu.Scheme) != u.scheme || nu.Opaque != "" {
+		return false
+	}
+	if (nu.User != nil) != (u.userinfo != "") {
+		return false
+	}
+	hostname := nu.Hostname()
+	if strings.Contains(hostname, ":") {
+		hostname = "[" + hostname + "]"
+	}
+	host, ok := parseHost(hostname)
+	if !ok || host != u.host {
+		return false
+	}
+	port := strings.TrimLeft(nu.Port(), "0")
+	if u.scheme == "http" && port == "80" || u.scheme == "https" && port == "443" {
+		port = ""
+	}
+	return port == u.port
+}
+
+// findBase returns the document's base URL: the href of its first <base>
+// element with one, when that is an absolute http(s) URL. A relative base
+// would resolve against the message's own address, which mail has not.
+func findBase(text string) *webURL {
+	if !containsFold(text, "<base") {
+		return nil
+	}
+	z := xhtml.NewTokenizer(strings.NewReader(text))
+	for {
+		switch z.Next() {
+		case xhtml.ErrorToken:
+			return nil
+		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			if string(name) != "base" || !hasAttr {
+				continue
+			}
+			href, ok := firstAttr(tagAttrs(z), "href")
+			if !ok {
+				continue
+			}
+			u, ok := parseWebURL(href, nil)
+			if !ok {
+				return nil
+			}
+			u.fragment = nil
+			return u
+		}
+	}
+}
+
+// containsFold reports whether s contains sub (lower-case ASCII) in any case.
+func containsFold(s, sub string) bool {
+	for i := strings.IndexByte(s, sub[0]); i >= 0 && len(s)-i >= len(sub); {
+		if strings.EqualFold(s[i:i+len(sub)], sub) {
+			return true
+		}
+		j := strings.IndexByte(s[i+1:], sub[0])
+		if j < 0 {
+			return false
+		}
+		i += 1 + j
+	}
+	return false
+}
+
+// conditionalComment returns where the HTML inside a downlevel-hidden
+// conditional comment (<!--[if mso]> HTML <![endif]-->) lies in the
+// comment's raw bytes. The downlevel-revealed form (<!--[if !mso]><!--> HTML
+// <!--<![endif]-->) needs nothing: its HTML is outside the comments.
+func conditionalComment(raw []byte) (start, end int, ok bool) {
+	if !bytes.HasPrefix(raw, []byte("<!--")) || !bytes.HasSuffix(raw, []byte("-->")) || len(raw) < 7 {
+		return 0, 0, false
+	}
+	i := 4
+	for i < len(raw) && isHTMLSpace(raw[i]) {
+		i++
+	}
+	if len(raw)-i < 3 || !strings.EqualFold(string(raw[i:i+3]), "[if") {
+		return 0, 0, false
+	}
+	j := bytes.Index(raw[i:], []byte("]>"))
+	if j < 0 {
+		return 0, 0, false
+	}
+	start = i + j + 2
+	end = len(raw) - 3
+	if start > end {
+		return 0, 0, false
+	}
+	if k := bytes.LastIndex(bytes.ToLower(raw[start:end]), []byte("<![endif]")); k >= 0 {
+		end = start + k
+	}
+	return start, end, true
 }
 
 // writeAlts writes the value of every alt attribute of the current tag,
@@ -119,18 +316,27 @@ func writeAlts(visible *strings.Builder, z *xhtml.Tokenizer) {
 	}
 }
 
-// firstAttr returns the value of the current tag's first attribute called
-// name, as the tokenizer reads it.
-func firstAttr(z *xhtml.Tokenizer, name string) (string, bool) {
+// tagAttrs returns the current tag's attributes, as the tokenizer reads
+// them (it can read them once).
+func tagAttrs(z *xhtml.Tokenizer) []xhtml.Attribute {
+	var attrs []xhtml.Attribute
 	for {
 		k, v, more := z.TagAttr()
-		if string(k) == name {
-			return string(v), true
-		}
+		attrs = append(attrs, xhtml.Attribute{Key: string(k), Val: string(v)})
 		if !more {
-			return "", false
+			return attrs
 		}
 	}
+}
+
+// firstAttr returns the value of the first attribute called name.
+func firstAttr(attrs []xhtml.Attribute, name string) (string, bool) {
+	for _, a := range attrs {
+		if a.Key == name {
+			return a.Val, true
+		}
+	}
+	return "", false
 }
 
 // scanAttr finds the value of the first attribute called name in the raw

@@ -71,6 +71,9 @@ func (p Policy) Validate() error {
 type Result struct {
 	Links int // links rewritten
 	Parts int // text parts changed
+	// Forms counts HTML forms whose action now points at a Kensa link
+	// (docs/mail-forms.md); PasswordForms those of them with a password field.
+	Forms, PasswordForms int
 	// Skipped counts links that were left alone, by reason
 	// ("already-kensa", "never-rewrite", "bad-url", ...).
 	Skipped map[string]int
@@ -327,13 +330,14 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 		return splices
 	}
 	cte := transferEncoding(e.header)
-	linksBefore := res.Links
+	linksBefore, formsBefore, pwBefore := res.Links, res.Forms, res.PasswordForms
+	restore := func() { res.Links, res.Forms, res.PasswordForms = linksBefore, formsBefore, pwBefore }
 	raw, charset := src[e.bodyStart:e.end], e.params["charset"]
 	lo, err := rewriteLeaf(raw, cte, charset, find)
 	if err != nil {
 		// Issue 16: a part that cannot be decoded faithfully is read
 		// leniently, never left with its links live.
-		res.Links = linksBefore
+		restore()
 		reason := FallbackUndecodable
 		if errors.Is(err, ErrUnknownCharset) {
 			reason = FallbackUnknownCharset
@@ -346,7 +350,7 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 			res.PartErrors = append(res.PartErrors, PartError{Path: e.path, Err: err})
 			return splices
 		}
-		lo = rewriteLeafLenient(raw, cte, charset, find, func() { res.Links = linksBefore })
+		lo = rewriteLeafLenient(raw, cte, charset, find, restore)
 	}
 	if lo.body == nil {
 		return splices

@@ -63,6 +63,8 @@ func TestGolden(t *testing.T) {
 		links      int
 		partErrors int
 		relabelled int
+		forms      int // Result.Forms
+		pwForms    int // Result.PasswordForms
 		skipped    map[string]int
 	}
 	wants := map[string]want{
@@ -77,6 +79,14 @@ func TestGolden(t *testing.T) {
 		"unknown-charset":          {links: 1}, // issue 16: read as ASCII-compatible bytes, no longer passed through
 		"long-line-8bit":           {links: 1, relabelled: 1},
 		"never-rewrite":            {links: 1, skipped: map[string]int{"never-rewrite": 1}},
+		// Issue 10: HTML links the rewriter used to miss.
+		"mso-bulletproof-button": {links: 5, skipped: map[string]int{"never-rewrite": 1}},
+		"jp-iso2022jp-html-mso":  {links: 3},
+		"base-relative":          {links: 6}, // "#top" opens the base document
+		"base-not-absolute":      {links: 1},
+		"protocol-relative":      {links: 3},
+		"whatwg-spellings":       {links: 8, skipped: map[string]int{"browser-refuses": 1}},
+		"form-password":          {links: 3, forms: 2, pwForms: 1},
 	}
 	files, _ := filepath.Glob("../testdata/rewrite/*.eml")
 	n := 0
@@ -112,6 +122,9 @@ func TestGolden(t *testing.T) {
 			}
 			if res.Links != w.links || len(res.PartErrors) != w.partErrors || len(res.Relabelled) != w.relabelled {
 				t.Errorf("links=%d partErrors=%v relabelled=%v, want %d, %d, %d", res.Links, res.PartErrors, res.Relabelled, w.links, w.partErrors, w.relabelled)
+			}
+			if res.Forms != w.forms || res.PasswordForms != w.pwForms {
+				t.Errorf("forms=%d passwordForms=%d, want %d, %d", res.Forms, res.PasswordForms, w.forms, w.pwForms)
 			}
 			for reason, n := range w.skipped {
 				if res.Skipped[reason] != n {

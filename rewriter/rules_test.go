@@ -63,7 +63,8 @@ func TestHTMLRules(t *testing.T) {
 	check("spaces around", `<a href="  https://a.example/s  ">x</a>`, "https://a.example/s")
 	check("area", `<map><area href="https://area.example/"></map>`, "https://area.example/")
 	check("mailto tel cid data fragment relative", `<a href="mailto:x@a.example">m</a><a href="tel:0120">t</a><a href="cid:x">c</a><a href="data:text/html,x">d</a><a href="#top">f</a><a href="/rel">r</a><a href="javascript:alert(1)">j</a>`)
-	check("images, link and form", `<img src="https://img.example/p.gif"><link href="https://css.example/s.css"><form action="https://form.example/"></form>`)
+	check("images and link", `<img src="https://img.example/p.gif"><link href="https://css.example/s.css">`)
+	check("form action and formaction", `<form action="https://form.example/"><button formaction="https://b.example/">go</button></form>`, "https://form.example/", "https://b.example/")
 	check("comment and script", `<!-- <a href="https://c.example/">x</a> --><script>var s='<a href="https://s.example/">';</script>`)
 	check("duplicate href: first one wins", `<a href="https://first.example/" href="https://second.example/">x</a>`, "https://first.example/")
 	check("another base's look-alike path", `<a href="https://kensa.example.org/k/AAAA?u=https://x.example/">x</a>`, "https://kensa.example.org/k/AAAA?u=https://x.example/")
@@ -86,26 +87,42 @@ func TestHTMLRules(t *testing.T) {
 }
 
 // A link Kensa cannot sign must not stay clickable: it becomes an unsigned
-// Kensa link that carries the original for display only.
+// Kensa link that carries the original for display only. A link a browser
+// would not open at all is left alone; one it would open under another
+// spelling is signed with the browser's reading.
 func TestUnsignableLinks(t *testing.T) {
 	opts := testOptions(t)
-	for _, href := range []string{
-		"https://ex%61mple.jp/",         // escaped host
-		"https://exa mple.jp/",          // space in host
-		"https://a.example/\x01control", // control character
-		"http://[::1/",                  // broken IP literal
+	for _, tc := range []struct{ href, want string }{
+		{"https://a{b}.example/", "unsigned"},                            // a host browsers take and net/url refuses
+		{"https://a.example/" + strings.Repeat("x", 17<<10), "unsigned"}, // too long
+		{"https://exa mple.jp/", "refused"},                              // space in host
+		{"http://[::1/", "refused"},                                      // broken IP literal
+		{"https://ex%61mple.jp/", "https://example.jp/"},                 // escaped host
+		{"https://a.example/\x01control", "https://a.example/%01control"},
 	} {
-		src := msg("text/html; charset=utf-8", "8bit", `<a href="`+href+`">x</a>`)
+		src := msg("text/html; charset=utf-8", "8bit", `<a href="`+tc.href+`">x</a>`)
 		out, res := rewriteBytes(t, src, opts)
-		if res.Links != 1 || res.Skipped["unsigned"] != 1 {
-			t.Errorf("%q: links %d skipped %v", href, res.Links, res.Skipped)
-			continue
-		}
 		if _, err := checkRewrite(opts.Codec, src, out); err != nil {
-			t.Errorf("%q: %v", href, err)
+			t.Errorf("%q: %v", tc.href, err)
 		}
-		if bytes.Contains(out, []byte(`href="`+href)) {
-			t.Errorf("%q is still clickable", href)
+		switch tc.want {
+		case "refused":
+			if res.Links != 0 || res.Skipped["browser-refuses"] != 1 {
+				t.Errorf("%q: links %d skipped %v, want it left alone", tc.href, res.Links, res.Skipped)
+			}
+			continue
+		case "unsigned":
+			if res.Links != 1 || res.Skipped["unsigned"] != 1 {
+				t.Errorf("%q: links %d skipped %v", tc.href, res.Links, res.Skipped)
+			}
+		default:
+			ds := opened(t, opts.Codec, bodyOf(out))
+			if res.Links != 1 || len(ds) != 1 || ds[0].Dest != tc.want {
+				t.Errorf("%q: links %d %v, want %q", tc.href, res.Links, ds, tc.want)
+			}
+		}
+		if bytes.Contains(out, []byte(`href="`+tc.href)) {
+			t.Errorf("%q is still clickable", tc.href)
 		}
 	}
 }
