@@ -90,10 +90,10 @@ awk '
 echo
 echo "## Sandbox render latency over ../shared/corpus/pages"
 echo
-echo "Command: \`go test -run '^\$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox\`"
+echo "Command: \`go test -run '^\$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox/inprocess\`"
 echo "(each render: a fresh incognito context and tab in one headless Chromium, through the egress proxy; corpus pages served under their manifest host names over HTTP and HTTPS on loopback; 60 renders per row, cycling through the 272 pages in ID order; the baseline renders an empty page: the fixed cost of a context, a tab, the capture and the screenshot)"
 echo
-go test -run '^$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox | tee "$out" >&2
+go test -run '^$' -bench RenderCorpus -benchtime 60x -count 1 ./sandbox/inprocess | tee "$out" >&2
 awk '
   /^BenchmarkRenderCorpus\// {
     split($1, p, "/"); set=p[2]; c=p[3]; sub(/-[0-9]+$/, "", c); sub(/concurrency=/, "", c)
