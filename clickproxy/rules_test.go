@@ -138,6 +138,43 @@ func TestNormalizeURL(t *testing.T) {
 	}
 }
 
+// TestCanonicalURL: the cache key and rendered URL folds only what no
+// page can tell apart, and keeps every spelling that can change the page.
+func TestCanonicalURL(t *testing.T) {
+	cases := map[string]string{
+		"https://example.com/a?b=1#frag":        "https://example.com/a?b=1#frag",
+		"HTTP://WWW.Example.COM:80/a?b=1#frag":  "http://www.example.com/a?b=1#frag",
+		"https://example.com:443":               "https://example.com/",
+		"https://example.com:0443/x":            "https://example.com/x",
+		"https://example.com:/x":                "https://example.com/x",
+		"https://example.com:8443/x":            "https://example.com:8443/x",
+		"https://example.com?q":                 "https://example.com/?q",
+		"https://example.com#f":                 "https://example.com/#f",
+		"https://user:pw@example.com/x":         "https://user:pw@example.com/x",
+		"https://User@EXAMPLE.com/x":            "https://User@example.com/x",
+		"https://example.com./x?":               "https://example.com./x?",
+		"https://EXAMPLE.com../x":               "https://example.com../x",
+		"https://ＥＸＡＭＰＬＥ.com/x":                 "https://example.com/x",
+		"https://pаypal.com/":                   "https://xn--pypal-4ve.com/",
+		"http://[::1]:8080/":                    "http://[::1]:8080/",
+		"https://example.com/a%2Fb?q=%41":       "https://example.com/a%2Fb?q=%41",
+		"https://example.com/sale%zz?a=%":       "https://example.com/sale%zz?a=%",
+		"https://example.com/b?z=1&a=2#x?y#z":   "https://example.com/b?z=1&a=2#x?y#z",
+		"https://a@b@example.com/":              "https://a@b@example.com/",
+		"https://example.com/path/../x/./y?a=b": "https://example.com/path/../x/./y?a=b",
+	}
+	for in, want := range cases {
+		u, err := parseDest(in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := canonicalURL(in, u); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
 func TestOverrideNormalize(t *testing.T) {
 	ok := []Override{
 		{List: "block", Kind: "url", Value: "HTTPS://Evil.Example/x"},
@@ -182,7 +219,10 @@ func FuzzProceedOpen(f *testing.F) {
 }
 
 func FuzzNormalizeURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/a?b=1#c", "HTTP://[::1]:80/", "http://a.b./%zz", "https://xn--pypal-4ve.com/"} {
+	for _, s := range []string{
+		"https://example.com/a?b=1#c", "HTTP://[::1]:80/", "http://a.b./%zz", "https://xn--pypal-4ve.com/",
+		"https://u:p@EXAMPLE.com.:0443?q#f", "https://ＥＸＡＭＰＬＥ.com../", "http://a.com:/#", "https://0..",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -197,6 +237,27 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 		if n2 := normalizeURL(u2); n2 != n {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, n2)
+		}
+		// The cache key is idempotent too, for what linktoken signs (its
+		// authority has no backslash; parseDest reads it), and keeps the
+		// fragment and user info.
+		if strings.ContainsRune(s, '\\') || !strings.Contains(s, "://") {
+			return
+		}
+		d, err := parseDest(s)
+		if err != nil {
+			return
+		}
+		c := canonicalURL(s, d)
+		d2, err := parseDest(c)
+		if err != nil {
+			t.Fatalf("canonical %q of %q does not parse: %v", c, s, err)
+		}
+		if c2 := canonicalURL(c, d2); c2 != c {
+			t.Fatalf("canonicalURL not idempotent: %q -> %q -> %q", s, c, c2)
+		}
+		if d.Fragment != "" && d2.Fragment != d.Fragment || d.User.String() != d2.User.String() {
+			t.Fatalf("canonicalURL lost the fragment or user info: %q -> %q", s, c)
 		}
 	})
 }
