@@ -98,7 +98,7 @@ func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now ti
 	}
 	if v, ok := s.oneTime(rctx, p, u, now); ok {
 		s.log.Info("render skipped: one-time link", zap.String("click_id", p.ClickID), zap.String("host", p.Host),
-			zap.String("signs", v.Reasons[0].Evidence["signs"]))
+			zap.String("signs", v.Reasons[0].Evidence["signs"]), zap.String("skipped_before", v.Reasons[0].Evidence["skipped_before"]))
 		return &cached{Verdict: v}, "one-time", true
 	}
 	return nil, "", false

@@ -27,6 +27,11 @@ func TestOneTimeSigns(t *testing.T) {
 		{"https://example.com/search?q=token", false},
 		{"https://example.com/?code=ab", false}, // too short to be a token
 		{"https://example.com/products/very-long-product-name-with-words", false},
+		// OAuth's own parameters are never one-time signs (issue 16).
+		{"https://accounts.google.com/o/oauth2/v2/auth?client_id=1&nonce=Zx81kPq0LmN3&state=Zx81kPq0LmN3", false},
+		{"https://login.example.com/authorize?code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", false},
+		{"https://app.example.com/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=xyzABC123", false},
+		{"https://app.example.com/#access_token=2YotnFZFEjr1zCsicMWpAA", false},
 	}
 	for _, c := range cases {
 		u, _ := url.Parse(c.url)

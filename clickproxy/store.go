@@ -128,16 +128,31 @@ func (s *store) forget(ctx context.Context, digest string) {
 	s.rdb.Del(ctx, keyVerdict+digest)
 }
 
-// history is how many different URLs of the domain were judged clean in
-// the last 30 days, and whether any was judged anything else (suspicious,
-// malicious, or could not be checked). Redis errors count as a bad
-// history: the one-time shortcut is taken only when the record is known.
-func (s *store) history(ctx context.Context, regDomain string) (clean int64, bad bool) {
+// history is how many different URLs of the domain were judged clean by a
+// render in the last 30 days, how many were let through by the one-time
+// shortcut unrendered (recordSkip), and whether any was judged anything
+// else (suspicious, malicious, or could not be checked). Redis errors
+// count as a bad history: the one-time shortcut is taken only when the
+// record is known.
+func (s *store) history(ctx context.Context, regDomain string) (clean, skipped int64, bad bool) {
 	p := s.rdb.Pipeline()
 	cleanCmd := p.PFCount(ctx, keyCleanHist+regDomain)
+	skipCmd := p.PFCount(ctx, keySkipHist+regDomain)
 	badCmd := p.Exists(ctx, keyBadHist+regDomain)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return 0, true
+		return 0, 0, true
 	}
-	return cleanCmd.Val(), badCmd.Val() > 0
+	return cleanCmd.Val(), skipCmd.Val(), badCmd.Val() > 0
+}
+
+// recordSkip records that the one-time shortcut let a URL of the domain
+// through unrendered. It is kept apart from the clean URLs, so it never
+// counts toward OneTimeCleanHistory.
+func (s *store) recordSkip(ctx context.Context, regDomain, digest string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.PFAdd(ctx, keySkipHist+regDomain, digest)
+		p.Expire(ctx, keySkipHist+regDomain, historyTTL)
+		return nil
+	})
+	return err
 }
