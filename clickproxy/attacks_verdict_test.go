@@ -2,6 +2,7 @@ package clickproxy
 
 import (
 	"context"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -119,6 +120,8 @@ func TestAttacksVerdict(t *testing.T) {
 		{name: "oauth generic nonce", dest: oauthPhish(genericIdP, msScope, "nonce=Zx81kPq0LmN3vB7tR2yW"), want: "block"},
 		{name: "oauth generic code_challenge", dest: oauthPhish(genericIdP, msScope, pkce), want: "block"},
 		{name: "oauth generic state", dest: oauthPhish(genericIdP, msScope, "state=Zx81kPq0LmN3vB7tR2yW"), want: "block"},
+		{name: "oauth path without response_type", dest: "https://acme.okta.com/oauth2/v1/authorize?client_id=0oa1evil&scope=" + msScope + "&login_token=Zx81kPq0LmN3vB7tR2yW", want: "block"},
+		{name: "oauth wrapped in continue=", dest: "https://accounts.google.com/AccountChooser?continue=" + url.QueryEscape(oauthPhish(googleAuth, gScope, "nonce=Zx81kPq0LmN3vB7tR2yW")) + "&token=Zx81kPq0LmN3vB7tR2yW", want: "block"},
 		// 2. A decoy spelling clicked first must not lend its verdict to
 		// the real URL. Spellings a page can tell apart are rendered on
 		// their own; those it cannot share the canonical URL's render.
@@ -137,8 +140,9 @@ func TestAttacksVerdict(t *testing.T) {
 		}
 	}
 	e, clock := newAttackEnv(t, func(u string, scan int) (verdict.Code, bool) {
+		decoded, _ := url.QueryUnescape(u)
 		switch {
-		case strings.Contains(u, "client_id=") && (strings.Contains(u, "mail.google.com") || strings.Contains(u, "Mail.Read")):
+		case strings.Contains(decoded, "client_id=") && (strings.Contains(decoded, "mail.google.com") || strings.Contains(decoded, "Mail.Read")):
 			return verdict.CodeOAuthHighRisk, true // what the OAuth rule finds in a real render
 		case phish[u]:
 			return verdict.CodeBrandImpersonated, true
@@ -151,6 +155,12 @@ func TestAttacksVerdict(t *testing.T) {
 
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
+			// Each row on its own: an earlier row's bad verdict on the
+			// same domain would keep the one-time shortcut off anyway.
+			ctx := context.Background()
+			if keys, _ := e.rdb.Keys(ctx, keyBadHist+"*").Result(); len(keys) > 0 {
+				e.rdb.Del(ctx, keys...)
+			}
 			render := c.render
 			if render == "" {
 				render = c.dest

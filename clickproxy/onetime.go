@@ -43,10 +43,15 @@ var oauthParams = map[string]bool{
 }
 
 // isOAuthAuthorize reports an identity provider's authorisation (consent)
-// request: a known endpoint (sandbox/rules' table), or any URL with
-// response_type and client_id and a redirect_uri or scope. It is never
-// judged from the URL alone: the consent it asks for is the danger, and
-// only the render's rules read it.
+// request. It is never judged from the URL alone: the consent it asks for
+// is the danger, and only the render's rules read it. Recognised are:
+//   - a known endpoint (sandbox/rules' table, rules.IsOAuthEndpoint);
+//   - any URL with response_type and client_id and a redirect_uri or scope;
+//   - an authorisation path (oauthAuthorizePaths: Okta, Auth0, ADFS,
+//     PingFederate, IdentityServer, Keycloak...) with a client_id or scope;
+//   - a sign-in page carrying one in a parameter (continue=, returnTo=,
+//     ...): its query, percent-decoded twice, has client_id= and
+//     redirect_uri= or response_type=.
 func isOAuthAuthorize(dest string, u *url.URL) bool {
 	if rules.IsOAuthEndpoint(dest) {
 		return true
@@ -62,7 +67,32 @@ func isOAuthAuthorize(dest string, u *url.URL) bool {
 			redirectOrScope = true
 		}
 	}
-	return responseType && clientID && redirectOrScope
+	if responseType && clientID && redirectOrScope {
+		return true
+	}
+	if clientID || redirectOrScope {
+		p := u.EscapedPath()
+		last := strings.ToLower(p[strings.LastIndexByte(p, '/')+1:])
+		if oauthAuthorizePaths[last] {
+			return true
+		}
+	}
+	q := u.RawQuery
+	for range 2 {
+		if d, err := url.QueryUnescape(q); err == nil {
+			q = d
+		}
+	}
+	q = strings.ToLower(q)
+	return strings.Contains(q, "client_id=") && (strings.Contains(q, "redirect_uri=") || strings.Contains(q, "response_type="))
+}
+
+// oauthAuthorizePaths are last path segments of authorisation and consent
+// endpoints (/oauth2/v1/authorize, /as/authorization.oauth2, /adminconsent),
+// lower case.
+var oauthAuthorizePaths = map[string]bool{
+	"authorize": true, "authorization": true, "authorization.oauth2": true, "auth": true,
+	"adminconsent": true, "consent": true, "oauth20_authorize.srf": true, "devicelogin": true,
 }
 
 // oneTimePathWords are path segments of the same kinds of links.

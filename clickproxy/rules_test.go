@@ -41,6 +41,36 @@ func TestOneTimeSigns(t *testing.T) {
 	}
 }
 
+// TestIsOAuthAuthorize: authorisation requests, however they are spelt,
+// never take the one-time shortcut; ordinary one-time links do.
+func TestIsOAuthAuthorize(t *testing.T) {
+	cases := []struct {
+		url  string
+		want bool
+	}{
+		{"https://accounts.google.com/o/oauth2/v2/auth?client_id=1&nonce=Zx81kPq0LmN3", true},
+		{"https://LOGIN.microsoftonline.com/common/oauth2/v2.0/authorize?x=1", true},
+		{"https://sso.example.com/oauth/authz?response_type=code&client_id=a&scope=mail", true},
+		{"https://sso.example.com/x?response_type=code&client_id=a&redirect_uri=https%3A%2F%2Fa.example", true},
+		{"https://acme.okta.com/oauth2/v1/authorize?client_id=a&state=Zx81kPq0LmN3", true},
+		{"https://idp.example.com/as/authorization.oauth2?client_id=a", true},
+		{"https://kc.example.com/realms/x/protocol/openid-connect/auth?scope=openid", true},
+		{"https://accounts.google.com/AccountChooser?continue=https%3A%2F%2Faccounts.google.com%2Fo%2Foauth2%2Fauth%3Fclient_id%3D1%26redirect_uri%3Dhttps%253A%252F%252Fa.example", true},
+		{"https://accounts.example.com/reset-password?token=Zx81kPq0LmN3vB7tR2yW", false},
+		{"https://example.com/verify?otp=834221a&client=web", false},
+		{"https://example.com/authorize/Zx81kPq0LmN3vB7tR2yW", false}, // a path alone: no request
+	}
+	for _, c := range cases {
+		u, err := parseDest(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isOAuthAuthorize(c.url, u); got != c.want {
+			t.Errorf("%s: %v, want %v", c.url, got, c.want)
+		}
+	}
+}
+
 func TestLooksLikeScanner(t *testing.T) {
 	now := time.Date(2026, 11, 30, 9, 0, 0, 0, time.UTC)
 	chrome := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
