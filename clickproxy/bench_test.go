@@ -111,3 +111,16 @@ func BenchmarkCachedClick(b *testing.B) {
 	defer cancel()
 	events.Close(cctx)
 }
+
+// BenchmarkClickKey is the URL work every click does before the cache:
+// the override key, the canonical URL (the cache key and rendered URL)
+// and its digest.
+func BenchmarkClickKey(b *testing.B) {
+	dest := "http://shop.example-store.jp/sale?id=42"
+	u, _ := parseDest(dest)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = normalizeURL(u)
+		_ = urlDigest(canonicalURL(dest, u))
+	}
+}

@@ -210,6 +210,16 @@ func TestCanonicalURL(t *testing.T) {
 	}
 }
 
+// TestCanonicalURLNoAlloc: an already canonical destination, the common
+// case, costs the cached-click path no allocation.
+func TestCanonicalURLNoAlloc(t *testing.T) {
+	dest := "https://shop.example-store.jp/sale?id=42#top"
+	u, _ := parseDest(dest)
+	if n := testing.AllocsPerRun(100, func() { _ = canonicalURL(dest, u) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
 func TestOverrideNormalize(t *testing.T) {
 	ok := []Override{
 		{List: "block", Kind: "url", Value: "HTTPS://Evil.Example/x"},
