@@ -86,7 +86,7 @@ func BenchmarkCachedClick(b *testing.B) {
 	dest := "http://shop.example-store.jp/sale?id=42"
 	link, _ := codec.Link(linktoken.Context{Issued: time.Now().Add(-time.Hour), Recipient: "taro@example.co.jp"}, dest)
 	u, _ := url.Parse(dest)
-	s.store.mem.Add(urlDigest(normalizeURL(u)), &cached{Verdict: verdict.Verdict{Level: verdict.Clean, JudgedAt: time.Now()}, Expires: time.Now().Add(time.Hour)})
+	s.store.mem.Add(urlDigest(canonicalURL(dest, u)), &cached{Verdict: verdict.Verdict{Level: verdict.Clean, JudgedAt: time.Now()}, Expires: time.Now().Add(time.Hour)})
 	var req fasthttp.Request
 	req.SetRequestURI(link)
 	req.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36")
@@ -110,4 +110,17 @@ func BenchmarkCachedClick(b *testing.B) {
 	cctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	events.Close(cctx)
+}
+
+// BenchmarkClickKey is the URL work every click does before the cache:
+// the override key, the canonical URL (the cache key and rendered URL)
+// and its digest.
+func BenchmarkClickKey(b *testing.B) {
+	dest := "http://shop.example-store.jp/sale?id=42"
+	u, _ := parseDest(dest)
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = normalizeURL(u)
+		_ = urlDigest(canonicalURL(dest, u))
+	}
 }

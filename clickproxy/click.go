@@ -41,9 +41,9 @@ func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
 	ua := string(ctx.UserAgent())
 	lang := string(ctx.Request.Header.Peek("Accept-Language"))
 	isScanner, why := looksLikeScanner(s.ua, string(ctx.Method()), ua, lang, ip, d.Context.Issued, start, s.cfg.Scanners)
-	norm := normalizeURL(u)
+	canon := canonicalURL(d.Dest, u)
 	p := &pendingClick{
-		ClickID: id, Dest: d.Dest, Normalized: norm, Digest: urlDigest(norm), Host: canonicalHost(u.Hostname()),
+		ClickID: id, Dest: d.Dest, Normalized: normalizeURL(u), Canonical: canon, Digest: urlDigest(canon), Host: canonicalHost(u.Hostname()),
 		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain,
 		UserAgent: ua, Language: lang, ClientIP: ip.String(), Scanner: isScanner, ScannerWhy: why, Started: start,
 	}
@@ -71,7 +71,9 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		s.act(ctx, p, c, source)
 		return
 	}
-	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Dest, p.Registrable, sandbox.Request{URL: p.Dest, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
+	// The render is of the URL the verdict is cached under, whichever
+	// spelling of it this click has: the verdict is about what was rendered.
+	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Canonical, p.Registrable, sandbox.Request{URL: p.Canonical, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
 	t := time.NewTimer(s.cfg.Wait)
 	defer t.Stop()
 	select {
@@ -96,7 +98,7 @@ func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now ti
 	}
 	if v, ok := s.oneTime(rctx, p, u, now); ok {
 		s.log.Info("render skipped: one-time link", zap.String("click_id", p.ClickID), zap.String("host", p.Host),
-			zap.String("signs", v.Reasons[0].Evidence["signs"]))
+			zap.String("signs", v.Reasons[0].Evidence["signs"]), zap.String("skipped_before", v.Reasons[0].Evidence["skipped_before"]))
 		return &cached{Verdict: v}, "one-time", true
 	}
 	return nil, "", false
@@ -187,6 +189,10 @@ func (s *Server) followUp(ctx *fasthttp.RequestCtx, id string) error {
 	u, err := parseDest(p.Dest)
 	if err != nil {
 		return badDestination(err)
+	}
+	if p.Canonical == "" { // kept by a release without it
+		p.Canonical = canonicalURL(p.Dest, u)
+		p.Digest = urlDigest(p.Canonical)
 	}
 	s.decide(ctx, p, u)
 	return nil

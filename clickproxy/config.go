@@ -3,6 +3,7 @@ package clickproxy
 import (
 	"errors"
 	"fmt"
+	mrand "math/rand/v2"
 	"net/netip"
 	"strings"
 	"time"
@@ -94,6 +95,10 @@ type Config struct {
 	MetricsPublic bool
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+	// Rand returns a number in [0, 1), safe for concurrent use: where in
+	// [TTLs.Clean, TTLs.CleanMax) a clean verdict expires. Tests set it.
+	// Default math/rand/v2.Float64.
+	Rand func() float64
 }
 
 func (c *Config) defaults() {
@@ -123,6 +128,9 @@ func (c *Config) defaults() {
 	}
 	if c.Now == nil {
 		c.Now = time.Now
+	}
+	if c.Rand == nil {
+		c.Rand = mrand.Float64
 	}
 }
 

@@ -27,7 +27,8 @@ type herd struct {
 	store    *store
 	scanner  sandbox.Scanner
 	instance string
-	timeout  time.Duration // one render, including the second (mobile) render
+	timeout  time.Duration    // one render, including the second (mobile) render
+	now      func() time.Time // Config.Now: verdicts' times and expiry
 	log      *zap.Logger
 	m        *metrics
 	bg       *sync.WaitGroup // the Server's: Close waits for renders
@@ -39,10 +40,10 @@ type outcome struct {
 	source string // "render" or "redis" (another replica rendered it)
 }
 
-func newHerd(rdb redis.UniversalClient, st *store, sc sandbox.Scanner, timeout time.Duration, log *zap.Logger, m *metrics, bg *sync.WaitGroup) *herd {
+func newHerd(rdb redis.UniversalClient, st *store, sc sandbox.Scanner, timeout time.Duration, now func() time.Time, log *zap.Logger, m *metrics, bg *sync.WaitGroup) *herd {
 	id := make([]byte, 8)
 	rand.Read(id)
-	return &herd{rdb: rdb, store: st, scanner: sc, instance: hex.EncodeToString(id), timeout: timeout, log: log, m: m, bg: bg}
+	return &herd{rdb: rdb, store: st, scanner: sc, instance: hex.EncodeToString(id), timeout: timeout, now: now, log: log, m: m, bg: bg}
 }
 
 // resolve returns a channel that delivers the verdict for the destination.
@@ -100,6 +101,14 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 				[]string{keyLock + digest}, h.instance)
 		}
 	}()
+	if got {
+		// Another replica may have rendered and unlocked between this
+		// click's cache miss and the lock: a verdict that landed since is
+		// not rendered again.
+		if c, err := h.store.getRedis(ctx, digest, h.now()); err == nil && c != nil {
+			return outcome{c: c, source: "redis"}
+		}
+	}
 	return h.render(ctx, digest, dest, regDomain, req, clickID)
 }
 
@@ -114,14 +123,14 @@ func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Durati
 	defer tick.Stop()
 	deadline := time.After(lockTTL)
 	for {
-		if c, err := h.store.getRedis(ctx, digest, time.Now()); err == nil && c != nil {
+		if c, err := h.store.getRedis(ctx, digest, h.now()); err == nil && c != nil {
 			return outcome{c: c, source: "redis"}, true
 		}
 		select {
 		case <-msgs:
 		case <-tick.C:
 			if n, err := h.rdb.Exists(ctx, keyLock+digest).Result(); err == nil && n == 0 {
-				if c, err := h.store.getRedis(ctx, digest, time.Now()); err == nil && c != nil {
+				if c, err := h.store.getRedis(ctx, digest, h.now()); err == nil && c != nil {
 					return outcome{c: c, source: "redis"}, true
 				}
 				return outcome{}, false
@@ -148,7 +157,7 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 			err = errors.New("no report")
 		}
 		c.Verdict = verdict.Verdict{
-			Level: verdict.Unknown, URL: dest, JudgedAt: time.Now(),
+			Level: verdict.Unknown, URL: dest, JudgedAt: h.now(),
 			Reasons: []verdict.Reason{{
 				Code: verdict.CodeRenderFailed, Level: verdict.Unknown, Evidence: map[string]string{"error": err.Error()},
 				JA: "リンク先を確認できませんでした（確認サービスが応答しません）。",

@@ -14,6 +14,7 @@ const (
 	keyPending   = "kensa:v1:pending:"   // + click ID: string, JSON pendingClick; pendingTTL
 	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
 	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: string, the last non-clean level; historyTTL
+	keySkipHist  = "kensa:v1:skiphist:"  // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
 	keyReports   = "kensa:v1:reports"    // list of JSON reports, newest first, at most maxReports; no TTL
 	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON api.Override; no TTL
 	chanOverride = "kensa:v1:overrides-changed"

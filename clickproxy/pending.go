@@ -16,7 +16,8 @@ import (
 type pendingClick struct {
 	ClickID     string    `json:"click_id"`
 	Dest        string    `json:"dest"`
-	Normalized  string    `json:"normalized"`
+	Normalized  string    `json:"normalized"` // normalizeURL: for URL overrides
+	Canonical   string    `json:"canonical"`  // canonicalURL: rendered, and cached under Digest
 	Digest      string    `json:"digest"`
 	Host        string    `json:"host"`
 	Registrable string    `json:"registrable"`

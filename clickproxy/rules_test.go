@@ -27,11 +27,46 @@ func TestOneTimeSigns(t *testing.T) {
 		{"https://example.com/search?q=token", false},
 		{"https://example.com/?code=ab", false}, // too short to be a token
 		{"https://example.com/products/very-long-product-name-with-words", false},
+		// OAuth's own parameters are never one-time signs (issue 16).
+		{"https://accounts.google.com/o/oauth2/v2/auth?client_id=1&nonce=Zx81kPq0LmN3&state=Zx81kPq0LmN3", false},
+		{"https://login.example.com/authorize?code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM&code_challenge_method=S256", false},
+		{"https://app.example.com/callback?code=SplxlOBeZQQYbYS6WxSbIA&state=xyzABC123", false},
+		{"https://app.example.com/#access_token=2YotnFZFEjr1zCsicMWpAA", false},
 	}
 	for _, c := range cases {
 		u, _ := url.Parse(c.url)
 		if got := OneTimeSigns(u); (len(got) > 0) != c.want {
 			t.Errorf("%s: %v, want one-time %v", c.url, got, c.want)
+		}
+	}
+}
+
+// TestIsOAuthAuthorize: authorisation requests, however they are spelt,
+// never take the one-time shortcut; ordinary one-time links do.
+func TestIsOAuthAuthorize(t *testing.T) {
+	cases := []struct {
+		url  string
+		want bool
+	}{
+		{"https://accounts.google.com/o/oauth2/v2/auth?client_id=1&nonce=Zx81kPq0LmN3", true},
+		{"https://LOGIN.microsoftonline.com/common/oauth2/v2.0/authorize?x=1", true},
+		{"https://sso.example.com/oauth/authz?response_type=code&client_id=a&scope=mail", true},
+		{"https://sso.example.com/x?response_type=code&client_id=a&redirect_uri=https%3A%2F%2Fa.example", true},
+		{"https://acme.okta.com/oauth2/v1/authorize?client_id=a&state=Zx81kPq0LmN3", true},
+		{"https://idp.example.com/as/authorization.oauth2?client_id=a", true},
+		{"https://kc.example.com/realms/x/protocol/openid-connect/auth?scope=openid", true},
+		{"https://accounts.google.com/AccountChooser?continue=https%3A%2F%2Faccounts.google.com%2Fo%2Foauth2%2Fauth%3Fclient_id%3D1%26redirect_uri%3Dhttps%253A%252F%252Fa.example", true},
+		{"https://accounts.example.com/reset-password?token=Zx81kPq0LmN3vB7tR2yW", false},
+		{"https://example.com/verify?otp=834221a&client=web", false},
+		{"https://example.com/authorize/Zx81kPq0LmN3vB7tR2yW", false}, // a path alone: no request
+	}
+	for _, c := range cases {
+		u, err := parseDest(c.url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := isOAuthAuthorize(c.url, u); got != c.want {
+			t.Errorf("%s: %v, want %v", c.url, got, c.want)
 		}
 	}
 }
@@ -138,6 +173,53 @@ func TestNormalizeURL(t *testing.T) {
 	}
 }
 
+// TestCanonicalURL: the cache key and rendered URL folds only what no
+// page can tell apart, and keeps every spelling that can change the page.
+func TestCanonicalURL(t *testing.T) {
+	cases := map[string]string{
+		"https://example.com/a?b=1#frag":        "https://example.com/a?b=1#frag",
+		"HTTP://WWW.Example.COM:80/a?b=1#frag":  "http://www.example.com/a?b=1#frag",
+		"https://example.com:443":               "https://example.com/",
+		"https://example.com:0443/x":            "https://example.com/x",
+		"https://example.com:/x":                "https://example.com/x",
+		"https://example.com:8443/x":            "https://example.com:8443/x",
+		"https://example.com?q":                 "https://example.com/?q",
+		"https://example.com#f":                 "https://example.com/#f",
+		"https://user:pw@example.com/x":         "https://user:pw@example.com/x",
+		"https://User@EXAMPLE.com/x":            "https://User@example.com/x",
+		"https://example.com./x?":               "https://example.com./x?",
+		"https://EXAMPLE.com../x":               "https://example.com../x",
+		"https://ＥＸＡＭＰＬＥ.com/x":                 "https://example.com/x",
+		"https://pаypal.com/":                   "https://xn--pypal-4ve.com/",
+		"http://[::1]:8080/":                    "http://[::1]:8080/",
+		"https://example.com/a%2Fb?q=%41":       "https://example.com/a%2Fb?q=%41",
+		"https://example.com/sale%zz?a=%":       "https://example.com/sale%zz?a=%",
+		"https://example.com/b?z=1&a=2#x?y#z":   "https://example.com/b?z=1&a=2#x?y#z",
+		"https://a@b@example.com/":              "https://a@b@example.com/",
+		"https://example.com/path/../x/./y?a=b": "https://example.com/path/../x/./y?a=b",
+	}
+	for in, want := range cases {
+		u, err := parseDest(in)
+		if err != nil {
+			t.Errorf("%s: %v", in, err)
+			continue
+		}
+		if got := canonicalURL(in, u); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestCanonicalURLNoAlloc: an already canonical destination, the common
+// case, costs the cached-click path no allocation.
+func TestCanonicalURLNoAlloc(t *testing.T) {
+	dest := "https://shop.example-store.jp/sale?id=42#top"
+	u, _ := parseDest(dest)
+	if n := testing.AllocsPerRun(100, func() { _ = canonicalURL(dest, u) }); n != 0 {
+		t.Errorf("%v allocations", n)
+	}
+}
+
 func TestOverrideNormalize(t *testing.T) {
 	ok := []Override{
 		{List: "block", Kind: "url", Value: "HTTPS://Evil.Example/x"},
@@ -182,7 +264,10 @@ func FuzzProceedOpen(f *testing.F) {
 }
 
 func FuzzNormalizeURL(f *testing.F) {
-	for _, s := range []string{"https://example.com/a?b=1#c", "HTTP://[::1]:80/", "http://a.b./%zz", "https://xn--pypal-4ve.com/"} {
+	for _, s := range []string{
+		"https://example.com/a?b=1#c", "HTTP://[::1]:80/", "http://a.b./%zz", "https://xn--pypal-4ve.com/",
+		"https://u:p@EXAMPLE.com.:0443?q#f", "https://ＥＸＡＭＰＬＥ.com../", "http://a.com:/#", "https://0..",
+	} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -197,6 +282,27 @@ func FuzzNormalizeURL(f *testing.F) {
 		}
 		if n2 := normalizeURL(u2); n2 != n {
 			t.Fatalf("not idempotent: %q -> %q -> %q", s, n, n2)
+		}
+		// The cache key is idempotent too, for what linktoken signs (its
+		// authority has no backslash; parseDest reads it), and keeps the
+		// fragment and user info.
+		if strings.ContainsRune(s, '\\') || !strings.Contains(s, "://") {
+			return
+		}
+		d, err := parseDest(s)
+		if err != nil {
+			return
+		}
+		c := canonicalURL(s, d)
+		d2, err := parseDest(c)
+		if err != nil {
+			t.Fatalf("canonical %q of %q does not parse: %v", c, s, err)
+		}
+		if c2 := canonicalURL(c, d2); c2 != c {
+			t.Fatalf("canonicalURL not idempotent: %q -> %q -> %q", s, c, c2)
+		}
+		if d.Fragment != "" && d2.Fragment != d.Fragment || d.User.String() != d2.User.String() {
+			t.Fatalf("canonicalURL lost the fragment or user info: %q -> %q", s, c)
 		}
 	})
 }

@@ -52,7 +52,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	m := newMetrics(cfg.Registerer)
-	st, err := newStore(cfg.Redis, cfg.CacheSize, cfg.TTLs)
+	st, err := newStore(cfg.Redis, cfg.CacheSize, cfg.TTLs, cfg.Now, cfg.Rand)
 	if err != nil {
 		return nil, err
 	}
@@ -71,7 +71,7 @@ func New(cfg Config) (*Server, error) {
 		clickKey: cfg.Keyring.Derive("click follow-up v1"),
 		pending:  pend,
 	}
-	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Log, m, &s.bg)
+	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
 	for _, t := range cfg.APITokens {
 		s.apiKeys = append(s.apiKeys, sha256.Sum256([]byte(t)))
 	}

@@ -21,19 +21,36 @@ type cached struct {
 	Expires time.Time       `json:"expires"`
 }
 
-// TTLs are how long a verdict is trusted, by level.
+// TTLs are how long a verdict is trusted, in memory and in Redis, by
+// level. A clean verdict is trusted for a random time from Clean up to
+// CleanMax (Config.Rand picks it; CleanMax not above Clean: exactly
+// Clean); the first click after it re-renders the destination, as a first
+// click does.
 type TTLs struct {
-	Clean, Suspicious, Malicious, Unknown time.Duration
+	Clean, CleanMax, Suspicious, Malicious, Unknown time.Duration
 }
 
-// DefaultTTLs: a clean page can turn bad, so it is re-checked hourly; a
-// failed check is retried soon.
-var DefaultTTLs = TTLs{Clean: time.Hour, Suspicious: 6 * time.Hour, Malicious: 7 * 24 * time.Hour, Unknown: 2 * time.Minute}
+// DefaultTTLs are the lifetimes of verdicts; docs/click-proxy.md and
+// docs/redis.md ("TTLs") describe them. A clean page can turn bad, and
+// one that shows the sandbox something harmless on its first request
+// and a phishing page afterwards must not pass for long (issue 16): a
+// clean verdict is re-checked after 5 to 20 minutes, at a random time so
+// that a site cannot tell when the next render comes. A failed check is
+// retried soon.
+var DefaultTTLs = TTLs{
+	Clean: 5 * time.Minute, CleanMax: 20 * time.Minute,
+	Suspicious: 6 * time.Hour, Malicious: 7 * 24 * time.Hour, Unknown: 2 * time.Minute,
+}
 
-func (t TTLs) of(l verdict.Level) time.Duration {
+// of is a verdict's lifetime; rnd, in [0, 1), places a clean verdict's
+// in [Clean, CleanMax).
+func (t TTLs) of(l verdict.Level, rnd float64) time.Duration {
 	switch l {
 	case verdict.Clean:
-		return t.Clean
+		if t.CleanMax <= t.Clean || rnd < 0 || rnd >= 1 {
+			return t.Clean
+		}
+		return t.Clean + time.Duration(rnd*float64(t.CleanMax-t.Clean))
 	case verdict.Suspicious:
 		return t.Suspicious
 	case verdict.Malicious:
@@ -49,14 +66,16 @@ type store struct {
 	mem  *lru.Cache[string, *cached]
 	rdb  redis.UniversalClient
 	ttls TTLs
+	now  func() time.Time // Config.Now
+	rand func() float64   // Config.Rand
 }
 
-func newStore(rdb redis.UniversalClient, size int, ttls TTLs) (*store, error) {
+func newStore(rdb redis.UniversalClient, size int, ttls TTLs, now func() time.Time, rand func() float64) (*store, error) {
 	mem, err := lru.New[string, *cached](size)
 	if err != nil {
 		return nil, err
 	}
-	return &store{mem: mem, rdb: rdb, ttls: ttls}, nil
+	return &store{mem: mem, rdb: rdb, ttls: ttls, now: now, rand: rand}, nil
 }
 
 // getMem returns a live in-process entry.
@@ -92,10 +111,11 @@ func (s *store) getRedis(ctx context.Context, digest string, now time.Time) (*ca
 // put stores a verdict in both levels, the screenshot beside it, and
 // publishes that it landed (waking other replicas' waiters).
 func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, regDomain string) error {
-	ttl := s.ttls.of(c.Verdict.Level)
+	ttl := s.ttls.of(c.Verdict.Level, s.rand())
+	now := s.now()
 	c.Expires = c.Verdict.JudgedAt.Add(ttl)
-	if c.Expires.Before(time.Now()) {
-		c.Expires = time.Now().Add(ttl)
+	if c.Expires.Before(now) {
+		c.Expires = now.Add(ttl)
 	}
 	c.HasShot = len(shot) > 0
 	s.mem.Add(digest, c)
@@ -128,16 +148,31 @@ func (s *store) forget(ctx context.Context, digest string) {
 	s.rdb.Del(ctx, keyVerdict+digest)
 }
 
-// history is how many different URLs of the domain were judged clean in
-// the last 30 days, and whether any was judged anything else (suspicious,
-// malicious, or could not be checked). Redis errors count as a bad
-// history: the one-time shortcut is taken only when the record is known.
-func (s *store) history(ctx context.Context, regDomain string) (clean int64, bad bool) {
+// history is how many different URLs of the domain were judged clean by a
+// render in the last 30 days, how many were let through by the one-time
+// shortcut unrendered (recordSkip), and whether any was judged anything
+// else (suspicious, malicious, or could not be checked). Redis errors
+// count as a bad history: the one-time shortcut is taken only when the
+// record is known.
+func (s *store) history(ctx context.Context, regDomain string) (clean, skipped int64, bad bool) {
 	p := s.rdb.Pipeline()
 	cleanCmd := p.PFCount(ctx, keyCleanHist+regDomain)
+	skipCmd := p.PFCount(ctx, keySkipHist+regDomain)
 	badCmd := p.Exists(ctx, keyBadHist+regDomain)
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
-		return 0, true
+		return 0, 0, true
 	}
-	return cleanCmd.Val(), badCmd.Val() > 0
+	return cleanCmd.Val(), skipCmd.Val(), badCmd.Val() > 0
+}
+
+// recordSkip records that the one-time shortcut let a URL of the domain
+// through unrendered. It is kept apart from the clean URLs, so it never
+// counts toward OneTimeCleanHistory.
+func (s *store) recordSkip(ctx context.Context, regDomain, digest string) error {
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.PFAdd(ctx, keySkipHist+regDomain, digest)
+		p.Expire(ctx, keySkipHist+regDomain, historyTTL)
+		return nil
+	})
+	return err
 }

@@ -15,8 +15,8 @@ import (
 // parseDest parses a verified destination. linktoken accepts what browsers
 // accept, which is more than net/url does (a path with a stray "%", as in
 // "/sale%zz"); such escapes are read as a literal "%" ("%25") for the
-// cache key and the rules, while the redirect and the render keep the
-// destination exactly as signed.
+// override key (normalizeURL) and the rules, while the cache key and the
+// render (canonicalURL) and the redirect keep them as signed.
 func parseDest(dest string) (*url.URL, error) {
 	u, err := url.Parse(dest)
 	if err != nil {
@@ -65,10 +65,70 @@ func canonicalHost(h string) string {
 	return h
 }
 
-// normalizeURL is the form of a destination that verdicts are cached
-// under: lower-case scheme and host, no default port, no fragment, no
-// user info (never sent to the sandbox's target anyway), an empty path as
-// "/". The query is kept byte for byte: its order can matter to the site.
+// canonicalURL is the destination as the click proxy knows it: the key its
+// verdict is cached under (urlDigest) and the URL the sandbox renders, one
+// string, so that a cached verdict is always about exactly what was
+// rendered, and two spellings share a verdict only when no page can tell
+// them apart. It canonicalises only what browsers canonicalise themselves
+// before any request: the scheme's case, the host's case and IDNA form
+// (UTS #46: "ＥＸＡＭＰＬＥ.com" is "example.com"), a default or
+// zero-padded port, and an empty path ("/"). Everything else is kept byte
+// for byte, because it can change what a page shows: the user info (sent
+// as credentials), trailing dots (resolved and sent in Host, which a
+// server may answer differently), the path and query (their order and
+// escapes matter to the site, and "%zz" is sent as written), and the
+// fragment (the page's script reads it).
+//
+// dest is a destination linktoken verified (its authority runs up to the
+// first "/", "?" or "#", with no "\" in it: every parser agrees) and u is
+// parseDest(dest). People are redirected to dest itself, never to this.
+func canonicalURL(dest string, u *url.URL) string {
+	i := strings.Index(dest, "://")
+	if i < 0 {
+		return dest // not a verified destination; never happens
+	}
+	rawScheme, rest := dest[:i], dest[i+3:]
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	authority, tail := rest[:end], rest[end:]
+	userinfo := ""
+	if at := strings.LastIndexByte(authority, '@'); at >= 0 {
+		userinfo = authority[:at+1]
+	}
+	scheme := strings.ToLower(u.Scheme)
+	host := u.Hostname()
+	if dots := len(host) - len(strings.TrimRight(host, ".")); dots > 0 {
+		host = canonicalHost(host) + strings.Repeat(".", dots)
+	} else {
+		host = canonicalHost(host)
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	hostport := host
+	if port := strings.TrimLeft(u.Port(), "0"); port != "" || u.Port() != "" {
+		if port == "" {
+			port = "0"
+		}
+		if !(port == "80" && scheme == "http" || port == "443" && scheme == "https") {
+			hostport += ":" + port
+		}
+	}
+	if tail == "" || tail[0] != '/' {
+		tail = "/" + tail
+	} else if rawScheme == scheme && authority[len(userinfo):] == hostport {
+		return dest // already canonical: the common case, without allocating
+	}
+	return scheme + "://" + userinfo + hostport + tail
+}
+
+// normalizeURL is the form URL overrides are written and matched in. It
+// is looser than canonicalURL on purpose (no fragment, no user info, no
+// trailing dot; "%zz" read as "%25zz"): an administrator's URL block must
+// not be dodged by adding "#x" or "user@" to the link. Verdicts are never
+// cached under it.
 func normalizeURL(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)
 	host := canonicalHost(u.Hostname())
@@ -93,10 +153,10 @@ func normalizeURL(u *url.URL) string {
 	return s
 }
 
-// urlDigest is the cache key of a normalised URL: hex SHA-256, truncated
-// to 128 bits (collisions would need 2^64 URLs).
-func urlDigest(normalized string) string {
-	sum := sha256.Sum256([]byte(normalized))
+// urlDigest is the cache key of a canonical URL (canonicalURL): hex
+// SHA-256, truncated to 128 bits (collisions would need 2^64 URLs).
+func urlDigest(canonical string) string {
+	sum := sha256.Sum256([]byte(canonical))
 	return hex.EncodeToString(sum[:16])
 }
 

@@ -420,6 +420,20 @@ func ParseOAuth(rawURL string) (OAuthRequest, bool) {
 	return r, true
 }
 
+// IsOAuthEndpoint reports whether rawURL is one of the authorisation
+// (consent, device-code) endpoints ParseOAuth recognises, whatever its
+// parameters. The click proxy never judges such a URL without rendering
+// it (its one-time-link shortcut), so it is exported for it; it reads the
+// URL only.
+func IsOAuthEndpoint(rawURL string) bool {
+	u, ok := oauthParseURL(rawURL)
+	if !ok {
+		return false
+	}
+	_, _, ok = oauthMatch(u)
+	return ok
+}
+
 // oauthParam is one query parameter, decoded once.
 type oauthParam struct{ key, value string }
 
