@@ -71,6 +71,13 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		s.act(ctx, p, c, source)
 		return
 	}
+	if p.Scanner {
+		// A scanner (or a HEAD request) never decides the verdict people
+		// get: a page harmless to the first fetch and phishing afterwards
+		// would pass every time, rendered with the scanner's User-Agent.
+		s.neutral(ctx, p)
+		return
+	}
 	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Dest, p.Registrable, sandbox.Request{URL: p.Dest, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
 	t := time.NewTimer(s.cfg.Wait)
 	defer t.Stop()
@@ -93,6 +100,11 @@ func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now ti
 	}
 	if c != nil {
 		return c, "redis", true
+	}
+	if p.Scanner {
+		// The one-time rule would redirect the scanner, which would use up
+		// the token before the person arrives.
+		return nil, "", false
 	}
 	if v, ok := s.oneTime(rctx, p, u, now); ok {
 		s.log.Info("render skipped: one-time link", zap.String("click_id", p.ClickID), zap.String("host", p.Host),
@@ -164,6 +176,17 @@ func (s *Server) render(ctx *fasthttp.RequestCtx, status int, pg pages.Page) {
 	if err := pages.Render(ctx, pg); err != nil {
 		s.log.Error("page", zap.String("click_id", pg.ClickID), zap.Error(err))
 	}
+}
+
+// neutral answers a scanner's click (or a HEAD request) on a link with no
+// verdict: 200 and the "not checked yet" page, no Location, no render, no
+// pending click. Not an error status: other gateways' scanners that get
+// one may flag the whole mail or retry; a plain page ends their fetch.
+func (s *Server) neutral(ctx *fasthttp.RequestCtx, p *pendingClick) {
+	s.render(ctx, fasthttp.StatusOK, pages.Page{
+		Kind: pages.KindError, Lang: pages.PickLang(p.Language), ClickID: p.ClickID, ErrorKey: "not-checked",
+	})
+	s.emit(ctx, p, "neutral", "none", nil, false)
 }
 
 // checking answers a click whose verdict is not ready: a page that
