@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/sandbox"
 )
@@ -46,6 +49,8 @@ func TestAbuse(t *testing.T) {
 		{"python-requests GET on an uncached link", func(t *testing.T) { scannerFirst(t, "GET", "User-Agent", "python-requests/2.32.3") }},
 		{"GET from a known scanner range on an uncached link", func(t *testing.T) { scannerFirst(t, "GET", "X-Test-Range", "1") }},
 		{"scanner on a one-time link", scannerOneTime},
+		{"flood of clicks from one client network", clickFlood},
+		{"flood of API calls from one client network", apiFlood},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, a.run)
@@ -120,4 +125,82 @@ func linkWith(t *testing.T, c *linktoken.Codec, dest string) string {
 		t.Fatal(err)
 	}
 	return l
+}
+
+// limitedEnv is a click proxy that takes the client address from
+// X-Forwarded-For (so a test can be several clients) and has a clock that
+// stands still (so no token comes back during the test).
+func limitedEnv(t *testing.T, clicks, api RateLimit) (*env, *Server) {
+	e := newFakeEnv(t, Policy{})
+	now := time.Now()
+	var srv *Server
+	e.base, e.codec, srv = e.start(func(c *Config) {
+		c.TrustProxyHeaders, c.ClickLimit, c.APILimit = true, clicks, api
+		c.Now = func() time.Time { return now }
+	})
+	return e, srv
+}
+
+// clickFlood: one client network past its burst gets 429 with Retry-After
+// and the error page, never a redirect, and no click event; another
+// network is not affected.
+func clickFlood(t *testing.T) {
+	e, srv := limitedEnv(t, RateLimit{Rate: 20, Burst: 40}, RateLimit{Rate: -1})
+	dest := "http://" + fakeClean + "/sale?id=42"
+	link := e.link(dest)
+	flood := []string{"X-Forwarded-For", "198.51.100.7"}
+	for i := range 40 {
+		if a := e.get(link, flood...); a.action != "redirect" {
+			t.Fatalf("click %d within the burst: %d %s", i, a.status, a.action)
+		}
+	}
+	emitted := e.events.Stats().Emitted
+	for i := range 20 {
+		a := e.get(link, flood...)
+		if a.status != 429 || a.header.Get("Retry-After") != "1" || a.location != "" || a.action != "error" || !strings.Contains(a.body, a.clickID) {
+			t.Fatalf("click %d past the burst: %d %s Retry-After=%q Location=%q", i, a.status, a.action, a.header.Get("Retry-After"), a.location)
+		}
+	}
+	// Every route shares the click limit.
+	if a := e.get(e.base+"/healthz", flood...); a.status != 429 {
+		t.Errorf("healthz from the flooding network: %d", a.status)
+	}
+	if got := e.events.Stats().Emitted; got != emitted {
+		t.Errorf("%d click events for refused requests", got-emitted)
+	}
+	if a := e.get(link, "X-Forwarded-For", "198.51.100.8"); a.action != "redirect" {
+		t.Errorf("another client: %d %s", a.status, a.action)
+	}
+	if n := testutil.ToFloat64(srv.m.rateLimited.WithLabelValues("clicks")); n != 21 {
+		t.Errorf("kensa_rate_limited_total{limit=clicks} = %v, want 21", n)
+	}
+}
+
+// apiFlood: the API has its own, smaller limit and answers 429 with an
+// api.Error; the click limit is separate.
+func apiFlood(t *testing.T) {
+	e, _ := limitedEnv(t, RateLimit{}, RateLimit{})
+	call := func() answer {
+		return e.do("GET", e.base+"/api/v1/overrides", "", "Authorization", "Bearer "+apiToken, "X-Forwarded-For", "2001:db8:1:2::7")
+	}
+	for i := range DefaultAPILimit.Burst {
+		if a := call(); a.status != 200 {
+			t.Fatalf("API call %d within the burst: %d %s", i, a.status, a.body)
+		}
+	}
+	a := call()
+	if a.status != 429 || a.header.Get("Retry-After") != "1" || !strings.HasPrefix(a.header.Get("Content-Type"), "application/json") {
+		t.Fatalf("API call past the burst: %d Retry-After=%q %s", a.status, a.header.Get("Retry-After"), a.body)
+	}
+	if e := apiError(t, "429", a.body); e.Code != api.CodeRateLimited {
+		t.Errorf("API error code %q", e.Code)
+	}
+	// Another address in the same /64 is the same client network; clicks
+	// from it are under the click limit, not the API's.
+	if b := e.do("GET", e.base+"/api/v1/overrides", "", "Authorization", "Bearer "+apiToken, "X-Forwarded-For", "2001:db8:1:2::8"); b.status != 429 {
+		t.Errorf("API from the same /64: %d", b.status)
+	}
+	if c := e.get(e.link("http://"+fakeClean+"/"), "X-Forwarded-For", "2001:db8:1:2::8"); c.action != "redirect" {
+		t.Errorf("a click from the API client's network: %d %s", c.status, c.action)
+	}
 }

@@ -51,7 +51,10 @@ func badDestination(err error) error {
 
 var (
 	errNotFound = &httpError{status: fasthttp.StatusNotFound, key: "not-found", code: api.CodeNotFound, msg: "not found", err: errors.New("not found")}
-	errMethod   = &httpError{status: fasthttp.StatusMethodNotAllowed, key: "malformed", code: "method", err: errors.New("method not allowed")}
+	// errRateLimited: the client network is over its limit (routes.go sets
+	// Retry-After). Never a click event: a flood must not fill the log.
+	errRateLimited = &httpError{status: fasthttp.StatusTooManyRequests, key: "too-many", code: api.CodeRateLimited, msg: "too many requests; retry after the time in Retry-After", err: errors.New("rate limited")}
+	errMethod      = &httpError{status: fasthttp.StatusMethodNotAllowed, key: "malformed", code: "method", err: errors.New("method not allowed")}
 	// errPendingGone: a follow-up whose click expired, was never kept, or
 	// whose MAC is wrong (the three look the same from outside).
 	errPendingGone = &httpError{status: fasthttp.StatusGone, key: "expired", code: "pending-expired", err: errors.New("no such pending click")}

@@ -11,6 +11,7 @@ type metrics struct {
 	herdWaiters   prometheus.Gauge
 	redisErrors   prometheus.Counter
 	errors        *prometheus.CounterVec // by code, from fail (errors.go)
+	rateLimited   *prometheus.CounterVec // by limit: clicks, api
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,9 +35,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
 		}, []string{"code"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api).",
+		}, []string{"limit"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited)
 	}
 	return m
 }

@@ -106,6 +106,7 @@ const (
 	CodeUnauthorized = "unauthorized" // 401: no or wrong bearer token
 	CodeBadRequest   = "bad-request"  // 400: the body or the parameters are wrong; Error lists every problem
 	CodeNotFound     = "not-found"    // 404: no such route, or no such override
+	CodeRateLimited  = "rate-limited" // 429: too many requests from the client's network; retry after Retry-After
 	CodeUnavailable  = "unavailable"  // 503: Redis is unreachable; retry later
 	CodeInternal     = "internal"     // 500: a bug; the service log has the details
 )
