@@ -2,15 +2,19 @@ package clickproxy
 
 import (
 	"context"
+	"encoding/json"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/kensa-mail/kensa/clickproxy/api"
+	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/sandbox"
 )
@@ -51,6 +55,8 @@ func TestAbuse(t *testing.T) {
 		{"scanner on a one-time link", scannerOneTime},
 		{"flood of clicks from one client network", clickFlood},
 		{"flood of API calls from one client network", apiFlood},
+		{"7 KB forged and unsigned links with a 7 KB User-Agent", bigForged},
+		{"1,000 forged clicks from one client network", forgedFlood},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, a.run)
@@ -131,14 +137,21 @@ func linkWith(t *testing.T, c *linktoken.Codec, dest string) string {
 // X-Forwarded-For (so a test can be several clients) and has a clock that
 // stands still (so no token comes back during the test).
 func limitedEnv(t *testing.T, clicks, api RateLimit) (*env, *Server) {
+	e, srv, _ := clockEnv(t, clicks, api)
+	return e, srv
+}
+
+// clockEnv is limitedEnv with its clock, which the test moves.
+func clockEnv(t *testing.T, clicks, api RateLimit) (*env, *Server, *atomic.Int64) {
 	e := newFakeEnv(t, Policy{})
-	now := time.Now()
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
 	var srv *Server
 	e.base, e.codec, srv = e.start(func(c *Config) {
 		c.TrustProxyHeaders, c.ClickLimit, c.APILimit = true, clicks, api
-		c.Now = func() time.Time { return now }
+		c.Now = func() time.Time { return time.Unix(0, clock.Load()) }
 	})
-	return e, srv
+	return e, srv, &clock
 }
 
 // clickFlood: one client network past its burst gets 429 with Retry-After
@@ -202,5 +215,120 @@ func apiFlood(t *testing.T) {
 	}
 	if c := e.get(e.link("http://"+fakeClean+"/"), "X-Forwarded-For", "2001:db8:1:2::8"); c.action != "redirect" {
 		t.Errorf("a click from the API client's network: %d %s", c.status, c.action)
+	}
+}
+
+// bigForged: a forged link and an unsigned one of 7 KB, and a forged link
+// with a 7 KB User-Agent (kensa serve reads at most 8 KB of request line
+// and headers), are stored with every field at its maximum, marked clipped.
+func bigForged(t *testing.T) {
+	e := newFakeEnv(t, Policy{})
+	ua := "Mozilla/5.0 " + strings.Repeat("X", 600)
+	bigUA := "Mozilla/5.0 " + strings.Repeat("X", 7000)
+	forged := e.get(e.base+"/k/"+strings.Repeat("A", 7000)+"?u=http://evil.example/", "User-Agent", ua)
+	unsigned := e.get(e.codec.Unsigned("http://evil.example/"+strings.Repeat("p", 7000)), "User-Agent", ua)
+	forgedUA := e.get(e.base+"/k/AAAA?u=http://evil.example/", "User-Agent", bigUA)
+	if forged.status != 400 || unsigned.status != 200 || forgedUA.status != 400 || forged.location+unsigned.location+forgedUA.location != "" {
+		t.Fatalf("forged %d, unsigned %d, forged with a big User-Agent %d", forged.status, unsigned.status, forgedUA.status)
+	}
+	waitWritten(t, e.events)
+	evs, err := e.events.Recent(context.Background(), 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := 0
+	for _, ev := range evs {
+		if ev.ClickID != forged.clickID && ev.ClickID != unsigned.clickID && ev.ClickID != forgedUA.clickID {
+			continue
+		}
+		seen++
+		if len(ev.UserAgent) > clicklog.MaxUserAgent || len(ev.URL) > clicklog.MaxURL {
+			t.Errorf("%s event: user_agent %d bytes, url %d, clipped %v", ev.Error, len(ev.UserAgent), len(ev.URL), ev.Clipped)
+		}
+		if ev.ClickID == forgedUA.clickID && (len(ev.UserAgent) != clicklog.MaxUserAgent || !slices.Contains(ev.Clipped, "user_agent")) {
+			t.Errorf("big User-Agent: %d bytes stored, clipped %v", len(ev.UserAgent), ev.Clipped)
+		}
+		if ev.Error == "unsigned" && (len(ev.URL) != clicklog.MaxURL || !slices.Contains(ev.Clipped, "url")) {
+			t.Errorf("unsigned event: url %d bytes, clipped %v", len(ev.URL), ev.Clipped)
+		}
+		if b, _ := json.Marshal(ev); len(b) > 3500 {
+			t.Errorf("%s event of %d bytes", ev.Error, len(b))
+		}
+	}
+	if seen != 3 {
+		t.Errorf("%d of the 3 events stored", seen)
+	}
+}
+
+// forgedFlood: of 1,000 forged clicks from one network within a minute,
+// the first 20 are stored one by one, the 1,000th is not, and the next
+// minute brings one aggregate event with the other 980; a real click from
+// that network in the flood is logged.
+func forgedFlood(t *testing.T) {
+	e, srv, clock := clockEnv(t, RateLimit{Rate: -1}, RateLimit{Rate: -1})
+	clock.Store(time.Now().Truncate(time.Minute).Add(time.Second).UnixNano())
+	from := []string{"X-Forwarded-For", "198.51.100.9"}
+	forged := e.base + "/k/AQ" + strings.Repeat("x", 80) + "?u=http://evil.example/"
+	var last atomic.Value
+	var wg sync.WaitGroup
+	var n atomic.Int64
+	for range 8 {
+		wg.Go(func() {
+			for n.Add(1) <= 1000 {
+				a := e.get(forged, from...)
+				if a.status != 400 || a.location != "" {
+					t.Errorf("forged: %d %q", a.status, a.location)
+					return
+				}
+				last.Store(a.clickID)
+			}
+		})
+	}
+	wg.Wait()
+	real := e.get(e.link("http://"+fakeClean+"/"), from...)
+	waitWritten(t, e.events)
+	stored := func() (errs int, ids map[string]clicklog.Event) {
+		evs, err := e.events.Recent(context.Background(), 1000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = map[string]clicklog.Event{}
+		for _, ev := range evs {
+			ids[ev.ClickID] = ev
+			if ev.Error == "malformed" {
+				errs++
+			}
+		}
+		return errs, ids
+	}
+	errs, ids := stored()
+	if errs != errorEventsPerMinute {
+		t.Errorf("%d forged-click events stored, want %d", errs, errorEventsPerMinute)
+	}
+	if _, ok := ids[last.Load().(string)]; ok {
+		t.Errorf("the 1,000th forged click was stored in full")
+	}
+	if ev, ok := ids[real.clickID]; !ok || ev.Action != "redirect" {
+		t.Errorf("the real click in the flood was not logged: %+v", ev)
+	}
+	if got := testutil.ToFloat64(srv.m.suppressed); got != 980 {
+		t.Errorf("kensa_click_events_suppressed_total = %v, want 980", got)
+	}
+	// The next minute: the aggregate.
+	clock.Add(int64(time.Minute))
+	e.get(forged, from...)
+	waitWritten(t, e.events)
+	_, ids = stored()
+	found := false
+	for _, ev := range ids {
+		if ev.Error == "suppressed" {
+			found = true
+			if ev.Suppressed != 980 || ev.ClientIP != "198.51.100.9/32" {
+				t.Errorf("aggregate %+v", ev)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no aggregate event")
 	}
 }

@@ -228,8 +228,9 @@ func (s *Server) unchecked(ctx *fasthttp.RequestCtx, _ string) error {
 	s.render(ctx, fasthttp.StatusOK, pages.Page{
 		Kind: pages.KindUnchecked, Lang: pages.PickLang(string(ctx.Request.Header.Peek("Accept-Language"))), ClickID: id, UncheckedText: text,
 	})
-	s.cfg.Events.Emit(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
-		ClientIP: s.clientIP(ctx).String(), UserAgent: string(ctx.UserAgent()), URL: text})
+	ip := s.clientIP(ctx)
+	s.emitError(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
+		ClientIP: ip.String(), UserAgent: string(ctx.UserAgent()), URL: text}, ip)
 	s.m.clicks.WithLabelValues("error").Inc()
 	return nil
 }

@@ -189,7 +189,9 @@ func (e *env) start(edit func(*Config)) (string, *linktoken.Codec, *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &fasthttp.Server{Handler: srv.Handler(), ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	// ReadBufferSize as in kensa serve (cmd/kensa newClickServer): the
+	// largest request line and headers a client can send.
+	hs := &fasthttp.Server{Handler: srv.Handler(), ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, ReadBufferSize: 8 << 10}
 	go hs.Serve(ln)
 	t.Cleanup(func() {
 		hs.Shutdown()

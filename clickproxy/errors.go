@@ -133,9 +133,10 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, apiRoute bool, err error) {
 	if cf != nil && cf.ev != nil {
 		ev := cf.ev
 		ev.Action, ev.Error = "error", he.code
-		ev.ClientIP, ev.UserAgent = s.clientIP(ctx).String(), string(ctx.UserAgent())
+		ip := s.clientIP(ctx)
+		ev.ClientIP, ev.UserAgent = ip.String(), string(ctx.UserAgent())
 		ev.LatencyMS = float64(s.cfg.Now().Sub(ev.Time).Microseconds()) / 1000
-		s.cfg.Events.Emit(*ev)
+		s.emitError(*ev, ip)
 	}
 	fields := []zap.Field{zap.Int("status", he.status), zap.String("code", he.code), zap.ByteString("path", ctx.Path()), zap.Error(he.err)}
 	if id != "" {

@@ -12,6 +12,7 @@ type metrics struct {
 	redisErrors   prometheus.Counter
 	errors        *prometheus.CounterVec // by code, from fail (errors.go)
 	rateLimited   *prometheus.CounterVec // by limit: clicks, api
+	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,9 +39,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api).",
 		}, []string{"limit"}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed)
 	}
 	return m
 }

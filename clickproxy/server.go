@@ -38,8 +38,9 @@ type Server struct {
 	apiKeys  [][32]byte
 	// Per client network (routes.go): every route but the API, and the API.
 	clickLimit, apiLimit *ratelimit.Limiter
-	base                 []route // under basePath (routes)
-	root                 []route // at the root
+	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
+	base                 []route      // under basePath (routes)
+	root                 []route      // at the root
 	stop                 context.CancelFunc
 	bg                   sync.WaitGroup // the override watcher and the herd's renders
 }
@@ -87,10 +88,24 @@ func New(cfg Config) (*Server, error) {
 	if err := s.ov.load(ctx); err != nil {
 		s.log.Warn("overrides not loaded yet (Redis unavailable); retrying in the background", zap.Error(err))
 	}
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()
 		s.ov.watch(ctx, 5*time.Second)
+	}()
+	go func() {
+		defer s.bg.Done()
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s.flushErrors(false)
+			case <-ctx.Done():
+				s.flushErrors(true)
+				return
+			}
+		}
 	}()
 	return s, nil
 }
