@@ -3,6 +3,7 @@ package clickproxy
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"slices"
 	"strings"
@@ -17,6 +18,7 @@ import (
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/sandbox"
+	"github.com/kensa-mail/kensa/sandbox/fair"
 )
 
 // recordingScanner remembers every render it is asked for, in the order
@@ -25,13 +27,66 @@ type recordingScanner struct {
 	sandbox.Scanner
 	mu   sync.Mutex
 	reqs []sandbox.Request
+	at   []time.Time
 }
 
 func (r *recordingScanner) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result, error) {
 	r.mu.Lock()
 	r.reqs = append(r.reqs, req)
+	r.at = append(r.at, time.Now())
 	r.mu.Unlock()
 	return r.Scanner.Scan(ctx, req)
+}
+
+// startOf is when the render of url started, and its place in the order.
+func (r *recordingScanner) startOf(url string) (time.Time, int, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i, q := range r.reqs {
+		if q.URL == url {
+			return r.at[i], i, true
+		}
+	}
+	return time.Time{}, 0, false
+}
+
+// sharedKey puts every render in one fair queue: the click proxy as it
+// was before it set FairKey.
+type sharedKey struct{ sandbox.Scanner }
+
+func (s sharedKey) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result, error) {
+	req.FairKey = ""
+	return s.Scanner.Scan(ctx, req)
+}
+
+// floodSandbox is the fake scanner taking delay per render behind
+// sandbox/fair with 2 slots (as kensa serve wraps its sandbox), its renders
+// recorded in the order they start. shared: one queue for everyone.
+func floodSandbox(delay time.Duration, shared bool, cfg fair.Config) (sandbox.Scanner, *fair.Scanner, *recordingScanner) {
+	rec := &recordingScanner{Scanner: &fakeScanner{delay: delay}}
+	cfg.Slots = 2
+	f := fair.New(rec, cfg)
+	if shared {
+		return sharedKey{f}, f, rec
+	}
+	return f, f, rec
+}
+
+const floodHost = "campaign.example-flood.jp"
+
+// flood clicks n distinct new links on floodHost at once, as people
+// (browser User-Agent and language); wait waits for the answers.
+func flood(e *env, n int, tag string) (wait func() []answer) {
+	var wg sync.WaitGroup
+	out := make([]answer, n)
+	for i := range n {
+		link := e.link(fmt.Sprintf("http://%s/offer/%s/%d", floodHost, tag, i))
+		wg.Go(func() { out[i] = e.get(link) })
+	}
+	return func() []answer {
+		wg.Wait()
+		return out
+	}
 }
 
 func (r *recordingScanner) started() []sandbox.Request {
@@ -57,6 +112,7 @@ func TestAbuse(t *testing.T) {
 		{"flood of API calls from one client network", apiFlood},
 		{"7 KB forged and unsigned links with a 7 KB User-Agent", bigForged},
 		{"1,000 forged clicks from one client network", forgedFlood},
+		{"flood of distinct links on one domain", renderFlood},
 	}
 	for _, a := range attacks {
 		t.Run(a.name, a.run)
@@ -330,5 +386,62 @@ func forgedFlood(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("no aggregate event")
+	}
+}
+
+// renderFlood: 100 first clicks on distinct links of one domain fill the
+// sandbox (2 slots, 50 ms a render, at most 64 waiting per domain); a
+// person's first click on another domain is rendered in its turn, before
+// the flood's queue drains, and gets the real verdict. The flood's clicks
+// past the bound get unknown (sandbox-busy), never clean.
+func renderFlood(t *testing.T) {
+	sc, f, rec := floodSandbox(50*time.Millisecond, false, fair.Config{})
+	e := newEnvWith(t, Policy{}, sc)
+	wait := flood(e, 100, "t")
+	for e.scanner.n.Load() < 100 { // every flood render asked for
+		time.Sleep(5 * time.Millisecond)
+	}
+	dest := "http://" + fakePhish + "/login?during=flood"
+	a := e.settle(e.get(e.link(dest)))
+	if a.action != "block" {
+		t.Errorf("the person's click during the flood: %d %s", a.status, a.action)
+	}
+	_, place, ok := rec.startOf(dest)
+	if !ok {
+		t.Fatal("the person's link was never rendered")
+	}
+	answers := wait()
+	// Round robin: the person's render started while the flood still had
+	// most of its queue waiting (one shared queue would have run all of it
+	// first).
+	if n := len(rec.started()); n-(place+1) < 20 {
+		t.Errorf("the person's render was number %d of %d: only %d flood renders were still waiting", place+1, n, n-(place+1))
+	}
+	busy := 0
+	for _, a := range answers {
+		if a.action == "redirect" || a.action == "checking" {
+			continue
+		}
+		if a.action != "warn" || !strings.Contains(a.body, "Too many links") && !strings.Contains(a.body, "確認待ちのリンクが多すぎる") {
+			t.Errorf("a flood click: %d %s", a.status, a.action)
+		}
+		busy++
+	}
+	if busy == 0 || testutil.ToFloat64(e.srv.m.saturated) != float64(busy) {
+		t.Errorf("%d flood clicks got sandbox-busy, kensa_render_saturated_total %v", busy, testutil.ToFloat64(e.srv.m.saturated))
+	}
+	// A saturated verdict is not cached: once the flood is over, the link
+	// is rendered.
+	for f.Stats().Running+f.Stats().Queued > 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	for i, a := range answers {
+		if a.action == "warn" {
+			link := fmt.Sprintf("http://%s/offer/t/%d", floodHost, i)
+			if b := e.settle(e.get(e.link(link))); b.action != "redirect" {
+				t.Errorf("after the flood, %s: %s", link, b.action)
+			}
+			break
+		}
 	}
 }

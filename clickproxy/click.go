@@ -1,6 +1,7 @@
 package clickproxy
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"net/url"
@@ -78,7 +79,11 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		s.neutral(ctx, p)
 		return
 	}
-	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Dest, p.Registrable, sandbox.Request{URL: p.Dest, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
+	// FairKey: renders are shared out between registrable domains
+	// (sandbox/fair), so a flood of links on one domain cannot starve
+	// the clicks on others.
+	req := sandbox.Request{URL: p.Dest, UserAgent: p.UserAgent, Language: p.Language, FairKey: cmp.Or(p.Registrable, p.Host)}
+	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Dest, p.Registrable, req, p.ClickID)
 	t := time.NewTimer(s.cfg.Wait)
 	defer t.Stop()
 	select {

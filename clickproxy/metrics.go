@@ -13,6 +13,7 @@ type metrics struct {
 	errors        *prometheus.CounterVec // by code, from fail (errors.go)
 	rateLimited   *prometheus.CounterVec // by limit: clicks, api
 	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
+	saturated     prometheus.Counter     // renders refused by a saturated sandbox
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -42,9 +43,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
 		}),
+		saturated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_render_saturated_total", Help: "Renders refused because the sandbox had too many waiting (sandbox/fair); each gave an unknown verdict (sandbox-busy), not cached.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated)
 	}
 	return m
 }
