@@ -19,6 +19,7 @@ import (
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/internal/redistest"
 	"github.com/kensa-mail/kensa/sandbox"
+	"github.com/kensa-mail/kensa/sandbox/fair"
 )
 
 // BenchmarkHerd measures the herd: the time until 200 concurrent first
@@ -78,7 +79,9 @@ func BenchmarkCachedClick(b *testing.B) {
 	}
 	kr, _ := linktoken.NewKeyring(7, linktoken.Key{ID: 7, Secret: bytes.Repeat([]byte{7}, linktoken.SecretSize)})
 	codec, _ := linktoken.NewCodec("http://127.0.0.1:8080", kr)
-	s, err := New(Config{Codec: codec, Keyring: kr, Redis: rdb, Scanner: noScanner{}, Events: events})
+	// The click limit on, as in production, but never refusing: its cost
+	// is part of the hot path.
+	s, err := New(Config{Codec: codec, Keyring: kr, Redis: rdb, Scanner: noScanner{}, Events: events, ClickLimit: RateLimit{Rate: 1e9, Burst: 1e9}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -122,5 +125,62 @@ func BenchmarkClickKey(b *testing.B) {
 	for b.Loop() {
 		_ = normalizeURL(u)
 		_ = urlDigest(canonicalURL(dest, u))
+	}
+}
+
+// BenchmarkFloodedClick measures what a person's first click on one domain
+// waits while a flood of 200 distinct first clicks on another domain fills
+// the sandbox: the fake scanner taking 50 ms a render, 2 slots, wrapped in
+// sandbox/fair as kensa serve does. fair-key is the click proxy as it is
+// (FairKey = the registrable domain); shared-key puts every render in one
+// queue (the proxy before FairKey), with fair's default bounds (64 waiting
+// per key) and unbounded. Reported: the time until the person's answer,
+// until the person's render started, and the share of people who got a
+// real verdict (not sandbox-busy). It asserts nothing about time.
+//
+//	go test -run '^$' -bench FloodedClick -benchtime 3x ./clickproxy
+func BenchmarkFloodedClick(b *testing.B) {
+	for _, mode := range []struct {
+		name   string
+		shared bool
+		cfg    fair.Config
+	}{
+		{"fair-key", false, fair.Config{}},
+		{"shared-key", true, fair.Config{}},
+		{"shared-key-unbounded", true, fair.Config{MaxPerKey: 1000, MaxQueued: 1000}},
+	} {
+		b.Run(mode.name, func(b *testing.B) {
+			sc, f, rec := floodSandbox(50*time.Millisecond, mode.shared, mode.cfg)
+			e := newEnvWith(b, Policy{}, sc)
+			var answer, started time.Duration
+			var real, rendered int
+			for i := 0; i < b.N; i++ {
+				asked := e.scanner.n.Load()
+				wait := flood(e, 200, fmt.Sprintf("%s-%d", mode.name, i))
+				for e.scanner.n.Load() < asked+200 { // every flood render asked for
+					time.Sleep(time.Millisecond)
+				}
+				dest := fmt.Sprintf("http://%s/login?person=%s-%d", fakePhish, mode.name, i)
+				start := time.Now()
+				a := e.get(e.link(dest))
+				answer += time.Since(start)
+				if a.action == "block" {
+					real++
+				}
+				wait()
+				for f.Stats().Running+f.Stats().Queued > 0 {
+					time.Sleep(10 * time.Millisecond)
+				}
+				if at, _, ok := rec.startOf(dest); ok {
+					started += at.Sub(start)
+					rendered++
+				}
+			}
+			b.ReportMetric(float64(answer.Milliseconds())/float64(b.N), "person-answer-ms")
+			if rendered > 0 {
+				b.ReportMetric(float64(started.Milliseconds())/float64(rendered), "person-render-start-ms")
+			}
+			b.ReportMetric(100*float64(real)/float64(b.N), "person-real-verdict-%")
+		})
 	}
 }

@@ -1,6 +1,7 @@
 package clickproxy
 
 import (
+	"cmp"
 	"context"
 	"encoding/hex"
 	"net/url"
@@ -71,9 +72,20 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		s.act(ctx, p, c, source)
 		return
 	}
+	if p.Scanner {
+		// A scanner (or a HEAD request) never decides the verdict people
+		// get: a page harmless to the first fetch and phishing afterwards
+		// would pass every time, rendered with the scanner's User-Agent.
+		s.neutral(ctx, p)
+		return
+	}
 	// The render is of the URL the verdict is cached under, whichever
 	// spelling of it this click has: the verdict is about what was rendered.
-	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Canonical, p.Registrable, sandbox.Request{URL: p.Canonical, UserAgent: p.UserAgent, Language: p.Language}, p.ClickID)
+	// FairKey: renders are shared out between registrable domains
+	// (sandbox/fair), so a flood of links on one domain cannot starve
+	// the clicks on others.
+	req := sandbox.Request{URL: p.Canonical, UserAgent: p.UserAgent, Language: p.Language, FairKey: cmp.Or(p.Registrable, p.Host)}
+	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Canonical, p.Registrable, req, p.ClickID)
 	t := time.NewTimer(s.cfg.Wait)
 	defer t.Stop()
 	select {
@@ -95,6 +107,11 @@ func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now ti
 	}
 	if c != nil {
 		return c, "redis", true
+	}
+	if p.Scanner {
+		// The one-time rule would redirect the scanner, which would use up
+		// the token before the person arrives.
+		return nil, "", false
 	}
 	if v, ok := s.oneTime(rctx, p, u, now); ok {
 		s.log.Info("render skipped: one-time link", zap.String("click_id", p.ClickID), zap.String("host", p.Host),
@@ -168,6 +185,17 @@ func (s *Server) render(ctx *fasthttp.RequestCtx, status int, pg pages.Page) {
 	}
 }
 
+// neutral answers a scanner's click (or a HEAD request) on a link with no
+// verdict: 200 and the "not checked yet" page, no Location, no render, no
+// pending click. Not an error status: other gateways' scanners that get
+// one may flag the whole mail or retry; a plain page ends their fetch.
+func (s *Server) neutral(ctx *fasthttp.RequestCtx, p *pendingClick) {
+	s.render(ctx, fasthttp.StatusOK, pages.Page{
+		Kind: pages.KindError, Lang: pages.PickLang(p.Language), ClickID: p.ClickID, ErrorKey: "not-checked",
+	})
+	s.emit(ctx, p, "neutral", "none", nil, false)
+}
+
 // checking answers a click whose verdict is not ready: a page that
 // follows up by itself (meta refresh) on /w/CLICKID.
 func (s *Server) checking(ctx *fasthttp.RequestCtx, p *pendingClick) {
@@ -211,8 +239,9 @@ func (s *Server) unchecked(ctx *fasthttp.RequestCtx, _ string) error {
 	s.render(ctx, fasthttp.StatusOK, pages.Page{
 		Kind: pages.KindUnchecked, Lang: pages.PickLang(string(ctx.Request.Header.Peek("Accept-Language"))), ClickID: id, UncheckedText: text,
 	})
-	s.cfg.Events.Emit(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
-		ClientIP: s.clientIP(ctx).String(), UserAgent: string(ctx.UserAgent()), URL: text})
+	ip := s.clientIP(ctx)
+	s.emitError(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
+		ClientIP: ip.String(), UserAgent: string(ctx.UserAgent()), URL: text}, ip)
 	s.m.clicks.WithLabelValues("error").Inc()
 	return nil
 }

@@ -3,6 +3,7 @@ package clickproxy
 import (
 	"errors"
 	"fmt"
+	"math"
 	mrand "math/rand/v2"
 	"net/netip"
 	"strings"
@@ -56,6 +57,37 @@ var DefaultTrustedOneTime = []string{
 // an attacker's shared page. userContentHosts lists such hosts under the
 // trusted domains.
 
+// RateLimit is one per-client limit (clickproxy/ratelimit). The zero value
+// is the default of the limit it configures.
+type RateLimit struct {
+	// Rate is the sustained requests per second per client network; 0:
+	// the default; negative: no limit (only behind a reverse proxy that
+	// limits clients itself).
+	Rate float64
+	// Burst is how many requests a client network may make at once; 0:
+	// twice Rate (at least 1).
+	Burst int
+}
+
+// Default rate limits, per client network.
+var (
+	DefaultClickLimit = RateLimit{Rate: 20, Burst: 40}
+	DefaultAPILimit   = RateLimit{Rate: 5, Burst: 10}
+)
+
+func (l RateLimit) withDefault(d RateLimit) RateLimit {
+	if l.Rate == 0 {
+		l.Rate = d.Rate
+		if l.Burst == 0 {
+			l.Burst = d.Burst
+		}
+	}
+	if l.Burst == 0 {
+		l.Burst = max(1, int(math.Ceil(2*l.Rate)))
+	}
+	return l
+}
+
 // Config configures the service. Codec, Redis, Scanner and Events are
 // required.
 type Config struct {
@@ -82,6 +114,13 @@ type Config struct {
 	APITokens []string
 	// Scanners helps tell security scanners from people in the click log.
 	Scanners ScannerHints
+	// ClickLimit limits every route but the API per client network (an
+	// IPv4 address, an IPv6 /64): clicks, the pages' follow-ups, static
+	// files, health and metrics. Default 20 requests/s, burst 40.
+	ClickLimit RateLimit
+	// APILimit limits the API per client network: API clients are few and
+	// their requests heavier. Default 5 requests/s, burst 10.
+	APILimit RateLimit
 	// TrustProxyHeaders takes the client address from X-Forwarded-For
 	// (only behind a reverse proxy that sets it).
 	TrustProxyHeaders bool
@@ -123,6 +162,8 @@ func (c *Config) defaults() {
 	if c.Policy.OneTimeCleanHistory == 0 {
 		c.Policy.OneTimeCleanHistory = 5
 	}
+	c.ClickLimit = c.ClickLimit.withDefault(DefaultClickLimit)
+	c.APILimit = c.APILimit.withDefault(DefaultAPILimit)
 	if c.Log == nil {
 		c.Log = zap.NewNop()
 	}
@@ -165,6 +206,14 @@ func (c *Config) validate() error {
 	}
 	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 {
 		errs = append(errs, errors.New("negative duration"))
+	}
+	for _, l := range []struct {
+		name string
+		RateLimit
+	}{{"click", c.ClickLimit}, {"API", c.APILimit}} {
+		if math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) || l.Burst < 0 {
+			errs = append(errs, fmt.Errorf("%s rate limit: want a finite rate and a burst of 0 or more, not %v and %d", l.name, l.Rate, l.Burst))
+		}
 	}
 	for _, p := range c.Scanners.Ranges {
 		if !p.IsValid() {

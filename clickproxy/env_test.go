@@ -179,6 +179,8 @@ func (e *env) start(edit func(*Config)) (string, *linktoken.Codec, *Server) {
 	cfg := Config{
 		Codec: codec, Keyring: e.keyring, Redis: e.rdb, Scanner: e.scanner, Events: e.events, Policy: e.policy,
 		Wait: 2 * time.Second, RenderTimeout: 20 * time.Second, APITokens: []string{apiToken},
+		// Every test client is 127.0.0.1: no limit unless a test sets one.
+		ClickLimit: RateLimit{Rate: -1}, APILimit: RateLimit{Rate: -1},
 	}
 	if edit != nil {
 		edit(&cfg)
@@ -187,7 +189,9 @@ func (e *env) start(edit func(*Config)) (string, *linktoken.Codec, *Server) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hs := &fasthttp.Server{Handler: srv.Handler(), ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second}
+	// ReadBufferSize as in kensa serve (cmd/kensa newClickServer): the
+	// largest request line and headers a client can send.
+	hs := &fasthttp.Server{Handler: srv.Handler(), ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, ReadBufferSize: 8 << 10}
 	go hs.Serve(ln)
 	t.Cleanup(func() {
 		hs.Shutdown()

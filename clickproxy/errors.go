@@ -51,7 +51,10 @@ func badDestination(err error) error {
 
 var (
 	errNotFound = &httpError{status: fasthttp.StatusNotFound, key: "not-found", code: api.CodeNotFound, msg: "not found", err: errors.New("not found")}
-	errMethod   = &httpError{status: fasthttp.StatusMethodNotAllowed, key: "malformed", code: "method", err: errors.New("method not allowed")}
+	// errRateLimited: the client network is over its limit (routes.go sets
+	// Retry-After). Never a click event: a flood must not fill the log.
+	errRateLimited = &httpError{status: fasthttp.StatusTooManyRequests, key: "too-many", code: api.CodeRateLimited, msg: "too many requests; retry after the time in Retry-After", err: errors.New("rate limited")}
+	errMethod      = &httpError{status: fasthttp.StatusMethodNotAllowed, key: "malformed", code: "method", err: errors.New("method not allowed")}
 	// errPendingGone: a follow-up whose click expired, was never kept, or
 	// whose MAC is wrong (the three look the same from outside).
 	errPendingGone = &httpError{status: fasthttp.StatusGone, key: "expired", code: "pending-expired", err: errors.New("no such pending click")}
@@ -130,9 +133,10 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, apiRoute bool, err error) {
 	if cf != nil && cf.ev != nil {
 		ev := cf.ev
 		ev.Action, ev.Error = "error", he.code
-		ev.ClientIP, ev.UserAgent = s.clientIP(ctx).String(), string(ctx.UserAgent())
+		ip := s.clientIP(ctx)
+		ev.ClientIP, ev.UserAgent = ip.String(), string(ctx.UserAgent())
 		ev.LatencyMS = float64(s.cfg.Now().Sub(ev.Time).Microseconds()) / 1000
-		s.cfg.Events.Emit(*ev)
+		s.emitError(*ev, ip)
 	}
 	fields := []zap.Field{zap.Int("status", he.status), zap.String("code", he.code), zap.ByteString("path", ctx.Path()), zap.Error(he.err)}
 	if id != "" {

@@ -149,8 +149,24 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 	rctx, cancel := context.WithTimeout(ctx, h.timeout)
 	res, err := h.scanner.Scan(rctx, req)
 	cancel()
-	h.m.renderSeconds.Observe(time.Since(start).Seconds())
 	c := &cached{}
+	if errors.Is(err, sandbox.ErrSaturated) {
+		// Too many renders waiting: unknown, never clean, and not saved,
+		// so the next click on the link tries again. Counted, and logged
+		// at debug only: a flood must not flood the log too.
+		h.m.saturated.Inc()
+		h.log.Debug("render refused: sandbox saturated", zap.String("click_id", clickID), zap.String("fair_key", req.FairKey))
+		c.Verdict = verdict.Verdict{
+			Level: verdict.Unknown, URL: dest, JudgedAt: time.Now(),
+			Reasons: []verdict.Reason{{
+				Code: verdict.CodeSandboxBusy, Level: verdict.Unknown,
+				JA: "確認待ちのリンクが多すぎるため、このリンクを確認できませんでした。少し待ってから、もう一度開いてください。",
+				EN: "Too many links are waiting to be checked, so Kensa could not check this one. Wait a moment and open it again.",
+			}},
+		}
+		return outcome{c: c, source: "render"}
+	}
+	h.m.renderSeconds.Observe(time.Since(start).Seconds())
 	var shot []byte
 	if err != nil || res.Report == nil {
 		if err == nil {

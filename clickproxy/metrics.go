@@ -11,6 +11,9 @@ type metrics struct {
 	herdWaiters   prometheus.Gauge
 	redisErrors   prometheus.Counter
 	errors        *prometheus.CounterVec // by code, from fail (errors.go)
+	rateLimited   *prometheus.CounterVec // by limit: clicks, api
+	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
+	saturated     prometheus.Counter     // renders refused by a saturated sandbox
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -34,9 +37,18 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		errors: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
 		}, []string{"code"}),
+		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api).",
+		}, []string{"limit"}),
+		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
+		}),
+		saturated: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_render_saturated_total", Help: "Renders refused because the sandbox had too many waiting (sandbox/fair); each gave an unknown verdict (sandbox-busy), not cached.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated)
 	}
 	return m
 }

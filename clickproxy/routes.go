@@ -1,7 +1,9 @@
 package clickproxy
 
 import (
+	"math"
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -95,6 +97,18 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 			s.fail(ctx, r.api, errPanic(v))
 		}
 	}()
+	// Every route is limited per client network, before any work: the
+	// API by its own limit, everything else by the click limit.
+	lim, limit := s.clickLimit, "clicks"
+	if r.api {
+		lim, limit = s.apiLimit, "api"
+	}
+	if !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
+		s.m.rateLimited.WithLabelValues(limit).Inc()
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(lim.RetryAfter().Seconds()))))
+		s.fail(ctx, r.api, errRateLimited)
+		return
+	}
 	if !r.bare {
 		setSecurityHeaders(ctx)
 	}

@@ -1,6 +1,7 @@
 package clickproxy
 
 import (
+	"math"
 	"net/netip"
 	"net/url"
 	"strings"
@@ -239,11 +240,11 @@ func TestOverrideNormalize(t *testing.T) {
 }
 
 func TestConfigListsEveryProblem(t *testing.T) {
-	_, err := New(Config{Policy: Policy{Unknown: "maybe"}, APITokens: []string{"short"}})
+	_, err := New(Config{Policy: Policy{Unknown: "maybe"}, APITokens: []string{"short"}, ClickLimit: RateLimit{Burst: -1}, APILimit: RateLimit{Rate: math.NaN()}})
 	if err == nil {
 		t.Fatal("empty config accepted")
 	}
-	for _, want := range []string{"codec", "keyring", "Redis", "scanner", "click log", "unknown verdicts", "API token"} {
+	for _, want := range []string{"codec", "keyring", "Redis", "scanner", "click log", "unknown verdicts", "API token", "click rate limit", "API rate limit"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -33,8 +33,9 @@ var scannerAgents = []string{
 // pre-fetching the link rather than a person, and why. Other gateways
 // fetch links with HEAD, without Accept-Language, from known ranges, with
 // tool User-Agents, or within seconds of delivery. It is a label for the
-// click log and the SOC ("who really clicked"), not an access decision:
-// scanners get the same answer as people.
+// click log and the SOC ("who really clicked"), and it keeps scanners
+// from deciding verdicts: a scanner's click is answered from the cache
+// but never starts a render (Server.decide).
 func LooksLikeScanner(method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
 	return looksLikeScanner(nil, method, userAgent, acceptLanguage, ip, issued, now, h)
 }

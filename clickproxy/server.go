@@ -15,6 +15,8 @@ import (
 	lru "github.com/hashicorp/golang-lru/v2"
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
+
+	"github.com/kensa-mail/kensa/clickproxy/ratelimit"
 )
 
 // Server answers clicks. Create it with New and serve Handler with
@@ -34,10 +36,13 @@ type Server struct {
 	clickKey []byte // MACs of click IDs in follow-up and report URLs
 	pending  *lru.Cache[string, *pendingClick]
 	apiKeys  [][32]byte
-	base     []route // under basePath (routes)
-	root     []route // at the root
-	stop     context.CancelFunc
-	bg       sync.WaitGroup // the override watcher and the herd's renders
+	// Per client network (routes.go): every route but the API, and the API.
+	clickLimit, apiLimit *ratelimit.Limiter
+	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
+	base                 []route      // under basePath (routes)
+	root                 []route      // at the root
+	stop                 context.CancelFunc
+	bg                   sync.WaitGroup // the override watcher and the herd's renders
 }
 
 // New checks the configuration (every problem at once) and starts the
@@ -58,18 +63,20 @@ func New(cfg Config) (*Server, error) {
 	}
 	pend, _ := lru.New[string, *pendingClick](100_000)
 	s := &Server{
-		cfg:      cfg,
-		log:      cfg.Log,
-		basePath: strings.TrimSuffix(bu.Path, "/"),
-		origin:   bu.Scheme + "://" + bu.Host,
-		store:    st,
-		ov:       newOverrides(cfg.Redis, cfg.Log),
-		m:        m,
-		ua:       &uaMemo{},
-		proceed:  proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
-		shotKey:  cfg.Keyring.Derive("screenshot v1"),
-		clickKey: cfg.Keyring.Derive("click follow-up v1"),
-		pending:  pend,
+		cfg:        cfg,
+		log:        cfg.Log,
+		basePath:   strings.TrimSuffix(bu.Path, "/"),
+		origin:     bu.Scheme + "://" + bu.Host,
+		store:      st,
+		ov:         newOverrides(cfg.Redis, cfg.Log),
+		m:          m,
+		ua:         &uaMemo{},
+		proceed:    proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
+		shotKey:    cfg.Keyring.Derive("screenshot v1"),
+		clickKey:   cfg.Keyring.Derive("click follow-up v1"),
+		pending:    pend,
+		clickLimit: ratelimit.New(ratelimit.Config{Rate: cfg.ClickLimit.Rate, Burst: cfg.ClickLimit.Burst}),
+		apiLimit:   ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
 	}
 	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
 	for _, t := range cfg.APITokens {
@@ -81,10 +88,24 @@ func New(cfg Config) (*Server, error) {
 	if err := s.ov.load(ctx); err != nil {
 		s.log.Warn("overrides not loaded yet (Redis unavailable); retrying in the background", zap.Error(err))
 	}
-	s.bg.Add(1)
+	s.bg.Add(2)
 	go func() {
 		defer s.bg.Done()
 		s.ov.watch(ctx, 5*time.Second)
+	}()
+	go func() {
+		defer s.bg.Done()
+		t := time.NewTicker(10 * time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s.flushErrors(false)
+			case <-ctx.Done():
+				s.flushErrors(true)
+				return
+			}
+		}
 	}()
 	return s, nil
 }

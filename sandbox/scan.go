@@ -2,6 +2,7 @@ package sandbox
 
 import (
 	"context"
+	"errors"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/sandbox/capture"
@@ -18,6 +19,12 @@ type Request struct {
 	// destination's registrable domain. Empty is one key of its own.
 	FairKey string `json:"fair_key,omitempty"`
 }
+
+// ErrSaturated is what a Scanner returns, at once, when it has too many
+// renders waiting to take another (sandbox/fair). The click proxy makes it
+// an unknown verdict with the reason sandbox-busy, never clean, and does
+// not cache it.
+var ErrSaturated = errors.New("sandbox: saturated, render refused")
 
 // Result is what a scan returns.
 type Result struct {

@@ -90,6 +90,13 @@ type ClickEvent struct {
 	Scanner    bool      `json:"scanner,omitempty"` // looks like a security scanner, not a person
 	ScannerWhy string    `json:"scanner_why,omitempty"`
 	Error      string    `json:"error,omitempty"` // for Action=error: the link error code
+	// Clipped names the fields cut to their maximum (clickproxy/clicklog:
+	// url 2048 bytes, user_agent 512, other strings 256, 20 reasons).
+	Clipped []string `json:"clipped,omitempty"`
+	// Suppressed is set on an aggregate event only: how many error events
+	// (forged or unsigned links) from ClientIP's network in the minute from
+	// Time were counted but not logged one by one.
+	Suppressed int64 `json:"suppressed,omitempty"`
 }
 
 // Error is the body of every error answer of the API (4xx and 5xx).
@@ -106,6 +113,7 @@ const (
 	CodeUnauthorized = "unauthorized" // 401: no or wrong bearer token
 	CodeBadRequest   = "bad-request"  // 400: the body or the parameters are wrong; Error lists every problem
 	CodeNotFound     = "not-found"    // 404: no such route, or no such override
+	CodeRateLimited  = "rate-limited" // 429: too many requests from the client's network; retry after Retry-After
 	CodeUnavailable  = "unavailable"  // 503: Redis is unreachable; retry later
 	CodeInternal     = "internal"     // 500: a bug; the service log has the details
 )

@@ -147,6 +147,7 @@ func (l *Log) Emit(e Event) {
 	if math.IsNaN(e.LatencyMS) || math.IsInf(e.LatencyMS, 0) {
 		e.LatencyMS = 0
 	}
+	clip(&e)
 	l.emitted.Add(1)
 	if l.log != nil {
 		l.log.Info("click", zap.Inline(eventFields(e)))

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/kensa-mail/kensa/internal/redistest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -166,6 +167,8 @@ func sample(id string) Event {
 		Scanner:    true,
 		ScannerWhy: "head_request",
 		Error:      "expired",
+		Clipped:    []string{"url"},
+		Suppressed: 3,
 	}
 }
 
@@ -448,6 +451,7 @@ func TestRecentRoundTrip(t *testing.T) {
 		e.Time = e.Time.Add(time.Duration(i) * time.Second)
 		if i == 4 { // the zero values that omitempty leaves out
 			e.Recipient, e.Message, e.Reasons, e.Proceeded, e.Scanner, e.ScannerWhy, e.Error = "", "", nil, false, false, "", ""
+			e.Clipped, e.Suppressed = nil, 0
 			e.Verdict = "" // not judged: bad link
 		}
 		sent = append(sent, e)
@@ -496,7 +500,7 @@ func TestJSONNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(m))
-	want := strings.Fields("action click_id client_ip error host latency_ms message proceeded reasons recipient scanner scanner_why source time url user_agent verdict")
+	want := strings.Fields("action click_id client_ip clipped error host latency_ms message proceeded reasons recipient scanner scanner_why source suppressed time url user_agent verdict")
 	if !slices.Equal(got, want) {
 		t.Errorf("JSON keys\n got %v\nwant %v", got, want)
 	}
@@ -647,4 +651,49 @@ func TestCommandErrorRetried(t *testing.T) {
 		}
 	}
 	checkConsistent(t, l.Stats())
+}
+
+// TestClip: an event of a forged 7 KB link is stored with every string at
+// its maximum, cut at a UTF-8 boundary, and the clipped fields named; the
+// caller's slices are left alone.
+func TestClip(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	var zbuf bytes.Buffer
+	l := newTestLog(t, Config{Redis: c, Log: NewZap(&zbuf)})
+	e := sample("clip")
+	e.Clipped = nil
+	e.URL = "https://evil.example/" + strings.Repeat("é", 3500)
+	e.UserAgent = strings.Repeat("A", 7000)
+	e.Host = strings.Repeat("h", 300)
+	reasons := make([]string, 30)
+	for i := range reasons {
+		reasons[i] = "reason"
+	}
+	e.Reasons = reasons
+	l.Emit(e)
+	waitWritten(t, l, 1)
+	got, err := l.Recent(context.Background(), 1)
+	if err != nil || len(got) != 1 {
+		t.Fatal(got, err)
+	}
+	g := got[0]
+	if len(g.URL) > MaxURL || len(g.URL) < MaxURL-1 || !utf8.ValidString(g.URL) || !strings.HasPrefix(e.URL, g.URL) {
+		t.Errorf("url: %d bytes, valid UTF-8 %v", len(g.URL), utf8.ValidString(g.URL))
+	}
+	if len(g.UserAgent) != MaxUserAgent || len(g.Host) != MaxField || len(g.Reasons) != MaxReasons {
+		t.Errorf("user_agent %d, host %d, reasons %d", len(g.UserAgent), len(g.Host), len(g.Reasons))
+	}
+	if want := []string{"url", "host", "user_agent", "reasons"}; !slices.Equal(g.Clipped, want) {
+		t.Errorf("clipped %v, want %v", g.Clipped, want)
+	}
+	if b, _ := json.Marshal(g); len(b) > 4000 {
+		t.Errorf("stored event of %d bytes", len(b))
+	}
+	if len(reasons) != 30 || e.Clipped != nil {
+		t.Errorf("the caller's event changed")
+	}
+	if lines := zapLines(t, zbuf.Bytes()); len(lines) != 1 || len(lines[0].UserAgent) != MaxUserAgent {
+		t.Errorf("the JSON line stream is not clipped")
+	}
 }

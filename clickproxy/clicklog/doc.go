@@ -40,6 +40,12 @@
 //     failed part of a partly failed pipeline is written after the part
 //     that succeeded; Event.Time is the authority on order.
 //
+// Emit clips every string of an event to its maximum (MaxURL,
+// MaxUserAgent, MaxField, MaxReasons) and names the clipped fields in
+// Event.Clipped, so that no event can be made large. The Log itself never
+// samples; the click proxy samples the events of forged and unsigned links
+// before they reach it.
+//
 // The JSON field names of Event are a contract with the SOC console and the
 // SIEM export: they are snake_case and never change meaning; new fields may
 // be added.

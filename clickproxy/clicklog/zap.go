@@ -85,6 +85,14 @@ func (e eventFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	if e.Error != "" {
 		enc.AddString("error", e.Error)
 	}
+	if len(e.Clipped) > 0 {
+		if err := enc.AddArray("clipped", stringArray(e.Clipped)); err != nil {
+			return err
+		}
+	}
+	if e.Suppressed != 0 {
+		enc.AddInt64("suppressed", e.Suppressed)
+	}
 	return nil
 }
 

@@ -44,14 +44,18 @@ type Page struct {
 	ReportURL      string           // same-origin path for the POST form "report this link" (with hidden input click_id); "" = none
 	RefreshURL     string           // for KindChecking: same-origin path to follow up to
 	RefreshSeconds int              // for KindChecking, clamped to 1..60 (0 means 2)
-	ErrorKey       string           // for KindError: "malformed", "bad-signature", "unknown-key", "expired", "not-found" or "internal"; picks the message
+	ErrorKey       string           // for KindError: "malformed", "bad-signature", "unknown-key", "expired", "not-found", "not-checked", "too-many" or "internal"; picks the message
 	UncheckedText  string           // for KindUnchecked: the text the unsigned link carried (shown as text only)
 }
 
 // errorKeys are the values of Page.ErrorKey that have their own message.
 // The codes of linktoken.Code that are not in the list ("version",
 // "bad-destination") are shown as "malformed"; any other key as "internal".
-var errorKeys = []string{"malformed", "bad-signature", "unknown-key", "expired", "not-found", "internal"}
+//
+// "not-checked" answers a security scanner (or a HEAD request) on a link
+// with no verdict yet: nothing was rendered, nothing is wrong with the
+// link. "too-many" answers a client over its rate limit.
+var errorKeys = []string{"malformed", "bad-signature", "unknown-key", "expired", "not-found", "not-checked", "too-many", "internal"}
 
 // StylePath is where the click proxy serves CSS; every page links it.
 const StylePath = "/static/kensa.css"

@@ -91,6 +91,7 @@ const (
 	CodeCloaking           Code = "cloaking"           // different content for different user agents
 	CodeCertificateError   Code = "certificate-error"
 	CodeRenderFailed       Code = "render-failed"  // the check could not be completed
+	CodeSandboxBusy        Code = "sandbox-busy"   // too many links waiting to be checked; not cached, retried on the next click
 	CodeAdminOverride      Code = "admin-override" // an administrator decided
 	CodeOneTimeLink        Code = "one-time-link"  // judged from the URL alone to keep a one-time token usable
 )

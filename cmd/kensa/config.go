@@ -92,6 +92,8 @@ type (
 	boolValue     struct{ p *bool }
 	durationValue struct{ p *time.Duration }
 	listValue     struct{ p *[]string } // comma-separated
+	floatValue    struct{ p *float64 }
+	intValue      struct{ p *int }
 )
 
 func (v stringValue) Set(s string) error { *v.p = s; return nil }
@@ -111,6 +113,24 @@ func (v durationValue) Set(s string) error {
 		return fmt.Errorf("%q is not a duration such as 500ms or 10s", s)
 	}
 	*v.p = d
+	return nil
+}
+
+func (v floatValue) Set(s string) error {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return fmt.Errorf("%q is not a number", s)
+	}
+	*v.p = f
+	return nil
+}
+
+func (v intValue) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return fmt.Errorf("%q is not a whole number", s)
+	}
+	*v.p = n
 	return nil
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -96,7 +97,10 @@ func TestServeValidate(t *testing.T) {
 	check("unknown", func(c *ServeConfig) { c.Serve.Unknown = "maybe" }, "serve.unknown")
 	check("negative", func(c *ServeConfig) {
 		c.Serve.Wait, c.Serve.RenderTimeout, c.Serve.ShutdownTimeout, c.Serve.Tabs, c.Serve.ClickStreamMaxLen = -1, -1, -1, -1, -1
-	}, "serve.wait", "serve.render_timeout", "serve.shutdown_timeout", "serve.tabs", "serve.click_stream_maxlen")
+		c.Serve.ClickBurst, c.Serve.APIBurst = -1, -1
+	}, "serve.wait", "serve.render_timeout", "serve.shutdown_timeout", "serve.tabs", "serve.click_stream_maxlen", "serve.click_burst", "serve.api_burst")
+	check("rates", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = math.NaN(), math.Inf(1) }, "serve.click_rate", "serve.api_rate")
+	check("no limits", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = -1, -1 })
 	check("scanner_ranges", func(c *ServeConfig) { c.Serve.ScannerRanges = []string{"10.0.0.0/33"} }, "scanner_ranges")
 	check("oauth", func(c *ServeConfig) { c.Serve.OAuthAllowed = []string{"nocolon", "google:"} }, `"nocolon"`, `"google:"`)
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
@@ -177,6 +181,8 @@ serve:
   api_token_file: `+tokens+`
   proceed_suspicious: false
   wait: 2s
+  click_rate: 50
+  api_burst: 3
 milter:
   listen: inet:127.0.0.1:1002
 `)
@@ -187,9 +193,14 @@ milter:
 	t.Setenv("KENSA_REDIS_URL_FILE", "")
 	t.Setenv("KENSA_API_TOKEN_FILE", "")
 	t.Setenv("KENSA_LOG_LEVEL", "")
+	t.Setenv("KENSA_CLICK_BURST", "80")
+	t.Setenv("KENSA_API_RATE", "2.5")
 	var cfg ServeConfig
-	if err := load("serve", &cfg, []string{"--config", file, "--listen", "127.0.0.1:3001"}, io.Discard, ""); err != nil {
+	if err := load("serve", &cfg, []string{"--config", file, "--listen", "127.0.0.1:3001", "--api-rate", "1.5"}, io.Discard, ""); err != nil {
 		t.Fatal(err)
+	}
+	if s := cfg.Serve; s.ClickRate != 50 || s.ClickBurst != 80 || s.APIRate != 1.5 || s.APIBurst != 3 {
+		t.Errorf("rate limits: %v %d %v %d", s.ClickRate, s.ClickBurst, s.APIRate, s.APIBurst)
 	}
 	if cfg.BaseURL != "https://env.example" || cfg.KeyFile != "/file/keys.json" || cfg.LogLevel != "debug" ||
 		cfg.Serve.Listen != "127.0.0.1:3001" || cfg.Serve.Wait != 2*time.Second || cfg.redisURL() != "redis://:pw@127.0.0.1:6390/1" ||

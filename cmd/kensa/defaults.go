@@ -14,7 +14,9 @@ import (
 // and serve.render_timeout (25s), clicklog serve.click_stream_maxlen
 // (1,000,000), the browser serve.chromium (Debian's), and clickproxy's
 // serve.unknown ("warn"), serve.trusted_one_time
-// (clickproxy.DefaultTrustedOneTime).
+// (clickproxy.DefaultTrustedOneTime), serve.click_rate and click_burst
+// (clickproxy.DefaultClickLimit: 20/s, 40) and serve.api_rate and
+// api_burst (clickproxy.DefaultAPILimit: 5/s, 10).
 const (
 	defaultLogLevel        = "info"
 	defaultServeListen     = "127.0.0.1:8080"

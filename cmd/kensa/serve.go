@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/netip"
 	"os"
@@ -47,10 +48,17 @@ type ServeSection struct {
 	OwnDomains            []string `yaml:"own_domains"`
 	OAuthAllowed          []string `yaml:"oauth_allowed_clients"` // provider:client_id
 	ScannerRanges         []string `yaml:"scanner_ranges"`
-	TrustProxyHeaders     bool     `yaml:"trust_proxy_headers"`
-	MetricsPublic         bool     `yaml:"metrics_public"` // /metrics for every client, not only loopback
-	ClickLog              string   `yaml:"click_log"`      // file for the click JSON lines; default stdout
-	ClickStreamMaxLen     int64    `yaml:"click_stream_maxlen"`
+	// Rate limits per client network (an IPv4 address, an IPv6 /64):
+	// requests per second and burst. 0: clickproxy's default; a negative
+	// rate: no limit.
+	ClickRate         float64 `yaml:"click_rate"`  // every route but the API; default 20
+	ClickBurst        int     `yaml:"click_burst"` // default 40, or twice click_rate when that is set
+	APIRate           float64 `yaml:"api_rate"`    // the API; default 5
+	APIBurst          int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
+	TrustProxyHeaders bool    `yaml:"trust_proxy_headers"`
+	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
+	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
@@ -92,6 +100,10 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
 		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
 		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
+		setting{flag: "click-rate", env: "KENSA_CLICK_RATE", v: floatValue{&c.Serve.ClickRate}, usage: "requests per second per client network on every route but the API (default 20; negative: no limit)"},
+		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
+		setting{flag: "api-rate", env: "KENSA_API_RATE", v: floatValue{&c.Serve.APIRate}, usage: "API requests per second per client network (default 5; negative: no limit)"},
+		setting{flag: "api-burst", env: "KENSA_API_BURST", v: intValue{&c.Serve.APIBurst}, usage: "burst of --api-rate (default 10)"},
 		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 	)
@@ -172,9 +184,18 @@ func (c *ServeConfig) Validate() error {
 	}{
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
+		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
+		}
+	}
+	for _, r := range []struct {
+		key  string
+		rate float64
+	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}} {
+		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) {
+			errs = append(errs, fmt.Errorf("serve.%s: want a number of requests per second", r.key))
 		}
 	}
 	if _, err := clickproxy.ParseRanges(strings.Join(s.ScannerRanges, ",")); err != nil {
@@ -277,7 +298,9 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
 		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
-		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
+		ClickLimit: clickproxy.RateLimit{Rate: cfg.Serve.ClickRate, Burst: cfg.Serve.ClickBurst},
+		APILimit:   clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
+		Log:        log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
 	})
 	if err != nil {
 		return nil, nil, err

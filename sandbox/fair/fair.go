@@ -2,15 +2,15 @@ package fair
 
 import (
 	"context"
-	"errors"
 	"sync"
 
 	"github.com/kensa-mail/kensa/sandbox"
 )
 
 // ErrSaturated is returned when a request's queue, or all queues together,
-// are full.
-var ErrSaturated = errors.New("fair: sandbox saturated, render refused")
+// are full. It is sandbox.ErrSaturated, so that the click proxy need not
+// know which scanner it has.
+var ErrSaturated = sandbox.ErrSaturated
 
 // Config bounds the scheduler.
 type Config struct {
