@@ -140,6 +140,35 @@ awk '
     printf "| 1 (one render) | %.0f ms |\n| 200 at once (one render, 199 waiters) | %.0f ms |\n", one, herd
   }' "$out"
 
+echo
+echo "## A saturated sandbox: a person's first click behind a flood (issue 16)"
+echo
+echo "Command: \`go test -run '^\$' -bench FloodedClick -benchtime 3x -count 1 ./clickproxy\`"
+echo "(fake scanner, 50 ms a render, 2 slots in sandbox/fair as kensa serve has them; 200 distinct first clicks on one domain, then a person's first click on another. fair-key: FairKey = registrable domain, as the click proxy does; the baselines put every render in one queue, bounded as fair's defaults and unbounded. Nothing here is timed in a test.)"
+echo
+go test -run '^$' -bench FloodedClick -benchtime 3x -count 1 ./clickproxy | tee "$out" >&2
+awk '
+  /^BenchmarkFloodedClick\// {
+    split($1, n, "/"); name=n[2]; sub(/-[0-9]+$/, "", name)
+    for (i=3;i<NF;i++) { if ($(i+1)=="person-answer-ms") a[name]=$i; if ($(i+1)=="person-render-start-ms") r[name]=$i; if ($(i+1)=="person-real-verdict-%") v[name]=$i }
+    order[++k]=name
+  }
+  END {
+    print "| queueing | person answered after | person render started after | people given the real verdict |\n|---|---|---|---|"
+    for (j=1;j<=k;j++) { x=order[j]; printf "| %s | %s ms | %s ms | %s %% |\n", x, a[x], (x in r ? r[x] : "-"), v[x] }
+  }' "$out"
+
+echo
+echo "## Forged links: OpenTrimmed against Open (issue 16)"
+echo
+echo "Command: \`go test -run '^\$' -bench 'Open(Trimmed)?Forged' -count 1 ./clickproxy/linktoken\`"
+echo "(a forged link 16 KB long; OpenTrimmed used to try up to 64 prefixes)"
+echo
+go test -run '^$' -bench 'Open(Trimmed)?Forged' -count 1 ./clickproxy/linktoken | tee "$out" >&2
+awk '
+  /^BenchmarkOpenTrimmedForged/ { t=$3 } /^BenchmarkOpenForged/ { o=$3 }
+  END { print "| call | ns/op |\n|---|---|"; printf "| OpenTrimmed, forged 16 KB link | %s |\n| baseline: Open, same link | %s |\n", t, o }' "$out"
+
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md
