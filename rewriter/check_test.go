@@ -99,6 +99,7 @@ func (st *checkStats) context(c string) {
 type oracleLeaf struct {
 	mediaType string
 	attach    bool
+	kind      string // oracleKind: "calendar", "html" (an HTML or SVG attachment) or ""
 	body      []byte
 	err       error
 	auto      bool // unlabelled 8-bit text: UTF-8 if valid, else Latin-1
@@ -123,7 +124,12 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 			leaves = append(leaves, oracleLeaf{mediaType: mt})
 			return nil
 		}
-		disp, _, _ := part.Header.ContentDisposition()
+		disp, dparams, _ := part.Header.ContentDisposition()
+		filename := dparams["filename"]
+		if filename == "" {
+			_, cparams, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+			filename = cparams["name"]
+		}
 		if message.IsUnknownEncoding(perr) {
 			perr = nil // the body is the raw bytes, as the rewriter treats it
 		}
@@ -141,7 +147,7 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 				auto = true
 			}
 		}
-		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", body: body, err: perr, auto: auto})
+		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", kind: oracleKind(mt, disp, filename), body: body, err: perr, auto: auto})
 		return nil
 	})
 	return leaves, err
@@ -177,6 +183,22 @@ func checkEntity(codec *linktoken.Codec, in, out []byte, st *checkStats, depth i
 		}
 		isText := (a.mediaType == "text/plain" || a.mediaType == "text/html") && !a.attach && a.err == nil
 		if bytes.Equal(a.body, b.body) && !isText {
+			continue
+		}
+		if a.kind != "" && a.err == nil {
+			before := st.verified
+			var err error
+			if a.kind == "calendar" {
+				err = checkCalendar(codec, string(a.body), string(b.body), st)
+			} else {
+				err = checkHTML(codec, string(a.body), string(b.body), st)
+			}
+			if err != nil {
+				return fmt.Errorf("part %d (%s, %s): %w", i, a.mediaType, a.kind, err)
+			}
+			for range st.verified - before {
+				st.context(map[string]string{"calendar": "calendar", "html": "html-attachment"}[a.kind])
+			}
 			continue
 		}
 		if a.attach || a.err != nil {
@@ -374,6 +396,9 @@ func checkHTMLTokens(codec *linktoken.Codec, in, out string, st *checkStats, bas
 		key := ""
 		if ti == xhtml.StartTagToken || ti == xhtml.SelfClosingTagToken {
 			key = changeable(a.Data, inCond)
+			if key == "href" {
+				key = linkAttr(a.Data, a.Attr)
+			}
 		}
 		if key == "" {
 			if a.String() != b.String() {

@@ -88,7 +88,8 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 				continue
 			}
 			finish()
-			p := h.attrLink(tagAttrs(z), raw, start, "href")
+			attrs := tagAttrs(z)
+			p := h.attrLink(attrs, raw, start, linkAttr(tag, attrs))
 			if p == nil {
 				continue
 			}
@@ -131,6 +132,20 @@ func isLinkTag(tag string, inCond bool) bool {
 		return false // stylesheets and the base are not clicked
 	}
 	return inCond
+}
+
+// linkAttr returns the attribute that holds a link tag's link: href, or
+// on an SVG <a> without one, xlink:href (SVG 1.1, which browsers still
+// follow: SVG attachments and inline <svg> use it).
+func linkAttr(tag string, attrs []xhtml.Attribute) string {
+	if tag == "a" {
+		if _, ok := firstAttr(attrs, "href"); !ok {
+			if _, ok := firstAttr(attrs, "xlink:href"); ok {
+				return "xlink:href"
+			}
+		}
+	}
+	return "href"
 }
 
 // attrLink finds attribute name of the current tag and returns it as a
