@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
-	"github.com/kensa-mail/kensa/rewriter/textlink"
 )
 
 // This file extends the oracle (check_test.go) to calendar parts and to the
@@ -165,8 +164,8 @@ func checkURI(codec *linktoken.Codec, in, out string, st *checkStats) error {
 }
 
 // calendarLiveLinks returns the web links a client would open in a
-// calendar that are not Kensa links: URI values, links in TEXT values and
-// hrefs in X-ALT-DESC (liveLinks reads the latter as text, which finds more).
+// calendar that are not Kensa links: URI values and ALTREP, links in TEXT
+// values, and the links of the HTML in X-ALT-DESC.
 func calendarLiveLinks(codec *linktoken.Codec, cal string) []string {
 	var live []string
 	for _, l := range icalContentLines(cal) {
@@ -184,8 +183,10 @@ func calendarLiveLinks(codec *linktoken.Codec, cal string) []string {
 			if u := cleanURL(v); isWebURL(u) && !codec.IsLink(u) {
 				live = append(live, u)
 			}
-		case "text", "html":
+		case "text":
 			live = append(live, textLiveLinks(codec, oracleUnescape(v))...)
+		case "html":
+			live = append(live, htmlLiveLinks(codec, oracleUnescape(v))...)
 		}
 	}
 	return live
@@ -196,7 +197,8 @@ func calendarLiveLinks(codec *linktoken.Codec, cal string) []string {
 func textLiveLinks(codec *linktoken.Codec, text string) []string {
 	var live []string
 	for _, l := range findOutLinks(codec, text) {
-		if s := text[l.Start:l.End]; !codec.IsLink(s) && (l.URL != "" || textlink.Find(s) != nil) {
+		// findOutLinks gives Kensa links without a URL, other links with one.
+		if s := text[l.Start:l.End]; l.URL != "" && !codec.IsLink(s) {
 			live = append(live, s)
 		}
 	}

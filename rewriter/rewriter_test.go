@@ -3,6 +3,7 @@ package rewriter
 import (
 	"bytes"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -154,6 +155,22 @@ func TestGolden(t *testing.T) {
 			}
 			if st.verified != res.Links {
 				t.Errorf("oracle verified %d links, rewriter reports %d", st.verified, res.Links)
+			}
+			// The corpus acceptance scan (openableLinks) on the golden
+			// messages, which hold the calendar and attachment contexts the
+			// corpus lacks: no link a client opens is left live, but those
+			// of the never_rewrite domain and, under rewrite_attachments:
+			// false, those in attachments.
+			for c, links := range openableLinks(opts.Codec, out) {
+				var live []string
+				for _, l := range links {
+					if u, err := url.Parse(l); err != nil || !(&linker{policy: opts.Policy}).neverRewrite(u.Hostname()) {
+						live = append(live, l)
+					}
+				}
+				if off := strings.HasPrefix(name, "attachments-off"); off != (c == "calendar" || c == "html-attachment") && len(live) > 0 || off && c == "html-attachment" && len(live) == 0 {
+					t.Errorf("%s: links left live: %q", c, live)
+				}
 			}
 			again, res2 := rewriteBytes(t, out, opts)
 			if !bytes.Equal(again, out) {
