@@ -23,6 +23,8 @@ func FuzzRewrite(f *testing.F) {
 	f.Add(msg("text/plain; charset=iso-2022-jp", "7bit", "\x1b$B$3$s$K$A$O\x1b(Bhttps://a.example/x\x1b$B$3\x1b(B\r\n"))
 	f.Add(msg("text/html; charset=shift_jis", "quoted-printable", "<a href=3D\"https://a.example/=\r\nx\">=82=A0</a>"))
 	f.Add(msg(`multipart/mixed; boundary="b"`, "", "--b\r\nContent-Type: text/plain\r\n\r\nhttps://a.example/\r\n--b--\r\n"))
+	f.Add(msg("text/calendar; charset=utf-8", "7bit", "BEGIN:VEVENT\r\nDESCRIPTION:x https://a.example/\r\n b\\,c\r\nURL:https://b.example/\r\nEND:VEVENT\r\n"))
+	f.Add(msg("image/svg+xml", "base64", "PHN2Zz48YSB4bGluazpocmVmPSJodHRwczovL2EuZXhhbXBsZS8iPng8L2E+PC9zdmc+\r\n"))
 	opts := testOptions(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		var out bytes.Buffer

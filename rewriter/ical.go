@@ -182,8 +182,8 @@ func icalFold(s, prefix, fold string) string {
 			prefix = fold
 		}
 		n := min(len(s), icalFoldOctets-len(prefix))
-		for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
-			n--
+		for n > 0 && n < len(s) && (!utf8.RuneStart(s[n]) || s[n-1] == '\r') {
+			n-- // never inside a UTF-8 sequence, nor after a CR that would join the line break
 		}
 		if n == 0 && s != "" {
 			n = 1 // not UTF-8 at all: cut anywhere rather than loop
