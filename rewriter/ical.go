@@ -172,13 +172,13 @@ var icalEscaper = strings.NewReplacer(`\`, `\\`, ";", `\;`, ",", `\,`, "\n", `\n
 
 // icalFold folds one content line's text for physical lines that start with
 // prefix (the fold character, or "" on a content line's first line); every
-// further line starts with fold. Lines are at most icalFoldOctets octets and
+// further line starts with fold, after the line break nl. Lines are at most icalFoldOctets octets and
 // are never cut inside a UTF-8 sequence.
-func icalFold(s, prefix, fold string) string {
+func icalFold(s, prefix, fold, nl string) string {
 	var sb strings.Builder
 	for first := true; first || s != ""; first = false {
 		if !first {
-			sb.WriteByte('\n')
+			sb.WriteString(nl)
 			prefix = fold
 		}
 		n := min(len(s), icalFoldOctets-len(prefix))
@@ -293,7 +293,13 @@ func refold(text string, cl icalLine, ue []edit) []edit {
 			prefix = text[cl.phys[a][0] : cl.phys[a][0]+1]
 			fold = prefix
 		}
-		out = append(out, edit{start: cl.phys[a][0], end: cl.phys[b][1], repl: icalFold(newContent, prefix, fold)})
+		// Lines are joined by "\n" as the strict path reads a part
+		// (part.go); read leniently (fallback.go), text keeps its CRLF.
+		nl := "\n"
+		if strings.HasPrefix(text[cl.phys[b][1]:], "\r\n") || b > a && strings.HasPrefix(text[cl.phys[a][1]:], "\r\n") {
+			nl = "\r\n"
+		}
+		out = append(out, edit{start: cl.phys[a][0], end: cl.phys[b][1], repl: icalFold(newContent, prefix, fold, nl)})
 		i = j
 	}
 	return out

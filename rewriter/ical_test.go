@@ -40,7 +40,7 @@ func FuzzICal(f *testing.F) {
 				}
 			}
 			icalSplit(cl.unfolded)
-			folded := icalFold(cl.unfolded, "", " ")
+			folded := icalFold(cl.unfolded, "", " ", "\n")
 			for _, l := range strings.Split(folded, "\n") {
 				if len(l) > icalFoldOctets {
 					t.Fatalf("folded line of %d octets", len(l))
