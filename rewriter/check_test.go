@@ -341,7 +341,7 @@ func findOutLinks(codec *linktoken.Codec, out string) []textlink.Link {
 }
 
 func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
-	return checkHTMLTokens(codec, in, out, st, findBase(in), false)
+	return checkHTMLTokens(codec, in, out, st, documentBase(codec, in), false)
 }
 
 // changeable returns the attribute of a tag that the rewriter may change:

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 )
 
 // htmlEdits finds the links a reader can open in an HTML part and returns
@@ -19,7 +21,7 @@ import (
 // from scanAttr, because the tokenizer reports attribute values but not
 // where they are.
 func (lk *linker) htmlEdits(text string) []edit {
-	h := &htmlScan{lk: lk, base: findBase(text)}
+	h := &htmlScan{lk: lk, base: documentBase(lk.codec, text)}
 	h.scan(text, 0, false)
 	h.finishForm()
 	return h.edits
@@ -239,6 +241,20 @@ func sameReading(s string, u *webURL) bool {
 		port = ""
 	}
 	return port == u.port
+}
+
+// documentBase is findBase, but a base on the click proxy is no base.
+//
+// QUIRK: where a message is read best effort (fallback.go), the raw text
+// of a <base href> is rewritten like any link, and would then resolve the
+// relative links of a second pass to the click proxy (a FuzzRewrite
+// finding). No sender means the click proxy as a base.
+func documentBase(codec *linktoken.Codec, text string) *webURL {
+	b := findBase(text)
+	if b != nil && strings.HasPrefix(strings.ToLower(b.String()), strings.ToLower(codec.Base())+"/") {
+		return nil
+	}
+	return b
 }
 
 // findBase returns the document's base URL: the href of its first <base>

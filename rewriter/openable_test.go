@@ -128,7 +128,7 @@ func base64Run(b []byte) []byte {
 // document that are not Kensa links.
 func htmlLiveLinks(codec *linktoken.Codec, doc string) []string {
 	var live []string
-	base := findBase(doc)
+	base := documentBase(codec, doc)
 	var scan func(s string, inCond bool)
 	scan = func(s string, inCond bool) {
 		z := xhtml.NewTokenizer(strings.NewReader(s))
