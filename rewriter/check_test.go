@@ -140,14 +140,17 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 			perr = rerr
 		}
 		auto := false
-		if strings.HasPrefix(mt, "text/") {
+		kind := oracleKind(mt, disp, filename)
+		if strings.HasPrefix(mt, "text/") || kind != "" {
+			// Attachments the rewriter reads (HTML, SVG, calendars of any
+			// type) are read like text: unlabelled means auto.
 			_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
 			switch strings.ToLower(strings.TrimSpace(params["charset"])) {
 			case "", "us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default":
 				auto = true
 			}
 		}
-		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", kind: oracleKind(mt, disp, filename), body: body, err: perr, auto: auto})
+		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", kind: kind, body: body, err: perr, auto: auto})
 		return nil
 	})
 	return leaves, err
