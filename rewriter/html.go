@@ -327,10 +327,27 @@ func conditionalComment(raw []byte) (start, end int, ok bool) {
 	if start > end {
 		return 0, 0, false
 	}
-	if k := bytes.LastIndex(bytes.ToLower(raw[start:end]), []byte("<![endif]")); k >= 0 {
+	// QUIRK: lower-case ASCII only: bytes.ToLower turns each invalid UTF-8
+	// byte into U+FFFD, three bytes, and the offset would point past the
+	// comment (a FuzzRewrite finding: a panic, so the message passed
+	// through).
+	if k := bytes.LastIndex(asciiLower(raw[start:end]), []byte("<![endif]")); k >= 0 {
 		end = start + k
 	}
 	return start, end, true
+}
+
+// asciiLower returns a copy of b with A-Z lower-cased and every other byte
+// as it was, so that offsets stay the same.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // writeAlts writes the value of every alt attribute of the current tag,
