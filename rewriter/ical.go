@@ -186,7 +186,12 @@ func icalFold(s, prefix, fold, nl string) string {
 			n-- // never inside a UTF-8 sequence, nor after a CR that would join the line break
 		}
 		if n == 0 && s != "" {
-			n = 1 // not UTF-8 at all: cut anywhere rather than loop
+			// Not UTF-8, or a run of CRs longer than a line: cut at the
+			// first place that is neither, even if the line gets longer.
+			n = 1
+			for n < len(s) && (!utf8.RuneStart(s[n]) && n < 4 || s[n-1] == '\r') {
+				n++
+			}
 		}
 		sb.WriteString(prefix + s[:n])
 		s = s[n:]
