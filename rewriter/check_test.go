@@ -99,6 +99,7 @@ func (st *checkStats) context(c string) {
 type oracleLeaf struct {
 	mediaType string
 	attach    bool
+	kind      string // oracleKind: "calendar", "html" (an HTML or SVG attachment) or ""
 	body      []byte
 	err       error
 	auto      bool // unlabelled 8-bit text: UTF-8 if valid, else Latin-1
@@ -123,7 +124,12 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 			leaves = append(leaves, oracleLeaf{mediaType: mt})
 			return nil
 		}
-		disp, _, _ := part.Header.ContentDisposition()
+		disp, dparams, _ := part.Header.ContentDisposition()
+		filename := dparams["filename"]
+		if filename == "" {
+			_, cparams, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
+			filename = cparams["name"]
+		}
 		if message.IsUnknownEncoding(perr) {
 			perr = nil // the body is the raw bytes, as the rewriter treats it
 		}
@@ -134,14 +140,17 @@ func oracleLeaves(msg []byte) ([]oracleLeaf, error) {
 			perr = rerr
 		}
 		auto := false
-		if strings.HasPrefix(mt, "text/") {
+		kind := oracleKind(mt, disp, filename)
+		if strings.HasPrefix(mt, "text/") || kind != "" {
+			// Attachments the rewriter reads (HTML, SVG, calendars of any
+			// type) are read like text: unlabelled means auto.
 			_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Type"))
 			switch strings.ToLower(strings.TrimSpace(params["charset"])) {
 			case "", "us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default":
 				auto = true
 			}
 		}
-		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", body: body, err: perr, auto: auto})
+		leaves = append(leaves, oracleLeaf{mediaType: mt, attach: disp == "attachment", kind: kind, body: body, err: perr, auto: auto})
 		return nil
 	})
 	return leaves, err
@@ -177,6 +186,22 @@ func checkEntity(codec *linktoken.Codec, in, out []byte, st *checkStats, depth i
 		}
 		isText := (a.mediaType == "text/plain" || a.mediaType == "text/html") && !a.attach && a.err == nil
 		if bytes.Equal(a.body, b.body) && !isText {
+			continue
+		}
+		if a.kind != "" && a.err == nil {
+			before := st.verified
+			var err error
+			if a.kind == "calendar" {
+				err = checkCalendar(codec, string(a.body), string(b.body), st)
+			} else {
+				err = checkHTML(codec, string(a.body), string(b.body), st)
+			}
+			if err != nil {
+				return fmt.Errorf("part %d (%s, %s): %w", i, a.mediaType, a.kind, err)
+			}
+			for range st.verified - before {
+				st.context(map[string]string{"calendar": "calendar", "html": "html-attachment"}[a.kind])
+			}
 			continue
 		}
 		if a.attach || a.err != nil {
@@ -319,7 +344,7 @@ func findOutLinks(codec *linktoken.Codec, out string) []textlink.Link {
 }
 
 func checkHTML(codec *linktoken.Codec, in, out string, st *checkStats) error {
-	return checkHTMLTokens(codec, in, out, st, findBase(in), false)
+	return checkHTMLTokens(codec, in, out, st, documentBase(codec, in), false)
 }
 
 // changeable returns the attribute of a tag that the rewriter may change:
@@ -374,6 +399,9 @@ func checkHTMLTokens(codec *linktoken.Codec, in, out string, st *checkStats, bas
 		key := ""
 		if ti == xhtml.StartTagToken || ti == xhtml.SelfClosingTagToken {
 			key = changeable(a.Data, inCond)
+			if key == "href" {
+				key = linkAttr(a.Data, a.Attr)
+			}
 		}
 		if key == "" {
 			if a.String() != b.String() {

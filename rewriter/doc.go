@@ -7,9 +7,11 @@
 // byte-identical, and a message Kensa cannot understand must still be
 // delivered. So the rewriter does not parse and re-serialise messages. It
 // locates MIME entities over the raw bytes (mime.go), decodes only the
-// text/plain and text/html leaves (part.go, charset.go), finds links in them
-// (html.go, forms.go, text.go, with rewriter/textlink and rewriter/unwrap;
-// an href is read as a browser reads it, whatwg.go), and splices
+// leaves a reader sees or opens (attach.go: text/plain and text/html,
+// calendar invites, HTML and SVG attachments; part.go, charset.go), finds
+// links in them (html.go, forms.go, text.go, ical.go, with rewriter/textlink
+// and rewriter/unwrap; an href is read as a browser reads it, whatwg.go),
+// and splices
 // the new links back, re-encoding only the lines that changed, in the part's
 // own charset and transfer encoding.
 //
@@ -23,9 +25,17 @@
 //     Result.Fallbacks and named in X-Kensa-Fallback; Policy.OnUnparsable
 //     may ask to tag or hold the message instead.
 //   - Outside the rewritten links and the added trace headers
-//     (X-Kensa-Links, X-Kensa-Fallback), decoded text is unchanged, and so
+//     (X-Kensa-Links, X-Kensa-Attachments, X-Kensa-Fallback), decoded text
+//     is unchanged, and so
 //     are all bytes of untouched lines, parts, headers, boundaries, preamble
 //     and epilogue; a part decoded leniently is encoded again as a whole.
+//   - Calendar invites (text/calendar, application/ics, .ics files) have
+//     their links rewritten in the properties clients show or open, and
+//     only the content lines that held a changed link are refolded (RFC
+//     5545 §3.1, §3.3.11). HTML and SVG attachments are rewritten like
+//     HTML parts, in their own charset and transfer encoding, unless
+//     Policy.RewriteAttachments is false. Other attachments (PDF, Office)
+//     are not read.
 //   - multipart/signed, multipart/encrypted and PKCS#7 parts are not touched;
 //     message/rfc822 parts are rewritten recursively.
 //   - Rewriting a rewritten message changes nothing.

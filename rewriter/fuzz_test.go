@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	xhtml "golang.org/x/net/html"
@@ -23,6 +24,8 @@ func FuzzRewrite(f *testing.F) {
 	f.Add(msg("text/plain; charset=iso-2022-jp", "7bit", "\x1b$B$3$s$K$A$O\x1b(Bhttps://a.example/x\x1b$B$3\x1b(B\r\n"))
 	f.Add(msg("text/html; charset=shift_jis", "quoted-printable", "<a href=3D\"https://a.example/=\r\nx\">=82=A0</a>"))
 	f.Add(msg(`multipart/mixed; boundary="b"`, "", "--b\r\nContent-Type: text/plain\r\n\r\nhttps://a.example/\r\n--b--\r\n"))
+	f.Add(msg("text/calendar; charset=utf-8", "7bit", "BEGIN:VEVENT\r\nDESCRIPTION:x https://a.example/\r\n b\\,c\r\nURL:https://b.example/\r\nEND:VEVENT\r\n"))
+	f.Add(msg("image/svg+xml", "base64", "PHN2Zz48YSB4bGluazpocmVmPSJodHRwczovL2EuZXhhbXBsZS8iPng8L2E+PC9zdmc+\r\n"))
 	opts := testOptions(f)
 	f.Fuzz(func(t *testing.T, src []byte) {
 		var out bytes.Buffer
@@ -38,7 +41,7 @@ func FuzzRewrite(f *testing.F) {
 		}
 		if len(res.Fallbacks) == 0 {
 			if _, err := checkRewrite(opts.Codec, src, out.Bytes()); err != nil {
-				if _, perr := oracleLeaves(src); perr == nil {
+				if _, perr := oracleLeaves(src); perr == nil && sameTree(src) {
 					t.Fatalf("oracle: %v", err)
 				}
 			}
@@ -128,4 +131,47 @@ func FuzzRewriteBody(f *testing.F) {
 			t.Fatalf("RewriteBody body differs from Rewrite's:\n%q\n%q", body, want)
 		}
 	})
+}
+
+// sameTree reports whether the oracle's MIME parser (go-message) and the
+// rewriter's find the same parts, with the same media types, in src. Where
+// they do not (mixed line breaks around boundaries: mime/multipart keeps
+// the first delimiter's), a part the rewriter reads as a calendar is text
+// to the oracle, and a refolded line breaks the link there: the oracle does
+// not apply, idempotence does.
+func sameTree(src []byte) bool {
+	leaves, err := oracleLeaves(src)
+	if err != nil {
+		return false
+	}
+	p := parser{src: src}
+	root, err := p.parseEntity(0, len(src), "", 0, "text/plain")
+	if err != nil || root == nil {
+		return false
+	}
+	var types []string
+	opaque := false
+	var walk func(e *entity)
+	walk = func(e *entity) {
+		types = append(types, e.mediaType)
+		opaque = opaque || isOpaqueType(e.mediaType)
+		if strings.HasPrefix(e.mediaType, "multipart/") {
+			for _, c := range e.children {
+				walk(c)
+			}
+		}
+	}
+	walk(root)
+	if opaque {
+		return true // signed and encrypted parts are never changed: the oracle applies as before
+	}
+	if len(types) != len(leaves) {
+		return false
+	}
+	for i, l := range leaves {
+		if l.mediaType != types[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	xhtml "golang.org/x/net/html"
+
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 )
 
 // htmlEdits finds the links a reader can open in an HTML part and returns
@@ -19,7 +21,7 @@ import (
 // from scanAttr, because the tokenizer reports attribute values but not
 // where they are.
 func (lk *linker) htmlEdits(text string) []edit {
-	h := &htmlScan{lk: lk, base: findBase(text)}
+	h := &htmlScan{lk: lk, base: documentBase(lk.codec, text)}
 	h.scan(text, 0, false)
 	h.finishForm()
 	return h.edits
@@ -88,7 +90,8 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 				continue
 			}
 			finish()
-			p := h.attrLink(tagAttrs(z), raw, start, "href")
+			attrs := tagAttrs(z)
+			p := h.attrLink(attrs, raw, start, linkAttr(tag, attrs))
 			if p == nil {
 				continue
 			}
@@ -131,6 +134,20 @@ func isLinkTag(tag string, inCond bool) bool {
 		return false // stylesheets and the base are not clicked
 	}
 	return inCond
+}
+
+// linkAttr returns the attribute that holds a link tag's link: href, or
+// on an SVG <a> without one, xlink:href (SVG 1.1, which browsers still
+// follow: SVG attachments and inline <svg> use it).
+func linkAttr(tag string, attrs []xhtml.Attribute) string {
+	if tag == "a" {
+		if _, ok := firstAttr(attrs, "href"); !ok {
+			if _, ok := firstAttr(attrs, "xlink:href"); ok {
+				return "xlink:href"
+			}
+		}
+	}
+	return "href"
 }
 
 // attrLink finds attribute name of the current tag and returns it as a
@@ -226,6 +243,20 @@ func sameReading(s string, u *webURL) bool {
 	return port == u.port
 }
 
+// documentBase is findBase, but a base on the click proxy is no base.
+//
+// QUIRK: where a message is read best effort (fallback.go), the raw text
+// of a <base href> is rewritten like any link, and would then resolve the
+// relative links of a second pass to the click proxy (a FuzzRewrite
+// finding). No sender means the click proxy as a base.
+func documentBase(codec *linktoken.Codec, text string) *webURL {
+	b := findBase(text)
+	if b != nil && strings.HasPrefix(strings.ToLower(b.String()), strings.ToLower(codec.Base())+"/") {
+		return nil
+	}
+	return b
+}
+
 // findBase returns the document's base URL: the href of its first <base>
 // element with one, when that is an absolute http(s) URL. A relative base
 // would resolve against the message's own address, which mail has not.
@@ -296,10 +327,27 @@ func conditionalComment(raw []byte) (start, end int, ok bool) {
 	if start > end {
 		return 0, 0, false
 	}
-	if k := bytes.LastIndex(bytes.ToLower(raw[start:end]), []byte("<![endif]")); k >= 0 {
+	// QUIRK: lower-case ASCII only: bytes.ToLower turns each invalid UTF-8
+	// byte into U+FFFD, three bytes, and the offset would point past the
+	// comment (a FuzzRewrite finding: a panic, so the message passed
+	// through).
+	if k := bytes.LastIndex(asciiLower(raw[start:end]), []byte("<![endif]")); k >= 0 {
 		end = start + k
 	}
 	return start, end, true
+}
+
+// asciiLower returns a copy of b with A-Z lower-cased and every other byte
+// as it was, so that offsets stay the same.
+func asciiLower(b []byte) []byte {
+	out := make([]byte, len(b))
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
 }
 
 // writeAlts writes the value of every alt attribute of the current tag,

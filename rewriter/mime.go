@@ -50,6 +50,7 @@ type entity struct {
 	path       string    // "1.2" style, for logs
 	multiErr   error     // multipart structure could not be found
 	attachment bool
+	filename   string // Content-Disposition's filename, or Content-Type's name
 }
 
 type parser struct {
@@ -91,8 +92,11 @@ func (p *parser) parseEntity(start, end int, path string, depth int, defaultType
 		mt, params = "application/octet-stream", nil
 	}
 	e.mediaType, e.params = mt, params
-	if d, _, err := mime.ParseMediaType(h.Get("Content-Disposition")); err == nil && d == "attachment" {
-		e.attachment = true
+	d, dparams, derr := mime.ParseMediaType(h.Get("Content-Disposition"))
+	e.attachment = derr == nil && d == "attachment"
+	e.filename = dparams["filename"]
+	if e.filename == "" {
+		e.filename = params["name"]
 	}
 
 	switch {

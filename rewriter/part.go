@@ -268,6 +268,13 @@ func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits in
 	w := leafWriter{cte: cte}
 	w.out.Grow(len(raw) + 256*nEdits)
 	next := 0
+	style := "\r\n" // the part's line break, for new lines after its last
+	for _, l := range lines {
+		if l.term != "" {
+			style = l.term
+			break
+		}
+	}
 	for _, s := range segs {
 		for i := next; i < s.first; i++ {
 			w.emit(lines[i].text, lines[i].term, lines[i].raw)
@@ -275,7 +282,12 @@ func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits in
 		for i, nl := range s.lines {
 			// A segment keeps the line breaks of the lines it replaces:
 			// the first line's in the middle, the last line's at the end.
+			// QUIRK: a refolded calendar line (ical.go) may add lines to
+			// the part's last line, which has no line break of its own.
 			term := lines[s.first].term
+			if term == "" {
+				term = style
+			}
 			if i == len(s.lines)-1 {
 				term = lines[s.last].term
 			}

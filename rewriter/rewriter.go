@@ -20,6 +20,10 @@ import (
 // with the number of links it rewrote.
 const TraceHeader = "X-Kensa-Links"
 
+// AttachmentsHeader is added next to TraceHeader when links in attachments
+// (HTML, SVG, calendar) were rewritten, with the number of such attachments.
+const AttachmentsHeader = "X-Kensa-Attachments"
+
 // Options are the inputs of one rewrite.
 type Options struct {
 	Codec *linktoken.Codec // signs links; required
@@ -46,6 +50,16 @@ type Policy struct {
 	// "tag" and sets Result.Hold, so that the caller holds the message
 	// (the milter quarantines it). Either way the rest is rewritten.
 	OnUnparsable string `yaml:"on_unparsable"`
+	// RewriteAttachments rewrites the links in HTML and SVG attachments
+	// and in calendar (.ics) attachments, which a reader opens in a
+	// browser or a calendar. nil means true; false leaves every attachment
+	// byte for byte as it is (inline calendar invites are still rewritten).
+	RewriteAttachments *bool `yaml:"rewrite_attachments"`
+}
+
+// rewriteAttachments reports whether attachments are rewritten (the default).
+func (p Policy) rewriteAttachments() bool {
+	return p.RewriteAttachments == nil || *p.RewriteAttachments
 }
 
 // Validate reports every problem in the policy.
@@ -71,6 +85,10 @@ func (p Policy) Validate() error {
 type Result struct {
 	Links int // links rewritten
 	Parts int // text parts changed
+	// Attachments counts the attachments (HTML, SVG, calendar) whose links
+	// were rewritten, Calendars the calendar parts (inline or attached).
+	// Both are also counted in Parts.
+	Attachments, Calendars int
 	// Forms counts HTML forms whose action now points at a Kensa link
 	// (docs/mail-forms.md); PasswordForms those of them with a password field.
 	Forms, PasswordForms int
@@ -245,6 +263,9 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	}
 	// The trace header goes on top, as trace fields do (RFC 5322 §3.6.7).
 	trace := fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl)
+	if res.Attachments > 0 {
+		trace += fmt.Sprintf("%s: %d%s", AttachmentsHeader, res.Attachments, nl)
+	}
 	if sum := FallbackSummary(res.Fallbacks); sum != "" {
 		name := FallbackHeader
 		if !lk.rewriteRaw() {
@@ -317,17 +338,23 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 		return rawFallback(src, e.start, e.end, "", true, e.path, FallbackBadPartHeader, e.headerErr, lk, res, splices)
 	case e.multiErr != nil:
 		return rawFallback(src, e.bodyStart, e.end, transferEncoding(e.header), false, e.path, FallbackBadMultipart, e.multiErr, lk, res, splices)
-	case e.children != nil || e.attachment:
+	case e.children != nil:
+		return splices
+	}
+	kind, attached := leafKind(e)
+	if kind == "" || attached && !lk.policy.rewriteAttachments() {
 		return splices
 	}
 	var find func(string) []edit
-	switch e.mediaType {
-	case "text/html":
+	switch kind {
+	case "html":
 		find = lk.htmlEdits
-	case "text/plain":
-		find = lk.textEdits
+	case "svg":
+		find = lk.svgEdits
+	case "calendar":
+		find = lk.calendarEdits
 	default:
-		return splices
+		find = lk.textEdits
 	}
 	cte := transferEncoding(e.header)
 	linksBefore, formsBefore, pwBefore := res.Links, res.Forms, res.PasswordForms
@@ -356,6 +383,12 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 		return splices
 	}
 	res.Parts++
+	if attached {
+		res.Attachments++
+	}
+	if kind == "calendar" {
+		res.Calendars++
+	}
 	splices = append(splices, splice{e.bodyStart, e.end, lo.body})
 	if lo.switchToQP {
 		res.Relabelled = append(res.Relabelled, e.path)

@@ -3,8 +3,10 @@ package rewriter
 import (
 	"bytes"
 	"flag"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -65,14 +67,16 @@ func TestGolden(t *testing.T) {
 		relabelled int
 		forms      int // Result.Forms
 		pwForms    int // Result.PasswordForms
-		skipped    map[string]int
+		// attachments is Result.Attachments, also checked in the trace header.
+		attachments int
+		skipped     map[string]int
 	}
 	wants := map[string]want{
 		"jp-iso2022jp-text":        {links: 4},
 		"jp-sjis-html-qp":          {links: 5},
 		"utf8-alternative-wrapped": {links: 4},
 		"jp-eucjp-text":            {links: 2},
-		"mixed-attachment":         {links: 1},
+		"mixed-attachment":         {links: 2, attachments: 1}, // the HTML attachment since issue 10; the PDF stays,
 		"signed":                   {},
 		"rfc822-forward":           {links: 2},
 		"latin1-qp-softbreak":      {links: 2},
@@ -87,6 +91,13 @@ func TestGolden(t *testing.T) {
 		"protocol-relative":      {links: 3},
 		"whatwg-spellings":       {links: 8, skipped: map[string]int{"browser-refuses": 1}},
 		"form-password":          {links: 3, forms: 2, pwForms: 1},
+		// Issue 10: calendar invites and HTML/SVG attachments.
+		"calendar-invite":        {links: 10, skipped: map[string]int{"never-rewrite": 1}},
+		"ics-attachment":         {links: 3, attachments: 1},
+		"html-attachment-base64": {links: 2, forms: 1, pwForms: 1, attachments: 1},
+		"html-attachment-sjis":   {links: 2, forms: 1, pwForms: 1, attachments: 1},
+		"svg-attachment":         {links: 2, attachments: 1},
+		"attachments-off":        {links: 1}, // rewrite_attachments: false: only the inline invite
 	}
 	files, _ := filepath.Glob("../testdata/rewrite/*.eml")
 	n := 0
@@ -102,6 +113,10 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			opts := testOptions(t)
+			if strings.HasPrefix(name, "attachments-off") {
+				off := false
+				opts.Policy.RewriteAttachments = &off
+			}
 			out, res := rewriteBytes(t, src, opts)
 			golden := strings.TrimSuffix(f, ".eml") + ".golden.eml"
 			if *update {
@@ -123,6 +138,9 @@ func TestGolden(t *testing.T) {
 			if res.Links != w.links || len(res.PartErrors) != w.partErrors || len(res.Relabelled) != w.relabelled {
 				t.Errorf("links=%d partErrors=%v relabelled=%v, want %d, %d, %d", res.Links, res.PartErrors, res.Relabelled, w.links, w.partErrors, w.relabelled)
 			}
+			if res.Attachments != w.attachments || (w.attachments > 0) != bytes.Contains(out, []byte(AttachmentsHeader+": "+strconv.Itoa(w.attachments)+"\r\n")) {
+				t.Errorf("attachments=%d, want %d, in the trace header too", res.Attachments, w.attachments)
+			}
 			if res.Forms != w.forms || res.PasswordForms != w.pwForms {
 				t.Errorf("forms=%d passwordForms=%d, want %d, %d", res.Forms, res.PasswordForms, w.forms, w.pwForms)
 			}
@@ -137,6 +155,22 @@ func TestGolden(t *testing.T) {
 			}
 			if st.verified != res.Links {
 				t.Errorf("oracle verified %d links, rewriter reports %d", st.verified, res.Links)
+			}
+			// The corpus acceptance scan (openableLinks) on the golden
+			// messages, which hold the calendar and attachment contexts the
+			// corpus lacks: no link a client opens is left live, but those
+			// of the never_rewrite domain and, under rewrite_attachments:
+			// false, those in attachments.
+			for c, links := range openableLinks(opts.Codec, out) {
+				var live []string
+				for _, l := range links {
+					if u, err := url.Parse(l); err != nil || !(&linker{policy: opts.Policy}).neverRewrite(u.Hostname()) {
+						live = append(live, l)
+					}
+				}
+				if off := strings.HasPrefix(name, "attachments-off"); off != (c == "calendar" || c == "html-attachment") && len(live) > 0 || off && c == "html-attachment" && len(live) == 0 {
+					t.Errorf("%s: links left live: %q", c, live)
+				}
 			}
 			again, res2 := rewriteBytes(t, out, opts)
 			if !bytes.Equal(again, out) {

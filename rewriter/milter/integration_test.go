@@ -358,15 +358,18 @@ func TestPostfixIntegration(t *testing.T) {
 		}
 	})
 
-	t.Run("d attachment byte-identical", func(t *testing.T) {
+	t.Run("d PDF attachment byte-identical, HTML attachment rewritten", func(t *testing.T) {
 		orig := postfixtest.Normalize(mixed)
 		start := bytes.Index(orig, []byte("--mixed5\nContent-Type: application/pdf"))
-		end := bytes.Index(orig, []byte("--mixed5--"))
+		end := bytes.Index(orig, []byte("--mixed5\nContent-Type: text/html"))
 		if start < 0 || end < 0 || !bytes.Contains(got["d"], orig[start:end]) {
-			t.Errorf("the PDF part and the HTML attachment are not byte-identical")
+			t.Errorf("the PDF part is not byte-identical")
 		}
-		if traceValue(got["d"]) != "1" {
-			t.Errorf("trace %q, want 1", traceValue(got["d"]))
+		if bytes.Contains(got["d"], []byte(`href="https://attached.example.top/"`)) {
+			t.Errorf("the HTML attachment's link was not rewritten")
+		}
+		if traceValue(got["d"]) != "2" || !bytes.Contains(got["d"], []byte(rewriter.AttachmentsHeader+": 1\n")) {
+			t.Errorf("trace %q, want 2 and %s: 1", traceValue(got["d"]), rewriter.AttachmentsHeader)
 		}
 	})
 

@@ -197,6 +197,9 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 	}
 	trx.ReplaceBody(bytes.NewReader(newBody))
 	s.addTrace(trx, strconv.Itoa(res.Links))
+	if res.Attachments > 0 {
+		trx.Headers().Add(rewriter.AttachmentsHeader, strconv.Itoa(res.Attachments))
+	}
 	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled))...)
 	return "rewritten", "", hold
 }
