@@ -49,6 +49,14 @@
     if (!clip(t, 1)) t = attr(el, 'title') || '';
     return clip(t, 200);
   };
+  // A text field drawn with dots (-webkit-text-security) looks like a
+  // password field to the person typing; the computed style counts, so a
+  // class or a shadow root's style sheet cannot hide it.
+  const masked = (el) => {
+    if (el.tagName !== 'TEXTAREA' && !/^(text|search|tel|url|email|number|)$/.test(String(el.type || ''))) return false;
+    const v = getComputedStyle(el).getPropertyValue('-webkit-text-security');
+    return !!v && v.trim() !== 'none';
+  };
   const walk = (root, doc, frameVisible) => {
     if (++roots > MAX_ROOTS) return;
     // Visible text.
@@ -94,6 +102,7 @@
         label: label(el),
         autocomplete: clip(attr(el, 'autocomplete'), 100),
         visible: visible(el, frameVisible),
+        masked: masked(el),
       });
     }
     for (const img of root.querySelectorAll('img')) {

@@ -52,6 +52,10 @@ type Input struct {
 	Label        string `json:"label,omitempty"` // text of its <label> or aria-label
 	Autocomplete string `json:"autocomplete,omitempty"`
 	Visible      bool   `json:"visible"`
+	// Masked is a text field drawn with dots instead of characters (CSS
+	// -webkit-text-security other than none, computed): a password field
+	// that does not say type=password.
+	Masked bool `json:"masked,omitempty"`
 }
 
 // Image is an <img> of the page.
