@@ -195,6 +195,9 @@ func TestFormsInSameOriginIframeAndShadowRoot(t *testing.T) {
 		for _, in := range f.Inputs {
 			switch in.Name {
 			case "pass":
+				if iframeForm != nil {
+					t.Errorf("the same-origin iframe's form was read twice: %+v", rep.Forms)
+				}
 				iframeForm = &rep.Forms[i]
 			case "pin":
 				shadowForm = &rep.Forms[i]

@@ -57,6 +57,18 @@
 // proxy's Config.TestMapHosts. This package has no mapping option of its
 // own; a --host-resolver-rules MAP would only apply to the proxy itself.
 //
+// # What the capture reads
+//
+// The extraction (extract.js) runs in an isolated world of the main frame.
+// It reads the document, its open shadow roots and same-origin frames; the
+// closed shadow roots and the in-process frame documents that page
+// JavaScript cannot reach are found with DOM.getDocument (pierce) and
+// handed to it (hiddenRoots); the page's own iframes that Chromium runs in
+// another process (sandboxed and srcdoc iframes) are attached to and read
+// the same way (otherProcessFrames). Text inputs masked with
+// -webkit-text-security are reported as Input.Masked. See
+// docs/sandbox.md.
+//
 // The sandbox never types, clicks or submits: it GET-navigates to the URL
 // and then only reads the page. Dialogs (alert, confirm, beforeunload) are
 // dismissed, permission prompts and notifications are denied (the

@@ -10,7 +10,7 @@ type Report struct {
 	Title     string     `json:"title"`
 	Text      string     `json:"text"`   // visible text, truncated
 	Chain     []Hop      `json:"chain"`  // every navigation, first to last
-	Forms     []Form     `json:"forms"`  // in the page, same-origin iframes and open shadow roots
+	Forms     []Form     `json:"forms"`  // in the page, its shadow roots (open and closed), same-origin iframes and the page's own iframes in other processes (sandboxed, srcdoc)
 	Images    []Image    `json:"images"` // alt text and sources (logos carry brand names)
 	Links     []Link     `json:"links"`  // where the page's links and buttons lead (never followed)
 	Scripts   Scripts    `json:"scripts"`
