@@ -231,6 +231,41 @@ func TestFormsInSameOriginIframeAndShadowRoot(t *testing.T) {
 	}
 }
 
+// TestCallToAction: a page with no password field gets one click on its
+// single sign-in link or script button, and never on a form's submit
+// button, a link to another site, or one of two different links.
+func TestCallToAction(t *testing.T) {
+	needBrowser(t)
+	drain := func() (hits []string) {
+		for {
+			select {
+			case h := <-testSite.ctaHit:
+				hits = append(hits, h)
+			default:
+				return hits
+			}
+		}
+	}
+	for _, page := range []string{"submit", "cross", "two"} {
+		drain()
+		rep := render(t, "http://cta.example/"+page, "", "")
+		if rep.Clicked != "" || rep.Err != "" {
+			t.Errorf("%s: clicked %q (err %q)", page, rep.Clicked, rep.Err)
+		}
+		if hits := drain(); len(hits) > 0 {
+			t.Errorf("%s: the sandbox went to %v", page, hits)
+		}
+	}
+	drain()
+	rep := render(t, "http://cta.example/one", "", "")
+	if rep.Clicked != "ログイン" || rep.FinalURL != "http://cta.example/login-a" || !hasSecretField(rep.Forms) {
+		t.Errorf("one: clicked %q, final %q, forms %+v (err %q)", rep.Clicked, rep.FinalURL, rep.Forms, rep.Err)
+	}
+	if n := len(rep.Chain); n < 2 || rep.Chain[n-1].URL != "http://cta.example/login-a" {
+		t.Errorf("one: chain %+v", rep.Chain)
+	}
+}
+
 func TestDownloadIsRecordedNotOpened(t *testing.T) {
 	needBrowser(t)
 	rep := render(t, "http://delivery.example/track", androidUA, "")

@@ -69,8 +69,14 @@
 // -webkit-text-security are reported as Input.Masked. See
 // docs/sandbox.md.
 //
-// The sandbox never types, clicks or submits: it GET-navigates to the URL
-// and then only reads the page. Dialogs (alert, confirm, beforeunload) are
+// The sandbox never types or submits: it GET-navigates to the URL and then
+// reads the page. When the settled page shows no password field, it looks
+// further within the same deadline (lookFurther): it runs the page's
+// timers up to 8 s ahead in virtual time (a form shown late), and then
+// clicks at most once, with a real mouse click, the page's single visible
+// call to action to sign in ("ログイン", "Sign in", "続ける"...) when that is
+// a script-only button or a link to the same origin, never a form's submit
+// button, another site or another window (Report.Clicked). Dialogs (alert, confirm, beforeunload) are
 // dismissed, permission prompts and notifications are denied (the
 // --deny-permission-prompts and --disable-notifications switches, plus
 // Browser.setPermission "denied" for each browser context). Downloads are

@@ -310,7 +310,14 @@ func truncateUTF8(s string, n int) string {
 func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	rep := r.rep
 	if s.mainErr == "" {
-		if ex, err := r.extract(rctx); err != nil {
+		ex, err := r.extract(rctx)
+		if err == nil && !hasSecretField(ex.Forms) {
+			ex, rep.Clicked = r.lookFurther(rctx, ex)
+			// The timers or the click may have navigated.
+			s2 := r.st.snapshot()
+			rep.Chain, rep.Status = s2.chain, s2.status
+		}
+		if err != nil {
 			r.fail(ctx, "reading the page", err)
 		} else {
 			rep.Title = ex.Title

@@ -24,6 +24,7 @@ var apkBody = append([]byte("PK\x03\x04\x14\x00\x08\x00\x08\x00AndroidManifest.x
 type site struct {
 	*testsite.Site
 	hangHit chan struct{} // a request reached /hang
+	ctaHit  chan string   // a call to action's target was requested (host+path)
 	closing chan struct{} // closed by close: the hanging handlers return
 }
 
@@ -157,6 +158,20 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 		fmt.Fprint(w, htmlPage("ニュース", strings.Repeat("<p>今日のニュース。Lorem ipsum dolor sit amet.</p>", 200)))
 
 	// Anything over TLS (self-signed): a certificate error.
+	// Calls to action the sandbox must not click: a form's submit
+	// button, a link to another site, two different sign-in links; and
+	// one it clicks: a same-origin link to the sign-in page.
+	case "cta.example/submit":
+		fmt.Fprint(w, htmlPage("submit", `<p>Welcome back.</p><form action="/submitted"><input name="q"><button>ログイン</button></form>`))
+	case "cta.example/submitted", "other-site.example/login", "cta.example/login-a", "cta.example/login-b":
+		s.ctaHit <- key
+		fmt.Fprint(w, htmlPage("hit", `<form><input type="password"></form>`))
+	case "cta.example/cross":
+		fmt.Fprint(w, htmlPage("cross", `<p>Welcome.</p><a href="http://other-site.example/login">ログイン</a>`))
+	case "cta.example/two":
+		fmt.Fprint(w, htmlPage("two", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-b">Sign in</a>`))
+	case "cta.example/one":
+		fmt.Fprint(w, htmlPage("one", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-a#top"> ログイン </a>`))
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
 	default:
@@ -167,7 +182,7 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 func startSite() (*site, error) {
-	s := &site{hangHit: make(chan struct{}, 16), closing: make(chan struct{})}
+	s := &site{hangHit: make(chan struct{}, 16), ctaHit: make(chan string, 16), closing: make(chan struct{})}
 	ts, err := testsite.Start(s)
 	if err != nil {
 		return nil, err

@@ -77,6 +77,11 @@ func attackCase(t *testing.T, scan func(*testing.T, string) sandbox.Result, plai
 			t.Fatalf("plain version: %s %+v (err %q): the test host should block it", plain.Verdict.Level, plain.Verdict.Reasons, plain.Report.Err)
 		}
 		hidden := scan(t, name+".html")
+		t.Logf("plain %s in %s, hidden %s in %s (clicked %q)", plain.Verdict.Level, plain.Report.Duration.Round(time.Millisecond),
+			hidden.Verdict.Level, hidden.Report.Duration.Round(time.Millisecond), hidden.Report.Clicked)
+		if len(hidden.Report.Screenshot) == 0 {
+			t.Errorf("hidden version: no screenshot")
+		}
 		if hidden.Verdict.Level != plain.Verdict.Level {
 			t.Errorf("hidden version: %s %+v, want %s like the plain version; forms %+v (err %q)",
 				hidden.Verdict.Level, hidden.Verdict.Reasons, plain.Verdict.Level, hidden.Report.Forms, hidden.Report.Err)
