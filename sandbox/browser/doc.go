@@ -87,6 +87,15 @@
 // Chromium's own sandbox stays on unless the process runs as root, where
 // Chromium refuses to start without --no-sandbox.
 //
+// # Looking like the clicker's browser
+//
+// Each render claims the clicker's User-Agent and language, made
+// consistent with the engine that renders it: the User-Agent and client
+// hints claim the engine's real major version, the timezone follows the
+// language, a desktop has a screen with a taskbar and a window frame, and
+// WebGL names a common GPU of the claimed platform (emulation.go). What
+// remains detectable is listed in docs/sandbox.md.
+//
 // # What a hop means
 //
 // Report.Chain lists the main frame's document requests in order. Each hop

@@ -172,6 +172,24 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 		fmt.Fprint(w, htmlPage("two", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-b">Sign in</a>`))
 	case "cta.example/one":
 		fmt.Fprint(w, htmlPage("one", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-a#top"> ログイン </a>`))
+	// What a fingerprinting script sees, as JSON in the page's text.
+	case "fp.example/":
+		fmt.Fprint(w, htmlPage("fp", `<pre id="out"></pre><script>
+let gl = {};
+try {
+  const c = document.createElement('canvas').getContext('webgl');
+  const e = c && c.getExtension('WEBGL_debug_renderer_info');
+  if (e) gl = {vendor: c.getParameter(e.UNMASKED_VENDOR_WEBGL), renderer: c.getParameter(e.UNMASKED_RENDERER_WEBGL)};
+} catch (err) { gl = {error: String(err)}; }
+document.getElementById('out').textContent = JSON.stringify({
+  ua: navigator.userAgent,
+  brands: navigator.userAgentData ? navigator.userAgentData.brands : null,
+  outerWidth, outerHeight, innerWidth, innerHeight,
+  screen: {width: screen.width, height: screen.height, availWidth: screen.availWidth, availHeight: screen.availHeight},
+  timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  webgl: gl,
+});
+</script>`))
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
 	default:
