@@ -236,7 +236,8 @@ func TestFormsInSameOriginIframeAndShadowRoot(t *testing.T) {
 
 // TestCallToAction: a page with no password field gets one click on its
 // single sign-in link or script button, and never on a form's submit
-// button, a link to another site, or one of two different links.
+// button, a link to another site, one of two different links, or a link
+// in the page's navigation.
 func TestCallToAction(t *testing.T) {
 	needBrowser(t)
 	drain := func() (hits []string) {
@@ -249,7 +250,7 @@ func TestCallToAction(t *testing.T) {
 			}
 		}
 	}
-	for _, page := range []string{"submit", "cross", "two"} {
+	for _, page := range []string{"submit", "cross", "two", "nav"} {
 		drain()
 		rep := render(t, "http://cta.example/"+page, "", "")
 		if rep.Clicked != "" || rep.Err != "" {

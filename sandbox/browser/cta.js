@@ -1,7 +1,8 @@
 // Runs in an isolated world of the main frame. It finds the page's single
-// obvious call to action to sign in: one visible button or link whose
-// text is a sign-in word, that leads nowhere else (a script, the same
-// origin) and submits no form. It scrolls it into view and returns the
+// obvious call to action to sign in: one visible button or link in the
+// page's content (not in its navigation, header, footer or a list, where
+// every site has a "Login" link) whose text is a sign-in word, that leads
+// nowhere else (a script, the same origin) and submits no form. It scrolls it into view and returns the
 // JSON {x, y, text} of its centre, or '' when there is none or more than
 // one. It clicks nothing itself: the click is a real one (Input domain).
 (() => {
@@ -15,11 +16,13 @@
     const r = el.getBoundingClientRect();
     return r.width >= 2 && r.height >= 2;
   };
+  const navigation = 'nav,header,footer,aside,menu,li,dialog:not([open]),[role=navigation],[role=menu],[role=menubar],[role=banner],[role=contentinfo]';
   const here = location.href.split('#')[0];
   const found = new Map(); // where it leads (or the element itself) -> element
   for (const el of document.querySelectorAll('a[href],button,input[type=button],input[type=submit],[role=button],[onclick]')) {
     const text = el.tagName === 'INPUT' ? el.value : (el.innerText || el.getAttribute('aria-label') || '');
     if (text.length > 40 || !words.has(norm(text))) continue;
+    if (el.closest(navigation)) continue;
     if (el.form && el.type === 'submit') continue; // never submit a form
     if (el.tagName === 'INPUT' && el.type === 'submit') continue;
     let key = el;

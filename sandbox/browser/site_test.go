@@ -168,6 +168,8 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 		fmt.Fprint(w, htmlPage("hit", `<form><input type="password"></form>`))
 	case "cta.example/cross":
 		fmt.Fprint(w, htmlPage("cross", `<p>Welcome.</p><a href="http://other-site.example/login">ログイン</a>`))
+	case "cta.example/nav":
+		fmt.Fprint(w, htmlPage("nav", `<nav><ul><li><a href="/login-a">ログイン</a></li></ul></nav><p>Welcome.</p>`))
 	case "cta.example/two":
 		fmt.Fprint(w, htmlPage("two", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-b">Sign in</a>`))
 	case "cta.example/one":
