@@ -81,6 +81,10 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	}
 	ctx, cancel := context.WithDeadline(ctx, end)
 	defer cancel()
+	t0 := time.Now()
+	defer func() {
+		r.b.log.Debug("looked further", zap.Uint64("render", r.id), zap.Duration("took", time.Since(t0)))
+	}()
 	first := ex
 	r.runTimers(ctx, lateBudget)
 	if ex2, err := r.extract(ctx); err == nil {
