@@ -363,6 +363,17 @@ func TestDownloadIsRecordedNotOpened(t *testing.T) {
 	}, "downloaded files still on disk")
 }
 
+// TestLateDownloadIsRecorded: a download that a timer starts 4 s after
+// load is found by running the timers ahead (lookFurther); a capture at
+// load plus Config.Settle would have missed it.
+func TestLateDownloadIsRecorded(t *testing.T) {
+	needBrowser(t)
+	rep := render(t, "http://late.delivery.example/track", androidUA, "")
+	if rep.Err != "" || len(rep.Downloads) != 1 || rep.Downloads[0].FileName != "yamato-tracking.apk" {
+		t.Fatalf("err %q downloads %+v", rep.Err, rep.Downloads)
+	}
+}
+
 func TestSmuggledDownloadIsRecorded(t *testing.T) {
 	needBrowser(t)
 	rep := render(t, "http://smuggle.example/", "", "")

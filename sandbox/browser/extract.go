@@ -313,9 +313,14 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 		ex, err := r.extract(rctx)
 		if err == nil && !hasSecretField(ex.Forms) {
 			ex, rep.Clicked = r.lookFurther(rctx, ex)
-			// The timers or the click may have navigated.
+			// The timers or the click may have navigated, or started a
+			// download.
 			s2 := r.st.snapshot()
 			rep.Chain, rep.Status = s2.chain, s2.status
+			if len(s2.downloads) > len(s.downloads) {
+				r.finishDownloads(rctx)
+				rep.Downloads = r.st.snapshot().downloadList()
+			}
 		}
 		if err != nil {
 			r.fail(ctx, "reading the page", err)

@@ -92,7 +92,10 @@ customElements.define('login-box', class extends HTMLElement {
 	// A smishing download: a page that sends the browser to an APK.
 	case "delivery.example/track":
 		fmt.Fprint(w, htmlPage("ヤマト運輸", `<p>お荷物の配達状況を確認するにはアプリをインストールしてください。</p><script>setTimeout(() => { location.href = "/dl/yamato.apk"; }, 10);</script>`))
-	case "delivery.example/dl/yamato.apk":
+	// The same, 4 s after load (found by running the timers ahead).
+	case "late.delivery.example/track":
+		fmt.Fprint(w, htmlPage("ヤマト運輸", `<p>お荷物の配達状況を確認するにはアプリをインストールしてください。</p><script>onload = () => setTimeout(() => { location.href = "/dl/yamato.apk"; }, 4000);</script>`))
+	case "delivery.example/dl/yamato.apk", "late.delivery.example/dl/yamato.apk":
 		h.Set("Content-Type", "application/vnd.android.package-archive")
 		h.Set("Content-Disposition", `attachment; filename="yamato-tracking.apk"`)
 		h.Set("Content-Length", fmt.Sprint(len(apkBody)))
