@@ -61,9 +61,9 @@ func hasSecretField(forms []capture.Form) bool {
 //     again (clickBudget), waits for the page (or the page the link led
 //     to) to settle, and reads it again.
 //
-// It returns the extraction to report: the last one that shows a secret
-// field, else the first, unless the click navigated (then the page the
-// click led to), and the text of what it clicked ("" for nothing).
+// It returns the extraction to report (the first read that shows a secret
+// field; else the page the click led to, when it navigated; else the read
+// after the timers ran) and the text of what it clicked ("" for nothing).
 //
 // QUIRK: virtual time rather than a quiet period in real time: a form
 // shown by a timer 3 s after load comes after 3 s of a perfectly quiet
