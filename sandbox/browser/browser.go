@@ -107,6 +107,7 @@ type generation struct {
 	allocEnd context.CancelFunc
 	pid      int
 	version  string
+	engine   string // the full version, "156.0.8078.114"
 	ua       string // default User-Agent, "HeadlessChrome" made "Chrome"
 
 	// under Browser.mu
@@ -244,7 +245,8 @@ func (b *Browser) allocatorOptions(dataDir string) []chromedp.ExecAllocatorOptio
 		chromedp.Flag("disable-notifications", true),
 		chromedp.Flag("noerrdialogs", true),
 		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("window-size", fmt.Sprintf("%d,%d", desktopViewport.width, desktopViewport.height)),
+		chromedp.Flag("window-size", fmt.Sprintf("%d,%d", desktopViewport.width+windowFrameWidth, desktopViewport.height+windowFrameHeight)),
+		chromedp.Flag("screen-info", desktopScreenInfo),
 		// Network: each render's browser context uses the egress proxy
 		// (see run.do); everything else, the blackhole. Chromium resolves
 		// no name itself.
@@ -297,6 +299,7 @@ func (b *Browser) start(g *generation) error {
 		var v cdpbrowser.GetVersionResult
 		v, err = chromedp.CallBrowser(ctx, cdpbrowser.GetVersion, cdp.Empty{})
 		g.version = v.Product
+		_, g.engine, _ = strings.Cut(v.Product, "/")
 		g.ua = strings.Replace(v.UserAgent, "HeadlessChrome/", "Chrome/", 1)
 	}
 	if err != nil {

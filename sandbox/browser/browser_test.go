@@ -3,6 +3,7 @@ package browser
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -30,6 +31,7 @@ import (
 // test-only host mapping sends every host name to the local test site.
 var (
 	shared     *Browser
+	proxyURL   string // the egress proxy in front of the test site
 	testSite   *site
 	sharedTemp string
 	skipReason string
@@ -77,7 +79,8 @@ func testMain(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "egress:", err)
 		return 1
 	}
-	proxyURL, stop, err := startProxy(px)
+	var stop func()
+	proxyURL, stop, err = startProxy(px)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "proxy:", err)
 		return 1
@@ -195,6 +198,9 @@ func TestFormsInSameOriginIframeAndShadowRoot(t *testing.T) {
 		for _, in := range f.Inputs {
 			switch in.Name {
 			case "pass":
+				if iframeForm != nil {
+					t.Errorf("the same-origin iframe's form was read twice: %+v", rep.Forms)
+				}
 				iframeForm = &rep.Forms[i]
 			case "pin":
 				shadowForm = &rep.Forms[i]
@@ -228,6 +234,103 @@ func TestFormsInSameOriginIframeAndShadowRoot(t *testing.T) {
 	}
 }
 
+// TestCallToAction: a page with no password field gets one click on its
+// single sign-in link or script button, and never on a form's submit
+// button, a link to another site, one of two different links, or a link
+// in the page's navigation.
+func TestCallToAction(t *testing.T) {
+	needBrowser(t)
+	drain := func() (hits []string) {
+		for {
+			select {
+			case h := <-testSite.ctaHit:
+				hits = append(hits, h)
+			default:
+				return hits
+			}
+		}
+	}
+	for _, page := range []string{"submit", "cross", "two", "nav"} {
+		drain()
+		rep := render(t, "http://cta.example/"+page, "", "")
+		if rep.Clicked != "" || rep.Err != "" {
+			t.Errorf("%s: clicked %q (err %q)", page, rep.Clicked, rep.Err)
+		}
+		if hits := drain(); len(hits) > 0 {
+			t.Errorf("%s: the sandbox went to %v", page, hits)
+		}
+	}
+	drain()
+	rep := render(t, "http://cta.example/one", "", "")
+	if rep.Clicked != "ログイン" || rep.FinalURL != "http://cta.example/login-a" || !hasSecretField(rep.Forms) {
+		t.Errorf("one: clicked %q, final %q, forms %+v (err %q)", rep.Clicked, rep.FinalURL, rep.Forms, rep.Err)
+	}
+	if n := len(rep.Chain); n < 2 || rep.Chain[n-1].URL != "http://cta.example/login-a" {
+		t.Errorf("one: chain %+v", rep.Chain)
+	}
+}
+
+// TestFingerprint renders a page that reads what fingerprinting scripts
+// read, with an older Chrome's User-Agent, and checks that the browser is
+// consistent with a real one: the User-Agent and the client hints claim
+// the engine's real major version, the window has an outer size, the
+// screen has a taskbar, the timezone matches the language, and WebGL does
+// not name SwiftShader.
+func TestFingerprint(t *testing.T) {
+	needBrowser(t)
+	const oldChrome = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	// navigator.userAgentData exists only in secure contexts: this
+	// browser trusts the test site's certificate, so that the page can be
+	// served over HTTPS.
+	b, err := New(context.Background(), Config{ProxyURL: proxyURL, TempDir: sharedTemp, TestTrustSPKI: []string{testSite.SPKI}, Log: testLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	realMajor, _, _ := strings.Cut(b.cur.engine, ".")
+	if realMajor == "" {
+		t.Fatalf("no engine version in %q", b.cur.version)
+	}
+	for _, tc := range []struct{ lang, tz string }{{"ja-JP", "Asia/Tokyo"}, {"en-US", "America/New_York"}} {
+		rep := b.Render(context.Background(), "https://fp.example/", oldChrome, tc.lang)
+		var fp struct {
+			UA                                               string
+			Brands                                           []struct{ Brand, Version string }
+			OuterWidth, OuterHeight, InnerWidth, InnerHeight int
+			Screen                                           struct{ Width, Height, AvailWidth, AvailHeight int }
+			TimeZone                                         string
+			WebGL                                            struct{ Vendor, Renderer, Error string }
+		}
+		if err := json.Unmarshal([]byte(rep.Text), &fp); err != nil {
+			t.Fatalf("%s: %v in %q (err %q)", tc.lang, err, rep.Text, rep.Err)
+		}
+		t.Logf("%s: %+v", tc.lang, fp)
+		if want := "Chrome/" + realMajor + ".0.0.0"; !strings.Contains(fp.UA, want) || rep.UserAgent != fp.UA {
+			t.Errorf("User-Agent %q (report %q), want the engine's %s", fp.UA, rep.UserAgent, want)
+		}
+		if len(fp.Brands) == 0 {
+			t.Errorf("no navigator.userAgentData.brands")
+		}
+		for _, br := range fp.Brands {
+			if (br.Brand == "Chromium" || br.Brand == "Google Chrome") && br.Version != realMajor {
+				t.Errorf("brand %s %s, want %s", br.Brand, br.Version, realMajor)
+			}
+		}
+		if fp.OuterWidth <= 0 || fp.OuterHeight <= 0 || fp.OuterWidth < fp.InnerWidth || fp.OuterHeight <= fp.InnerHeight {
+			t.Errorf("outer %dx%d for inner %dx%d", fp.OuterWidth, fp.OuterHeight, fp.InnerWidth, fp.InnerHeight)
+		}
+		if s := fp.Screen; s.AvailHeight >= s.Height || s.AvailWidth > s.Width || s.Height < fp.OuterHeight {
+			t.Errorf("screen %+v: want a taskbar (availHeight < height) and room for the window", s)
+		}
+		if fp.TimeZone != tc.tz {
+			t.Errorf("%s: timezone %q, want %q", tc.lang, fp.TimeZone, tc.tz)
+		}
+		if gl := strings.ToLower(fp.WebGL.Vendor + " " + fp.WebGL.Renderer); fp.WebGL.Error != "" || strings.Contains(gl, "swiftshader") || (gl != " " && !strings.Contains(gl, "intel")) {
+			t.Errorf("WebGL %+v", fp.WebGL)
+		}
+	}
+}
+
 func TestDownloadIsRecordedNotOpened(t *testing.T) {
 	needBrowser(t)
 	rep := render(t, "http://delivery.example/track", androidUA, "")
@@ -258,6 +361,17 @@ func TestDownloadIsRecordedNotOpened(t *testing.T) {
 		m, _ := filepath.Glob(filepath.Join(sharedTemp, "kensa-chromium-*", "downloads", "*", "*"))
 		return len(m) == 0
 	}, "downloaded files still on disk")
+}
+
+// TestLateDownloadIsRecorded: a download that a timer starts 4 s after
+// load is found by running the timers ahead (lookFurther); a capture at
+// load plus Config.Settle would have missed it.
+func TestLateDownloadIsRecorded(t *testing.T) {
+	needBrowser(t)
+	rep := render(t, "http://late.delivery.example/track", androidUA, "")
+	if rep.Err != "" || len(rep.Downloads) != 1 || rep.Downloads[0].FileName != "yamato-tracking.apk" {
+		t.Fatalf("err %q downloads %+v", rep.Err, rep.Downloads)
+	}
 }
 
 func TestSmuggledDownloadIsRecorded(t *testing.T) {
@@ -302,9 +416,10 @@ func TestMobileUserAgentAndLanguage(t *testing.T) {
 	if !rep.Mobile || rep.UserAgent != iPhoneUA || rep.Language != "ja-JP" {
 		t.Errorf("mobile %v ua %q lang %q", rep.Mobile, rep.UserAgent, rep.Language)
 	}
-	// A desktop render with another language.
+	// A desktop render with another language, and the timezone that goes
+	// with it.
 	rep = render(t, "http://ua.example/echo", "", "en-US,en;q=0.9")
-	for _, want := range []string{"al=en-US", "w=1366", "touch=0", "tz=Asia/Tokyo", "lang=en-US", "webdriver=false"} {
+	for _, want := range []string{"al=en-US", "w=1366", "touch=0", "tz=America/New_York", "lang=en-US", "webdriver=false"} {
 		if !strings.Contains(rep.Text, want) {
 			t.Errorf("page did not see %q:\n%s", want, rep.Text)
 		}

@@ -57,8 +57,26 @@
 // proxy's Config.TestMapHosts. This package has no mapping option of its
 // own; a --host-resolver-rules MAP would only apply to the proxy itself.
 //
-// The sandbox never types, clicks or submits: it GET-navigates to the URL
-// and then only reads the page. Dialogs (alert, confirm, beforeunload) are
+// # What the capture reads
+//
+// The extraction (extract.js) runs in an isolated world of the main frame.
+// It reads the document, its open shadow roots and same-origin frames; the
+// closed shadow roots and the in-process frame documents that page
+// JavaScript cannot reach are found with DOM.getDocument (pierce) and
+// handed to it (hiddenRoots); the page's own iframes that Chromium runs in
+// another process (sandboxed and srcdoc iframes) are attached to and read
+// the same way (otherProcessFrames). Text inputs masked with
+// -webkit-text-security are reported as Input.Masked. See
+// docs/sandbox.md.
+//
+// The sandbox never types or submits: it GET-navigates to the URL and then
+// reads the page. When the settled page shows no password field, it looks
+// further within the same deadline (lookFurther): it runs the page's
+// timers up to 8 s ahead in virtual time (a form shown late), and then
+// clicks at most once, with a real mouse click, the page's single visible
+// call to action to sign in ("ログイン", "Sign in", "続ける"...) when that is
+// a script-only button or a link to the same origin, never a form's submit
+// button, another site or another window (Report.Clicked). Dialogs (alert, confirm, beforeunload) are
 // dismissed, permission prompts and notifications are denied (the
 // --deny-permission-prompts and --disable-notifications switches, plus
 // Browser.setPermission "denied" for each browser context). Downloads are
@@ -68,6 +86,15 @@
 //
 // Chromium's own sandbox stays on unless the process runs as root, where
 // Chromium refuses to start without --no-sandbox.
+//
+// # Looking like the clicker's browser
+//
+// Each render claims the clicker's User-Agent and language, made
+// consistent with the engine that renders it: the User-Agent and client
+// hints claim the engine's real major version, the timezone follows the
+// language, a desktop has a screen with a taskbar and a window frame, and
+// WebGL names a common GPU of the claimed platform (emulation.go). What
+// remains detectable is listed in docs/sandbox.md.
 //
 // # What a hop means
 //

@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/dom"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
@@ -19,38 +21,127 @@ import (
 	"github.com/kensa-mail/kensa/sandbox/capture"
 )
 
-// extractJS reads the page (title, visible text, forms, images, links,
-// scripts, meta refresh) in an isolated world; see extraction.
+// extractJS is a function that reads the page (title, visible text,
+// forms, images, links, scripts, meta refresh) in an isolated world; see
+// extraction and hiddenRoots.
 //
 //go:embed extract.js
 var extractJS string
 
 const maxTextBytes = 8 << 10 // Report.Text
 
-// evalIsolated evaluates js in a fresh isolated world of the main frame
-// (the page cannot see it or change the built-ins it uses) and returns the
-// string it produced.
-func (r *run) evalIsolated(ctx context.Context, js string) (string, error) {
+// isolatedWorld makes a fresh isolated world in the main frame: the page
+// cannot see it or change the built-ins it uses.
+func (r *run) isolatedWorld(ctx context.Context) (runtime.ExecutionContextID, error) {
+	return isolatedWorld(ctx, r.st.mainFrame())
+}
+
+// isolatedWorld makes a fresh isolated world in the frame (of ctx's
+// target).
+func isolatedWorld(ctx context.Context, frame cdp.FrameID) (runtime.ExecutionContextID, error) {
 	w, err := chromedp.Call(ctx, page.CreateIsolatedWorld, page.CreateIsolatedWorldParams{
-		FrameID: r.st.mainFrame(), WorldName: "kensa",
+		FrameID: frame, WorldName: "kensa",
 	})
+	return w.ExecutionContextID, err
+}
+
+// evalIsolated evaluates js in a fresh isolated world of the main frame
+// and returns the string it produced.
+func (r *run) evalIsolated(ctx context.Context, js string) (string, error) {
+	w, err := r.isolatedWorld(ctx)
 	if err != nil {
 		return "", err
 	}
 	res, err := chromedp.Call(ctx, runtime.Evaluate, runtime.EvaluateParams{
-		Expression: js, ContextID: w.ExecutionContextID, ReturnByValue: new(true), Silent: new(true),
+		Expression: js, ContextID: w, ReturnByValue: new(true), Silent: new(true),
 	})
 	if err != nil {
 		return "", err
 	}
-	if res.ExceptionDetails != nil {
-		return "", fmt.Errorf("script: %s", res.ExceptionDetails.Text)
+	return stringResult(res.Result, res.ExceptionDetails)
+}
+
+func stringResult(v *runtime.RemoteObject, exc *runtime.ExceptionDetails) (string, error) {
+	if exc != nil {
+		return "", fmt.Errorf("script: %s", exc.Text)
 	}
 	var s string
-	if res.Result == nil || json.Unmarshal([]byte(res.Result.Value), &s) != nil {
+	if v == nil || json.Unmarshal([]byte(v.Value), &s) != nil {
 		return "", errors.New("script returned no string")
 	}
 	return s, nil
+}
+
+// maxHiddenRoots bounds the roots hiddenRoots hands to the extraction.
+const maxHiddenRoots = 64
+
+// hiddenRoots finds, through the DevTools protocol, the parts of the page
+// that page JavaScript cannot reach, and resolves them in the isolated
+// world w: closed shadow roots (attachShadow({mode:'closed'}) leaves
+// host.shadowRoot null) and the documents of frames that run in this
+// process but have another origin (a sandboxed srcdoc iframe is opaque:
+// its contentDocument is null for the parent). It returns them as pairs
+// (owner, root) of call arguments for extractJS; nil when there is none.
+//
+// QUIRK: DOM.getDocument with pierce rather than an init script that
+// forces attachShadow to open mode: the page can notice a forced mode
+// (host.shadowRoot is no longer null; a patched attachShadow is not
+// native code), and could then cloak; the protocol's view of the DOM is
+// invisible to it and also covers frames. DOMSnapshot.captureSnapshot
+// sees the same nodes but would mean re-implementing the extraction
+// (labels, visibility, forms) in Go. Frames in another process (cross-site
+// iframes, and sandboxed iframes: IsolateSandboxedIframes) are not in
+// this target's DOM: see otherProcessFrames.
+func hiddenRoots(ctx context.Context, w runtime.ExecutionContextID) []*runtime.CallArgument {
+	doc, err := chromedp.Call(ctx, dom.GetDocument, dom.GetDocumentParams{Depth: new(int64(-1)), Pierce: new(true)})
+	// The DOM agent would otherwise report every later mutation.
+	defer chromedp.Call(ctx, dom.Disable, cdp.Empty{})
+	if err != nil || doc.Root == nil {
+		return nil
+	}
+	type pair struct{ owner, root cdp.BackendNodeID }
+	var pairs []pair
+	var visit func(n *cdp.Node)
+	visit = func(n *cdp.Node) {
+		if len(pairs) >= maxHiddenRoots {
+			return
+		}
+		for _, sr := range n.ShadowRoots {
+			if sr.ShadowRootType == cdp.ShadowRootTypeClosed {
+				pairs = append(pairs, pair{n.BackendNodeID, sr.BackendNodeID})
+			}
+			if sr.ShadowRootType != cdp.ShadowRootTypeUserAgent {
+				visit(sr)
+			}
+		}
+		if n.ContentDocument != nil {
+			pairs = append(pairs, pair{n.BackendNodeID, n.ContentDocument.BackendNodeID})
+			visit(n.ContentDocument)
+		}
+		for _, c := range n.Children {
+			visit(c)
+		}
+	}
+	visit(doc.Root)
+	var args []*runtime.CallArgument
+	for _, p := range pairs {
+		var ids [2]runtime.RemoteObjectID
+		for i, id := range []cdp.BackendNodeID{p.owner, p.root} {
+			res, err := chromedp.Call(ctx, dom.ResolveNode, dom.ResolveNodeParams{BackendNodeID: id, ExecutionContextID: w, ObjectGroup: "kensa"})
+			if err == nil && res.Object != nil {
+				ids[i] = res.Object.ObjectID
+			}
+		}
+		if ids[1] == "" {
+			continue
+		}
+		owner := &runtime.CallArgument{ObjectID: ids[0]}
+		if ids[0] == "" {
+			owner = &runtime.CallArgument{} // undefined
+		}
+		args = append(args, owner, &runtime.CallArgument{ObjectID: ids[1]})
+	}
+	return args
 }
 
 type extraction struct {
@@ -65,8 +156,108 @@ type extraction struct {
 	MetaRefresh *float64        `json:"metaRefresh"`
 }
 
+// extract runs extractJS in the main frame, then in the frames of the
+// page's own content that run in other processes (otherProcessFrames),
+// and merges what they found.
 func (r *run) extract(ctx context.Context) (*extraction, error) {
-	s, err := r.evalIsolated(ctx, extractJS)
+	ex, err := extractFrame(ctx, r.st.mainFrame())
+	if err != nil {
+		return nil, err
+	}
+	for _, fx := range r.otherProcessFrames(ctx, ex.URL) {
+		ex.Forms = append(ex.Forms, fx.Forms...)
+		if fx.Text != "" {
+			ex.Text += "\n" + fx.Text
+		}
+		ex.Images = append(ex.Images, fx.Images...)
+		ex.Links = append(ex.Links, fx.Links...)
+	}
+	return ex, nil
+}
+
+// maxOtherProcessFrames bounds the frames otherProcessFrames reads.
+const maxOtherProcessFrames = 4
+
+// otherProcessFrames reads the iframes of this tab that Chromium runs in
+// another process although their content is the page's own: srcdoc,
+// about:blank, data: and blob: documents, and documents of the page's own
+// host. A sandboxed iframe is such a frame (its origin is opaque, and
+// Chromium isolates it: IsolateSandboxedIframes), which is how a kit puts
+// its form out of reach of the page's scripts and of a scanner that reads
+// the page as JavaScript. Cross-site iframes (widgets, ads) stay unread.
+// The fields of a frame whose element has no box in the page (display:
+// none) are not visible.
+func (r *run) otherProcessFrames(ctx context.Context, pageURL string) []*extraction {
+	infos, err := chromedp.Targets(ctx)
+	if err != nil {
+		return nil
+	}
+	pageHost, _ := hostOf(pageURL)
+	var out []*extraction
+	for _, info := range infos {
+		if len(out) == maxOtherProcessFrames {
+			break
+		}
+		if info.Type != "iframe" || info.BrowserContextID != r.bcID || !ownContent(info.URL, pageHost) {
+			continue
+		}
+		visible := false
+		if o, err := chromedp.Call(ctx, dom.GetFrameOwner, dom.GetFrameOwnerParams{FrameID: cdp.FrameID(info.TargetID)}); err == nil {
+			if m, err := chromedp.Call(ctx, dom.GetBoxModel, dom.GetBoxModelParams{BackendNodeID: o.BackendNodeID}); err == nil && m.Model != nil {
+				visible = m.Model.Width >= 2 && m.Model.Height >= 2
+			}
+		}
+		fctx, cancel := chromedp.NewContext(ctx, chromedp.WithTargetID(info.TargetID), chromedp.WithDetachOnCancel())
+		var ex *extraction
+		if err = chromedp.Do(fctx); err == nil {
+			ex, err = extractFrame(fctx, cdp.FrameID(info.TargetID))
+		}
+		cancel()
+		if err != nil {
+			r.b.log.Debug("frame not read", zap.Uint64("render", r.id), zap.String("frame", info.URL), zap.Error(err))
+			continue
+		}
+		for i := range ex.Forms {
+			for j := range ex.Forms[i].Inputs {
+				ex.Forms[i].Inputs[j].Visible = ex.Forms[i].Inputs[j].Visible && visible
+			}
+		}
+		if !visible {
+			ex.Text = ""
+		}
+		out = append(out, ex)
+	}
+	chromedp.Call(ctx, dom.Disable, cdp.Empty{})
+	return out
+}
+
+// ownContent: a frame URL whose document the page made itself or serves
+// from its own host.
+func ownContent(frameURL, pageHost string) bool {
+	switch {
+	case strings.HasPrefix(frameURL, "about:"), strings.HasPrefix(frameURL, "data:"), strings.HasPrefix(frameURL, "blob:"):
+		return true
+	}
+	h, _ := hostOf(frameURL)
+	return h != "" && strings.EqualFold(h, pageHost)
+}
+
+// extractFrame runs extractJS in a fresh isolated world of the frame (of
+// ctx's target), with the roots hiddenRoots finds.
+func extractFrame(ctx context.Context, frame cdp.FrameID) (*extraction, error) {
+	w, err := isolatedWorld(ctx, frame)
+	if err != nil {
+		return nil, err
+	}
+	res, err := chromedp.Call(ctx, runtime.CallFunctionOn, runtime.CallFunctionOnParams{
+		FunctionDeclaration: extractJS, ExecutionContextID: w, Arguments: hiddenRoots(ctx, w),
+		ReturnByValue: new(true), Silent: new(true),
+	})
+	chromedp.Call(ctx, runtime.ReleaseObjectGroup, runtime.ReleaseObjectGroupParams{ObjectGroup: "kensa"})
+	if err != nil {
+		return nil, err
+	}
+	s, err := stringResult(res.Result, res.ExceptionDetails)
 	if err != nil {
 		return nil, err
 	}
@@ -119,7 +310,19 @@ func truncateUTF8(s string, n int) string {
 func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	rep := r.rep
 	if s.mainErr == "" {
-		if ex, err := r.extract(rctx); err != nil {
+		ex, err := r.extract(rctx)
+		if err == nil && !hasSecretField(ex.Forms) {
+			ex, rep.Clicked = r.lookFurther(rctx, ex)
+			// The timers or the click may have navigated, or started a
+			// download.
+			s2 := r.st.snapshot()
+			rep.Chain, rep.Status = s2.chain, s2.status
+			if len(s2.downloads) > len(s.downloads) {
+				r.finishDownloads(rctx)
+				rep.Downloads = r.st.snapshot().downloadList()
+			}
+		}
+		if err != nil {
 			r.fail(ctx, "reading the page", err)
 		} else {
 			rep.Title = ex.Title

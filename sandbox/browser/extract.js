@@ -1,7 +1,13 @@
 // Runs in an isolated world of the main frame (the page's own scripts
 // cannot see it or tamper with the prototypes it uses). It only reads the
 // DOM: it never focuses, clicks, types or submits. It returns a JSON string.
-(() => {
+//
+// It walks the document, its open shadow roots and the frames it can
+// reach. extra holds what page JavaScript cannot reach, found through the
+// DevTools protocol (closed shadow roots, documents of frames with another
+// origin in this process, such as a sandboxed srcdoc iframe), as pairs:
+// the owner (the shadow host or the frame element), then the root.
+function (...extra) {
   const MAX_TEXT = 20000, MAX_FORMS = 50, MAX_INPUTS = 200, MAX_IMAGES = 100, MAX_ROOTS = 300,
     MAX_LINKS = 300, MAX_SCRIPT_SRCS = 100, MAX_INLINE = 100000;
   const out = {url: location.href, title: document.title || '', text: '', forms: [], images: [], links: [],
@@ -49,8 +55,18 @@
     if (!clip(t, 1)) t = attr(el, 'title') || '';
     return clip(t, 200);
   };
+  // A text field drawn with dots (-webkit-text-security) looks like a
+  // password field to the person typing; the computed style counts, so a
+  // class or a shadow root's style sheet cannot hide it.
+  const masked = (el) => {
+    if (el.tagName !== 'TEXTAREA' && !/^(text|search|tel|url|email|number|)$/.test(String(el.type || ''))) return false;
+    const v = getComputedStyle(el).getPropertyValue('-webkit-text-security');
+    return !!v && v.trim() !== 'none';
+  };
+  const walked = new Set();
   const walk = (root, doc, frameVisible) => {
-    if (++roots > MAX_ROOTS) return;
+    if (walked.has(root) || ++roots > MAX_ROOTS) return;
+    walked.add(root);
     // Visible text.
     if (root.nodeType === 9) {
       if (doc.body && frameVisible) addText(doc.body.innerText);
@@ -94,6 +110,7 @@
         label: label(el),
         autocomplete: clip(attr(el, 'autocomplete'), 100),
         visible: visible(el, frameVisible),
+        masked: masked(el),
       });
     }
     for (const img of root.querySelectorAll('img')) {
@@ -129,6 +146,15 @@
     }
   };
   walk(document, document, true);
+  for (let i = 0; i + 1 < extra.length; i += 2) {
+    const owner = extra[i], root = extra[i + 1];
+    if (!root || walked.has(root)) continue;
+    if (root.nodeType === 9) {
+      if (root.documentElement) walk(root, root, !owner || visible(owner, true));
+    } else {
+      walk(root, root.ownerDocument || document, true);
+    }
+  }
   const meta = document.querySelector('meta[http-equiv="refresh" i]');
   if (meta) {
     const m = /^\s*(\d+(?:\.\d*)?)/.exec(attr(meta, 'content') || '');
@@ -136,4 +162,4 @@
   }
   out.text = texts.join('\n').slice(0, MAX_TEXT);
   return JSON.stringify(out);
-})()
+}

@@ -43,15 +43,15 @@ func TestAcceptLanguage(t *testing.T) {
 }
 
 func TestClientHints(t *testing.T) {
-	if m := clientHints(iPhoneUA, deviceFor(iPhoneUA)); m != nil {
+	if m := clientHints(iPhoneUA, deviceFor(iPhoneUA), ""); m != nil {
 		t.Errorf("Safari sends no client hints: %+v", m)
 	}
-	m := clientHints(androidUA, deviceFor(androidUA))
+	m := clientHints(androidUA, deviceFor(androidUA), "")
 	if m == nil || m.Platform != "Android" || m.PlatformVersion != "14" || m.Model != "SH-M26" || !m.Mobile || m.Brands[2].Brand != "Google Chrome" || m.Brands[2].Version != "126" || m.FullVersionList[1].Version != "126.0.0.0" {
 		t.Errorf("android: %+v", m)
 	}
 	win := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.56"
-	if m := clientHints(win, deviceFor(win)); m == nil || m.Platform != "Windows" || m.Mobile || m.Brands[2].Brand != "Microsoft Edge" {
+	if m := clientHints(win, deviceFor(win), ""); m == nil || m.Platform != "Windows" || m.Mobile || m.Brands[2].Brand != "Microsoft Edge" {
 		t.Errorf("windows edge: %+v", m)
 	}
 }
@@ -78,6 +78,42 @@ func TestTruncateUTF8(t *testing.T) {
 		got := truncateUTF8(s, n)
 		if len(got) > n || len(got)%3 != 0 {
 			t.Errorf("%d: %q", n, got)
+		}
+	}
+}
+
+func TestEngineUA(t *testing.T) {
+	win131 := "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	for _, c := range []struct{ in, want string }{
+		{win131, "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"},
+		{androidUA, "Mozilla/5.0 (Linux; Android 14; SH-M26) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Mobile Safari/537.36"},
+		{"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.0.0 Safari/537.36 Edg/126.0.2592.56",
+			"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36 Edg/156.0.0.0"},
+		{iPhoneUA, iPhoneUA},
+		{"Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) CriOS/126.0.6478.54 Mobile/15E148 Safari/604.1"},
+		{"Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0", "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"},
+		{"curl/8.0 Chrome/", "curl/8.0 Chrome/"},
+	} {
+		if got := engineUA(c.in, "156.0.8078.114"); got != c.want {
+			t.Errorf("engineUA(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if got := engineUA(win131, ""); got != win131 {
+		t.Errorf("no engine version: %q", got)
+	}
+	m := clientHints(engineUA(win131, "156.0.8078.114"), deviceFor(win131), "156.0.8078.114")
+	if m.Brands[1].Version != "156" || m.FullVersionList[1].Version != "156.0.8078.114" {
+		t.Errorf("client hints: %+v %+v", m.Brands[1], m.FullVersionList[1])
+	}
+}
+
+func TestTimezoneFor(t *testing.T) {
+	for in, want := range map[string]string{
+		"ja-JP": "Asia/Tokyo", "ja": "Asia/Tokyo", "en-US": "America/New_York", "en": "Asia/Tokyo", "en-ZA": "Asia/Tokyo",
+		"de-AT": "Europe/Berlin", "zh-TW": "Asia/Taipei", "zh-Hant": "Asia/Shanghai", "ko-KR": "Asia/Seoul", "xx": "Asia/Tokyo",
+	} {
+		if got := timezoneFor(in); got != want {
+			t.Errorf("timezoneFor(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

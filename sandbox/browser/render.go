@@ -69,6 +69,7 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 	if ua == "" {
 		ua = g.ua
 	}
+	ua = engineUA(ua, g.engine)
 	al, locale := acceptLanguage(lang)
 	dev := deviceFor(ua)
 	rep.UserAgent, rep.Language, rep.Mobile = ua, al, dev.mobile

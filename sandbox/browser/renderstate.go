@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/inspector"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/page"
@@ -52,6 +53,9 @@ type stateSnapshot struct {
 	loadAt      time.Time
 	inflight    int
 	downloads   []download
+	// budgetsExpired counts Emulation.virtualTimeBudgetExpired events
+	// (runTimers).
+	budgetsExpired int
 }
 
 func newRenderState(start time.Time) *renderState {
@@ -172,6 +176,8 @@ func (r *renderState) onEvent(ev any) {
 		r.s.lastNav = now
 	case *inspector.EventTargetCrashed:
 		r.s.crashed = true
+	case *emulation.EventVirtualTimeBudgetExpired:
+		r.s.budgetsExpired++
 	}
 }
 

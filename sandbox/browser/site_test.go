@@ -24,6 +24,7 @@ var apkBody = append([]byte("PK\x03\x04\x14\x00\x08\x00\x08\x00AndroidManifest.x
 type site struct {
 	*testsite.Site
 	hangHit chan struct{} // a request reached /hang
+	ctaHit  chan string   // a call to action's target was requested (host+path)
 	closing chan struct{} // closed by close: the hanging handlers return
 }
 
@@ -91,7 +92,10 @@ customElements.define('login-box', class extends HTMLElement {
 	// A smishing download: a page that sends the browser to an APK.
 	case "delivery.example/track":
 		fmt.Fprint(w, htmlPage("ヤマト運輸", `<p>お荷物の配達状況を確認するにはアプリをインストールしてください。</p><script>setTimeout(() => { location.href = "/dl/yamato.apk"; }, 10);</script>`))
-	case "delivery.example/dl/yamato.apk":
+	// The same, 4 s after load (found by running the timers ahead).
+	case "late.delivery.example/track":
+		fmt.Fprint(w, htmlPage("ヤマト運輸", `<p>お荷物の配達状況を確認するにはアプリをインストールしてください。</p><script>onload = () => setTimeout(() => { location.href = "/dl/yamato.apk"; }, 4000);</script>`))
+	case "delivery.example/dl/yamato.apk", "late.delivery.example/dl/yamato.apk":
 		h.Set("Content-Type", "application/vnd.android.package-archive")
 		h.Set("Content-Disposition", `attachment; filename="yamato-tracking.apk"`)
 		h.Set("Content-Length", fmt.Sprint(len(apkBody)))
@@ -157,6 +161,40 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 		fmt.Fprint(w, htmlPage("ニュース", strings.Repeat("<p>今日のニュース。Lorem ipsum dolor sit amet.</p>", 200)))
 
 	// Anything over TLS (self-signed): a certificate error.
+	// Calls to action the sandbox must not click: a form's submit
+	// button, a link to another site, two different sign-in links; and
+	// one it clicks: a same-origin link to the sign-in page.
+	case "cta.example/submit":
+		fmt.Fprint(w, htmlPage("submit", `<p>Welcome back.</p><form action="/submitted"><input name="q"><button>ログイン</button></form>`))
+	case "cta.example/submitted", "other-site.example/login", "cta.example/login-a", "cta.example/login-b":
+		s.ctaHit <- key
+		fmt.Fprint(w, htmlPage("hit", `<form><input type="password"></form>`))
+	case "cta.example/cross":
+		fmt.Fprint(w, htmlPage("cross", `<p>Welcome.</p><a href="http://other-site.example/login">ログイン</a>`))
+	case "cta.example/nav":
+		fmt.Fprint(w, htmlPage("nav", `<nav><ul><li><a href="/login-a">ログイン</a></li></ul></nav><p>Welcome.</p>`))
+	case "cta.example/two":
+		fmt.Fprint(w, htmlPage("two", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-b">Sign in</a>`))
+	case "cta.example/one":
+		fmt.Fprint(w, htmlPage("one", `<p>Welcome.</p><a href="/login-a">ログイン</a> <a href="/login-a#top"> ログイン </a>`))
+	// What a fingerprinting script sees, as JSON in the page's text.
+	case "fp.example/":
+		fmt.Fprint(w, htmlPage("fp", `<pre id="out"></pre><script>
+let gl = {};
+try {
+  const c = document.createElement('canvas').getContext('webgl');
+  const e = c && c.getExtension('WEBGL_debug_renderer_info');
+  if (e) gl = {vendor: c.getParameter(e.UNMASKED_VENDOR_WEBGL), renderer: c.getParameter(e.UNMASKED_RENDERER_WEBGL)};
+} catch (err) { gl = {error: String(err)}; }
+document.getElementById('out').textContent = JSON.stringify({
+  ua: navigator.userAgent,
+  brands: navigator.userAgentData ? navigator.userAgentData.brands : null,
+  outerWidth, outerHeight, innerWidth, innerHeight,
+  screen: {width: screen.width, height: screen.height, availWidth: screen.availWidth, availHeight: screen.availHeight},
+  timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+  webgl: gl,
+});
+</script>`))
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
 	default:
@@ -167,7 +205,7 @@ document.getElementById('out').textContent += 'w=' + innerWidth + '\nh=' + inner
 var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
 func startSite() (*site, error) {
-	s := &site{hangHit: make(chan struct{}, 16), closing: make(chan struct{})}
+	s := &site{hangHit: make(chan struct{}, 16), ctaHit: make(chan string, 16), closing: make(chan struct{})}
 	ts, err := testsite.Start(s)
 	if err != nil {
 		return nil, err

@@ -10,13 +10,17 @@ type Report struct {
 	Title     string     `json:"title"`
 	Text      string     `json:"text"`   // visible text, truncated
 	Chain     []Hop      `json:"chain"`  // every navigation, first to last
-	Forms     []Form     `json:"forms"`  // in the page, same-origin iframes and open shadow roots
+	Forms     []Form     `json:"forms"`  // in the page, its shadow roots (open and closed), same-origin iframes and the page's own iframes in other processes (sandboxed, srcdoc)
 	Images    []Image    `json:"images"` // alt text and sources (logos carry brand names)
 	Links     []Link     `json:"links"`  // where the page's links and buttons lead (never followed)
 	Scripts   Scripts    `json:"scripts"`
 	Downloads []Download `json:"downloads"`
 	Blocked   []Blocked  `json:"blocked"` // requests the egress proxy refused
 	CertError string     `json:"cert_error,omitempty"`
+	// Clicked is the text of the call to action ("ログイン", "Sign in")
+	// the sandbox clicked because the page showed no password field
+	// without it; "" when it clicked nothing.
+	Clicked string `json:"clicked,omitempty"`
 
 	UserAgent string `json:"user_agent"`
 	Language  string `json:"language"`
@@ -52,6 +56,10 @@ type Input struct {
 	Label        string `json:"label,omitempty"` // text of its <label> or aria-label
 	Autocomplete string `json:"autocomplete,omitempty"`
 	Visible      bool   `json:"visible"`
+	// Masked is a text field drawn with dots instead of characters (CSS
+	// -webkit-text-security other than none, computed): a password field
+	// that does not say type=password.
+	Masked bool `json:"masked,omitempty"`
 }
 
 // Image is an <img> of the page.

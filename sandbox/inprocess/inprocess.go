@@ -180,7 +180,7 @@ func hostOf(s string) string {
 func hasCredentialForm(r *capture.Report) bool {
 	for _, f := range r.Forms {
 		for _, in := range f.Inputs {
-			if in.Type == "password" && in.Visible {
+			if (in.Type == "password" || in.Masked) && in.Visible {
 				return true
 			}
 		}

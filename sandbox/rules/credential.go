@@ -29,6 +29,11 @@ func credentialField(in capture.Input) (string, bool) {
 	if in.Type == "password" {
 		return "password field", true
 	}
+	if in.Masked {
+		// Drawn with dots like a password field (-webkit-text-security),
+		// so that no type=password gives it away.
+		return "masked text field", true
+	}
 	hay := strings.ToLower(domain.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
 	for _, w := range credentialWords {
 		if strings.Contains(hay, w) {
@@ -100,7 +105,8 @@ func credentialBrandOwns(b Brand, reg string) bool {
 	return false
 }
 
-// CredentialReasons judges a page's forms. A form that asks for a password,
+// CredentialReasons judges a page's forms. A form that asks for a password
+// (type=password, or a text field masked with dots, capture.Input.Masked),
 // PIN, one-time code or card data is:
 //   - malicious when the page claims a brand (in its title, a logo's alt
 //     text, the form's own labels, or a host that imitates the brand) on a

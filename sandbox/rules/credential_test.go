@@ -44,3 +44,38 @@ func TestCredentialReasons(t *testing.T) {
 		{Type: "radio", Label: "Credit card", Visible: true}, {Type: "radio", Label: "PayPal", Visible: true}, {Type: "text", Label: "Credit card number", Autocomplete: "cc-number", Visible: true}}}}}, verdict.Clean, verdict.CodeCredentialForm)
 	check("risky TLD without a credential form", capture.Report{FinalURL: "https://news.example.xyz/", Title: "News"}, verdict.Clean, "")
 }
+
+// TestMaskedTextField: a text input drawn with dots
+// (-webkit-text-security, capture.Input.Masked) is a password field,
+// whatever it is called. Like any password field it is judged by where it
+// is: a masked field on an ordinary site is clean-level evidence (a PIN
+// pad or a banking site's own field), not a finding; on a lookalike host
+// it is malicious; hidden, it counts for nothing.
+func TestMaskedTextField(t *testing.T) {
+	masked := capture.Input{Type: "text", Name: "k2", Placeholder: "●●●●●●●●", Masked: true, Visible: true}
+	email := capture.Input{Type: "email", Name: "email", Visible: true}
+	check := func(name string, r capture.Report, want verdict.Level, wantCode verdict.Code, wantField string) {
+		t.Helper()
+		rs := CredentialReasons(&r, []string{"example.co.jp"})
+		var code verdict.Code
+		var field string
+		if len(rs) > 0 {
+			code, field = rs[0].Code, rs[0].Evidence["field"]
+		}
+		if got := verdict.FromReasons(rs); got != want || code != wantCode || field != wantField {
+			t.Errorf("%s: %s %s field %q (%+v), want %s %s field %q", name, got, code, field, rs, want, wantCode, wantField)
+		}
+	}
+	form := func(ins ...capture.Input) []capture.Form { return []capture.Form{{Method: "POST", Inputs: ins}} }
+	hidden := masked
+	hidden.Visible = false
+	unmasked := masked
+	unmasked.Masked = false
+	check("masked field on a lookalike host", capture.Report{FinalURL: "https://secure-amazon-co-jp.example.top/", Title: "サインイン", Forms: form(email, masked)}, verdict.Malicious, verdict.CodeBrandImpersonated, "masked text field")
+	check("masked field, brand in the title", capture.Report{FinalURL: "https://a.example.top/", Title: "楽天会員ログイン", Forms: form(email, masked)}, verdict.Malicious, verdict.CodeBrandImpersonated, "masked text field")
+	check("masked field posting elsewhere", capture.Report{FinalURL: "https://shop.sample-store.org/", Title: "Login", Forms: []capture.Form{{Action: "https://collector.example.net/p", Inputs: []capture.Input{masked}}}}, verdict.Suspicious, verdict.CodeFormPostsElsewhere, "masked text field")
+	// The benign twins.
+	check("masked field on an ordinary site", capture.Report{FinalURL: "https://www.sample-bank.org/pin", Title: "暗証番号の確認", Forms: form(masked)}, verdict.Clean, verdict.CodeCredentialForm, "masked text field")
+	check("hidden masked field", capture.Report{FinalURL: "https://secure-amazon-co-jp.example.top/", Title: "サインイン", Forms: form(email, hidden)}, verdict.Clean, "", "")
+	check("same field not masked", capture.Report{FinalURL: "https://secure-amazon-co-jp.example.top/", Title: "サインイン", Forms: form(email, unmasked)}, verdict.Clean, "", "")
+}
