@@ -2,6 +2,7 @@ package rewriter
 
 import (
 	"bytes"
+	"os"
 	"strings"
 	"testing"
 
@@ -53,4 +54,30 @@ func TestPasswordFormFlag(t *testing.T) {
 	check("no password field", alternative(`<form action="https://survey.example/s"><input type=text name=q></form><a href="https://example.org/x">x</a>`), 4, false)
 	check("password only as text", alternative(`<p>type=password</p><a href="https://example.org/x">password</a>`), 3, false)
 	check("plain text only", head+"Content-Type: text/plain\r\n\r\n<input type=password> https://example.org/x\r\n", 1, false)
+}
+
+// BenchmarkRewritePasswordForm: the cost of the second walk, which only a
+// message with a password field pays (the "without" case is the same
+// message with the field's type changed to text).
+func BenchmarkRewritePasswordForm(b *testing.B) {
+	src, err := os.ReadFile("../testdata/rewrite/form-password.eml")
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		msg  []byte
+	}{{"with", src}, {"without", bytes.Replace(src, []byte("type=PASSWORD"), []byte("type=TEXTXXXX"), 1)}} {
+		b.Run(c.name, func(b *testing.B) {
+			opts := testOptions(b)
+			var out bytes.Buffer
+			b.ReportAllocs()
+			for b.Loop() {
+				out.Reset()
+				if _, err := Rewrite(&out, c.msg, opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
