@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/clickproxy/pages"
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/sandbox"
@@ -45,7 +46,7 @@ func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
 	canon := canonicalURL(d.Dest, u)
 	p := &pendingClick{
 		ClickID: id, Dest: d.Dest, Normalized: normalizeURL(u), Canonical: canon, Digest: urlDigest(canon), Host: canonicalHost(u.Hostname()),
-		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain,
+		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain, PasswordForm: d.Context.Flags&linktoken.FlagPasswordForm != 0,
 		UserAgent: ua, Language: lang, ClientIP: ip.String(), Scanner: isScanner, ScannerWhy: why, Started: start,
 	}
 	if d.Context.MessageDigest != ([8]byte{}) {
@@ -144,13 +145,12 @@ func (s *Server) action(l verdict.Level) (action string, proceed bool) {
 // act answers a click from its verdict and logs the event.
 func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, source string) {
 	s.m.verdictSource.WithLabelValues(source).Inc()
-	v := c.Verdict
-	action, proceed := s.action(v.Level)
+	v, action, proceed := s.shownAction(c.Verdict, p)
 	if action == "redirect" {
 		ctx.Response.Header.Set("Location", p.Dest)
 		ctx.SetStatusCode(fasthttp.StatusSeeOther)
 	} else {
-		pg := s.page(p, c)
+		pg := s.page(p, c, v)
 		pg.Kind = pages.KindWarn
 		status := fasthttp.StatusOK
 		if action == "block" {
@@ -166,10 +166,12 @@ func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, sourc
 	s.emit(ctx, p, action, source, &v, false)
 }
 
-func (s *Server) page(p *pendingClick, c *cached) pages.Page {
+// page is the warning or block page for verdict v, which is c's verdict
+// with the click's own signs (withMailSigns).
+func (s *Server) page(p *pendingClick, c *cached, v verdict.Verdict) pages.Page {
 	pg := pages.Page{
-		Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest, Level: c.Verdict.Level,
-		Reasons: c.Verdict.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report?c=" + p.ClickID + "&s=" + s.clickMAC(p.ClickID),
+		Lang: pages.PickLang(p.Language), ClickID: p.ClickID, Dest: p.Dest, Level: v.Level,
+		Reasons: v.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report?c=" + p.ClickID + "&s=" + s.clickMAC(p.ClickID),
 	}
 	if c.HasShot {
 		pg.ScreenshotURL = s.basePath + "/shot/" + p.Digest + "?s=" + s.shotMAC(p.Digest)

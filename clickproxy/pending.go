@@ -30,6 +30,9 @@ type pendingClick struct {
 	Scanner     bool      `json:"scanner,omitempty"`
 	ScannerWhy  string    `json:"scanner_why,omitempty"`
 	Started     time.Time `json:"started"`
+
+	// PasswordForm: the link carries linktoken.FlagPasswordForm (mailsigns.go).
+	PasswordForm bool `json:"password_form,omitempty"`
 }
 
 // registrable is the click's registrable domain, worked out only when

@@ -79,13 +79,14 @@ func (s *Server) proceedClick(ctx *fasthttp.RequestCtx, tok string) error {
 		return errProceedGone
 	}
 	c := s.currentVerdict(requestContext(ctx), p, now)
-	if !s.mayProceed(c.Verdict.Level) {
+	v, action, proceed := s.shownAction(c.Verdict, p)
+	if action == "block" || action == "warn" && !proceed {
 		s.act(ctx, p, c, "memory")
 		return nil
 	}
 	ctx.Response.Header.Set("Location", p.Dest)
 	ctx.SetStatusCode(fasthttp.StatusSeeOther)
-	s.emit(ctx, p, "redirect", "proceed", &c.Verdict, true)
+	s.emit(ctx, p, "redirect", "proceed", &v, true)
 	return nil
 }
 
@@ -105,17 +106,4 @@ func (s *Server) currentVerdict(ctx context.Context, p *pendingClick, now time.T
 		return c
 	}
 	return &cached{Verdict: verdict.Verdict{Level: verdict.Unknown, URL: p.Dest, JudgedAt: now}}
-}
-
-// mayProceed says whether "continue anyway" still leads on at a level.
-func (s *Server) mayProceed(l verdict.Level) bool {
-	switch l {
-	case verdict.Malicious:
-		return false
-	case verdict.Suspicious:
-		return !s.cfg.Policy.DenyProceedSuspicious
-	case verdict.Unknown:
-		return !s.cfg.Policy.DenyProceedUnknown && s.cfg.Policy.Unknown == "warn"
-	}
-	return true
 }

@@ -33,6 +33,10 @@ func (h *htmlScan) formTag(attrs []xhtml.Attribute, tag string, raw []byte, star
 		return
 	case "input":
 		if t, _ := firstAttr(attrs, "type"); strings.EqualFold(strings.TrimSpace(t), "password") {
+			// Any password field makes the message a phishing sign
+			// (FlagPasswordForm), whether or not its form's action is
+			// rewritten here: one outside a form may be tied to one by form=.
+			h.lk.passwordField = true
 			if h.form != nil {
 				h.form.password = true
 			} else {

@@ -33,7 +33,8 @@ type htmlScan struct {
 	base  *webURL // the document's <base href>, nil when none applies
 	edits []edit
 	form  *pendingForm // the open <form>
-	// orphanPassword: a password field outside any form (counted only).
+	// orphanPassword: a password field outside any form (counted, and
+	// setting linker.passwordField like any other).
 	orphanPassword bool
 }
 

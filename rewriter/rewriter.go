@@ -92,6 +92,10 @@ type Result struct {
 	// Forms counts HTML forms whose action now points at a Kensa link
 	// (docs/mail-forms.md); PasswordForms those of them with a password field.
 	Forms, PasswordForms int
+	// PasswordField is set when an HTML part holds a password field (in a
+	// form or not, its action rewritten or not). Every link the rewrite
+	// signed then carries linktoken.FlagPasswordForm.
+	PasswordField bool
 	// Skipped counts links that were left alone, by reason
 	// ("already-kensa", "never-rewrite", "bad-url", ...).
 	Skipped map[string]int
@@ -230,25 +234,20 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 		},
 	}
 
-	var splices []splice
 	p := parser{src: src}
 	root, err := p.parseEntity(0, len(src), "", 0, "text/plain")
-	switch {
-	case err != nil:
-		// Absurd structure (errTooComplex): refused, and read raw.
-		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
-		splices = rawFallback(src, bodyStart, len(src), cte, false, "", FallbackTooComplex, err, lk, res, nil)
-	case root.headerErr != nil:
-		// QUIRK: mail clients differ on a header line that is no field:
-		// some skip it, some start the body there. So the raw read starts
-		// there. (The milter can change only the body: links in header
-		// lines after it stay as they are there.)
-		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
-		splices = rawFallback(src, firstNonField(src[:headerEnd], bodyStart), len(src), cte, false, "", FallbackUnparsable, root.headerErr, lk, res, nil)
-	default:
-		lk.ctx.MessageDigest = linktoken.MessageDigest(root.header.Get("Message-Id"))
-		splices = rewriteLeaves(src, root, lk, res, nil)
+	splices := rewriteMessage(src, headerEnd, bodyStart, root, err, lk, res)
+	if lk.passwordField && res.Links > 0 {
+		// A password field is a sign about the whole message, and the
+		// links signed before it was found lack the flag: sign them all
+		// again. Legitimate mail has no password field, so this costs
+		// nothing there; a phish is decoded and signed twice. (A pre-pass
+		// over the HTML parts would decode every message's HTML twice.)
+		*res = Result{Skipped: map[string]int{}}
+		lk.ctx.Flags |= linktoken.FlagPasswordForm
+		splices = rewriteMessage(src, headerEnd, bodyStart, root, err, lk, res)
 	}
+	res.PasswordField = lk.passwordField
 	if len(res.Fallbacks) > 0 && opts.Policy.OnUnparsable == OnUnparsableHold {
 		res.Hold = true
 	}
@@ -287,6 +286,29 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	splices = append(splices, splice{at, at, []byte(trace)})
 	res.HeaderAdded = true
 	return applySplices(src, splices), nil
+}
+
+// rewriteMessage rewrites the links of the parsed message (or, when it was
+// refused, of its raw bytes) and returns the splices.
+func rewriteMessage(src []byte, headerEnd, bodyStart int, root *entity, err error, lk *linker, res *Result) []splice {
+	var splices []splice
+	switch {
+	case err != nil:
+		// Absurd structure (errTooComplex): refused, and read raw.
+		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
+		splices = rawFallback(src, bodyStart, len(src), cte, false, "", FallbackTooComplex, err, lk, res, nil)
+	case root.headerErr != nil:
+		// QUIRK: mail clients differ on a header line that is no field:
+		// some skip it, some start the body there. So the raw read starts
+		// there. (The milter can change only the body: links in header
+		// lines after it stay as they are there.)
+		cte := headerFieldValue(src[:headerEnd], "Content-Transfer-Encoding")
+		splices = rawFallback(src, firstNonField(src[:headerEnd], bodyStart), len(src), cte, false, "", FallbackUnparsable, root.headerErr, lk, res, nil)
+	default:
+		lk.ctx.MessageDigest = linktoken.MessageDigest(root.header.Get("Message-Id"))
+		splices = rewriteLeaves(src, root, lk, res, nil)
+	}
+	return splices
 }
 
 // firstNonField returns the offset of the first line of hdr that is neither
@@ -449,8 +471,10 @@ func applySplices(src []byte, splices []splice) []byte {
 type linker struct {
 	codec  *linktoken.Codec
 	policy Policy
-	ctx    linktoken.Context
+	ctx    linktoken.Context // Flags holds the message's flags (FlagPasswordForm)
 	res    *Result
+	// passwordField: an HTML part holds a password field (forms.go).
+	passwordField bool
 }
 
 // wrap returns the Kensa link for a link found in a part, or false when the
@@ -484,7 +508,7 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 		return "", false
 	}
 	ctx := lk.ctx
-	ctx.Flags = flags
+	ctx.Flags |= flags
 	if visible != "" {
 		if shown, mismatch := domain.Mismatch(visible, dest); mismatch {
 			ctx.ShownDomain = shown

@@ -127,7 +127,7 @@ func TestLinkErrors(t *testing.T) {
 	check(ok, "http://", ErrBadDestination, "no host")
 	check(ok, "https://example.jp/\xff", ErrBadDestination, "not UTF-8")
 	check(ok, longDest(maxDest+1), ErrBadDestination, "more than 16384")
-	check(Context{Issued: testIssued, Flags: 0x20}, "https://example.jp/", nil, "reserved flags 0x20")
+	check(Context{Issued: testIssued, Flags: 0x40}, "https://example.jp/", nil, "reserved flags 0x40")
 	check(Context{}, "https://example.jp/", nil, "issue time")
 	check(Context{Issued: time.Unix(-1, 0)}, "https://example.jp/", nil, "issue time")
 	check(Context{Issued: time.Unix(1<<32, 0)}, "https://example.jp/", nil, "issue time")
@@ -419,7 +419,8 @@ func TestFlagsString(t *testing.T) {
 	check(0, "none")
 	check(FlagMismatch, "mismatch")
 	check(FlagMismatch|FlagText, "mismatch|text")
-	check(0xff, "mismatch|schemeless|unwrapped|compressed|text|0xe0")
+	check(FlagPasswordForm, "password-form")
+	check(0xff, "mismatch|schemeless|unwrapped|compressed|text|password-form|0xc0")
 }
 
 func TestCode(t *testing.T) {

@@ -28,9 +28,14 @@ const (
 	FlagCompressed Flags = 0x08
 	// FlagText: the link came from a plain-text part, not an HTML href.
 	FlagText Flags = 0x10
+	// FlagPasswordForm: the message the link came from contained an HTML
+	// form with a password field (docs/mail-forms.md). It belongs to the
+	// message, not to the link: the rewriter sets it on every link of such
+	// a message, and the click proxy shows it as a phishing sign.
+	FlagPasswordForm Flags = 0x20
 
-	flagsKnown  = FlagMismatch | FlagSchemeless | FlagUnwrapped | FlagCompressed | FlagText
-	flagsCaller = FlagSchemeless | FlagUnwrapped | FlagText
+	flagsKnown  = FlagMismatch | FlagSchemeless | FlagUnwrapped | FlagCompressed | FlagText | FlagPasswordForm
+	flagsCaller = FlagSchemeless | FlagUnwrapped | FlagText | FlagPasswordForm
 )
 
 var flagNames = []struct {
@@ -42,6 +47,7 @@ var flagNames = []struct {
 	{FlagUnwrapped, "unwrapped"},
 	{FlagCompressed, "compressed"},
 	{FlagText, "text"},
+	{FlagPasswordForm, "password-form"},
 }
 
 // String returns the flag names joined by "|", reserved bits in hex, or "none".

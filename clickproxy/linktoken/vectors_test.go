@@ -101,8 +101,8 @@ var vectorsDescription = []string{
 	"message_digests: message_id -> first 8 bytes of SHA-256 of the Message-ID after removing surrounding space, tab, CR and LF and then one pair of <>; all zero when nothing is left.",
 	"escapes: dest -> its escaped form in u=. Literal: A-Z a-z 0-9 - . _ ~ : / ? = & ; , @ ! $ + * ; everything else as %XX, upper-case hex. The last byte is literal only if it is A-Z a-z 0-9 - _ ~ /.",
 	"find: plain text -> the Kensa links under base found in it. A link starts at base + \"/k/\", runs over literal bytes and %XX escapes (hex of either case), and is then cut back to its last byte in A-Z a-z 0-9 - _ ~ /.",
-	"valid: context + dest, signed with signing_key, must give exactly link (token_hex is the binary token, plaintext_hex the sealed context before encryption), and opening link must give decoded. context.flags are the flags the caller passes (schemeless, unwrapped, text); mismatch is set exactly when shown_domain is given, compressed when form A would be longer than 2000 characters. A recipient that does not fit into the 255-byte context next to the shown domain is left out. Vectors with open_only were not written by Link (an unknown context item type, a client that escaped more than Kensa, another DEFLATE encoder): they must open to decoded, and an implementation writing links need not reproduce them. For compressed vectors, z is Go's compress/flate at level 9: another DEFLATE encoder may produce different z, which is fine since the tag covers the decompressed destination; compare such links by opening them.",
-	"Flags in header byte 6: 0x01 mismatch, 0x02 schemeless, 0x04 unwrapped, 0x08 compressed, 0x10 text; any other bit is malformed. AES-256-CTR uses the 16-byte tag as the initial counter block, incremented as one 128-bit big-endian integer (WebCrypto AES-CTR with length 128).",
+	"valid: context + dest, signed with signing_key, must give exactly link (token_hex is the binary token, plaintext_hex the sealed context before encryption), and opening link must give decoded. context.flags are the flags the caller passes (schemeless, unwrapped, text, password-form); mismatch is set exactly when shown_domain is given, compressed when form A would be longer than 2000 characters. A recipient that does not fit into the 255-byte context next to the shown domain is left out. Vectors with open_only were not written by Link (an unknown context item type, a client that escaped more than Kensa, another DEFLATE encoder): they must open to decoded, and an implementation writing links need not reproduce them. For compressed vectors, z is Go's compress/flate at level 9: another DEFLATE encoder may produce different z, which is fine since the tag covers the decompressed destination; compare such links by opening them.",
+	"Flags in header byte 6: 0x01 mismatch, 0x02 schemeless, 0x04 unwrapped, 0x08 compressed, 0x10 text, 0x20 password-form; any other bit is malformed. AES-256-CTR uses the 16-byte tag as the initial counter block, incremented as one 128-bit big-endian integer (WebCrypto AES-CTR with length 128).",
 	"invalid: opening link with key_file and base must fail with error. Checks run in this order, the first failure giving the code: (1) link starts with base + \"/k/\"; the token runs from there to the first '?' (the query, possibly empty or missing, follows it) (malformed); (2) token is unpadded base64url, only A-Z a-z 0-9 - _, no padding, no white space, unused trailing bits zero (malformed); token not empty (malformed); byte 0 is 1 (version); length is 32 + n (malformed); no reserved flag (malformed); (3) without the compressed flag the query is u=VALUE, with it d=VALUE&z=VALUE, d without a raw '&' (malformed); VALUEs of u and d decode: every %XX, either case, is one byte, '%' without two hex digits and a raw '#' are malformed, '+' is a plus; z is unpadded base64url of raw DEFLATE inflating to at most 16384 bytes with nothing after the final block (malformed); (4) key ID is in key_file (unknown-key); (5) tag matches (bad-signature); (6) context items: type and length bytes complete, types strictly increasing, known types (1 recipient, 2 shown domain) non-empty, unknown types skipped; shown domain present exactly when mismatch is set (malformed); (7) destination (bad-destination): valid UTF-8 without ASCII control characters, starts with http:// or https:// (any case), the authority is what follows up to the first / ? or #; its user info (up to the last @) only A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = : @ and valid %XX, host a non-empty name of A-Z a-z 0-9 - . _ ~ ! $ & ' ( ) * + , ; = and non-ASCII characters, or [hex digits, : and .], then optionally ':' and digits; (8) in form B, the decoded d equals the destination's host[:port] (bad-signature).",
 	"In form B, d is the destination's host[:port] escaped as in u (last-byte rule included) with '&' also written as %26.",
 }
@@ -286,7 +286,8 @@ func validVectors(t testing.TB) []validVector {
 		{"schemeless", 7, contextJSON{Issued: "2026-11-23T11:00:02Z", Flags: []string{"schemeless"}}, "http://www.example.jp"},
 		{"unwrapped", 7, contextJSON{Issued: "2026-11-23T11:00:03Z", Flags: []string{"unwrapped"}}, "https://example.org/report.pdf"},
 		{"text", 7, contextJSON{Issued: "2026-11-23T11:00:04Z", Flags: []string{"text"}}, "https://example.jp/a"},
-		{"all flags, old key 6", 6, contextJSON{Issued: "2026-05-01T09:00:00Z", MessageID: testMessageID, Recipient: "bob@example.org", ShownDomain: "example.com", Flags: []string{"schemeless", "unwrapped", "text"}}, "http://www.example.jp/"},
+		{"password form in the message", 7, contextJSON{Issued: "2026-11-23T11:00:16Z", MessageID: testMessageID, Recipient: "alice@example.com", Flags: []string{"password-form"}}, "https://example.jp/login?id=42"},
+		{"all flags, old key 6", 6, contextJSON{Issued: "2026-05-01T09:00:00Z", MessageID: testMessageID, Recipient: "bob@example.org", ShownDomain: "example.com", Flags: []string{"schemeless", "unwrapped", "text", "password-form"}}, "http://www.example.jp/"},
 		{"Japanese IDN host and path", 7, contextJSON{Issued: "2026-11-23T11:00:05Z", Recipient: "山田@例え.jp"}, "https://例え.jp/ログイン?名前=値"},
 		{"fragment, %2F and trailing dot", 7, contextJSON{Issued: "2026-11-23T11:00:06Z"}, "https://example.jp/docs/a%2Fb/index.html?q=1#section-2."},
 		{"& and = in the query", 7, contextJSON{Issued: "2026-11-23T11:00:07Z"}, "https://example.jp/search?q=tom%26jerry&lang=ja&x==y&"},
@@ -377,7 +378,8 @@ func invalidVectors(t testing.TB, valid []validVector) []invalidVector {
 	add("header: flags: unwrapped set", flipByte(t, link, 6, 0x04), "bad-signature")
 	add("header: flags: compressed set on form A", flipByte(t, link, 6, 0x08), "malformed")
 	add("header: flags: text set", flipByte(t, link, 6, 0x10), "bad-signature")
-	add("header: flags: reserved bit 0x20 set", flipByte(t, link, 6, 0x20), "malformed")
+	add("header: flags: password-form set", flipByte(t, link, 6, 0x20), "bad-signature")
+	add("header: flags: reserved bit 0x40 set", flipByte(t, link, 6, 0x40), "malformed")
 	add("header: flags: reserved bit 0x80 set", flipByte(t, link, 6, 0x80), "malformed")
 	for i := 7; i < 15; i++ {
 		add("header: message digest byte "+string(rune('0'+i-7))+" flipped", flipByte(t, link, i, 0x01), "bad-signature")
@@ -422,8 +424,8 @@ func invalidVectors(t testing.TB, valid []validVector) []invalidVector {
 	ctx := encodeContext("alice@example.com", "")
 	withFlags := func(f Flags) header { h := h; h.Flags = f; return h }
 	withKey := func(id uint8) header { h := h; h.KeyID = id; return h }
-	add("re-signed: reserved flag 0x20", sealLink(withFlags(0x20), ctx, "https://example.jp/"), "malformed")
 	add("re-signed: reserved flag 0x40", sealLink(withFlags(0x40), ctx, "https://example.jp/"), "malformed")
+	add("re-signed: reserved flag 0x80", sealLink(withFlags(0x80), ctx, "https://example.jp/"), "malformed")
 	add("re-signed: compressed flag with a u= query", sealLink(withFlags(FlagCompressed), ctx, "https://example.jp/"), "malformed")
 	add("re-signed: key 9, not in the file", sealLink(withKey(9), ctx, "https://example.jp/"), "unknown-key")
 	{

@@ -88,6 +88,7 @@ const (
 	CodeFakeUpdate         Code = "fake-update"        // the page claims the browser or a plugin needs an update
 	CodeLookalikeDomain    Code = "lookalike-domain"   // the domain imitates a brand or the organisation
 	CodeShownMismatch      Code = "shown-mismatch"     // the mail showed one domain and linked another
+	CodeMailPasswordForm   Code = "mail-password-form" // the mail the link came from held a password form (added at the click, never cached)
 	CodeCloaking           Code = "cloaking"           // different content for different user agents
 	CodeCertificateError   Code = "certificate-error"
 	CodeRenderFailed       Code = "render-failed"  // the check could not be completed
