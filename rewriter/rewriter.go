@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +20,22 @@ import (
 // TraceHeader is the header field Kensa adds to every message it processed,
 // with the number of links it rewrote.
 const TraceHeader = "X-Kensa-Links"
+
+// FormsHeader is added next to TraceHeader when HTML forms were neutralised
+// (their actions point at Kensa links, docs/mail-forms.md): "N" forms, and
+// "N; password" when the message holds a password field.
+const FormsHeader = "X-Kensa-Forms"
+
+// FormsTrace is FormsHeader's value for res, or "" when it is not added.
+func FormsTrace(res Result) string {
+	switch {
+	case res.PasswordField:
+		return strconv.Itoa(res.Forms) + "; password"
+	case res.Forms > 0:
+		return strconv.Itoa(res.Forms)
+	}
+	return ""
+}
 
 // AttachmentsHeader is added next to TraceHeader when links in attachments
 // (HTML, SVG, calendar) were rewritten, with the number of such attachments.
@@ -264,6 +281,9 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	trace := fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl)
 	if res.Attachments > 0 {
 		trace += fmt.Sprintf("%s: %d%s", AttachmentsHeader, res.Attachments, nl)
+	}
+	if f := FormsTrace(*res); f != "" {
+		trace += FormsHeader + ": " + f + nl
 	}
 	if sum := FallbackSummary(res.Fallbacks); sum != "" {
 		name := FallbackHeader

@@ -200,6 +200,9 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 	if res.Attachments > 0 {
 		trx.Headers().Add(rewriter.AttachmentsHeader, strconv.Itoa(res.Attachments))
 	}
+	if f := rewriter.FormsTrace(res); f != "" {
+		trx.Headers().Add(rewriter.FormsHeader, f)
+	}
 	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled))...)
 	return "rewritten", "", hold
 }
