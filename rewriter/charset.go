@@ -11,6 +11,7 @@ import (
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/japanese"
+	"golang.org/x/text/transform"
 )
 
 // textCodec converts a part's transfer-decoded bytes to UTF-8 text and back.
@@ -100,4 +101,82 @@ func (c xCodec) decode(b []byte) (string, error) {
 
 func (c xCodec) encode(s string) ([]byte, error) {
 	return c.enc.NewEncoder().Bytes([]byte(s))
+}
+
+// spliceDecoded applies edits, found in the text that codec decodes data to,
+// to data itself: the bytes between edits stay as they are and only each
+// replacement is encoded. It is for text the charset decodes but cannot
+// encode back as a whole (x/text's Shift_JIS reads a lone 0x80 as U+0080 and
+// invalid bytes as U+FFFD, and writes neither), so that such a part is still
+// read in its charset, as a mail client reads it, and not as bytes: which
+// reading applies then depends on the bytes alone, never on which lines
+// happen to hold a link, and a second pass reads the part as the first did.
+// It reports false where an edit boundary falls inside a character or the
+// result does not decode to the edited text (a stateful charset spliced in
+// the wrong mode).
+func spliceDecoded(codec textCodec, data []byte, edits []edit) ([]byte, bool) {
+	xc, ok := codec.(xCodec)
+	if !ok {
+		return nil, false
+	}
+	text, at, ok := decodeOffsets(xc, data)
+	if !ok {
+		return nil, false
+	}
+	newText, err := applyEdits(text, 0, len(text), edits)
+	if err != nil {
+		return nil, false
+	}
+	out := make([]byte, 0, len(data)+len(newText)-len(text))
+	pos := 0
+	for _, ed := range edits {
+		s, ok1 := at[ed.start]
+		e, ok2 := at[ed.end]
+		if !ok1 || !ok2 || s < pos || e < s {
+			return nil, false
+		}
+		repl, err := xc.encode(ed.repl)
+		if err != nil {
+			return nil, false
+		}
+		out = append(append(out, data[pos:s]...), repl...)
+		pos = e
+	}
+	out = append(out, data[pos:]...)
+	if back, err := xc.decode(out); err != nil || back != newText {
+		return nil, false
+	}
+	return out, true
+}
+
+// decodeOffsets decodes data one character at a time and returns the text
+// with, for each offset p in it that falls between characters, the offset k
+// in data such that data[:k] decodes to text[:p].
+func decodeOffsets(c xCodec, data []byte) (string, map[int]int, bool) {
+	dec := c.enc.NewDecoder()
+	text := make([]byte, 0, len(data))
+	at := map[int]int{0: 0}
+	var dst [32]byte
+	for src := 0; src < len(data); {
+		progress := false
+		// The smallest destination that takes anything holds exactly one
+		// character: decoders write whole characters only.
+		for n := 1; n <= len(dst); n++ {
+			nDst, nSrc, err := dec.Transform(dst[:n], data[src:], true)
+			if nDst > 0 || nSrc > 0 {
+				text = append(text, dst[:nDst]...)
+				src += nSrc
+				at[len(text)] = src
+				progress = true
+				break
+			}
+			if err != transform.ErrShortDst {
+				return "", nil, false
+			}
+		}
+		if !progress {
+			return "", nil, false
+		}
+	}
+	return string(text), at, true
 }

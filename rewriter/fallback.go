@@ -529,10 +529,22 @@ func rewriteLeafLenient(raw []byte, cte, charset string, find func(string) []edi
 			return leafOutput{}
 		}
 		enc, err := codec.encode(newText)
-		if err != nil {
-			continue
+		if err == nil {
+			if back, derr := codec.decode(enc); derr != nil || back != newText {
+				err = errLeafSkipped
+			}
 		}
-		if back, err := codec.decode(enc); err != nil || back != newText {
+		if err != nil && !(wide && k == 0) {
+			// The charset reads the part but cannot write it back as a
+			// whole: keep its bytes and its reading, and splice the links.
+			// Falling back to reading bytes here would find other links
+			// than a later pass, whose lines may all encode.
+			var ok bool
+			if enc, ok = spliceDecoded(codec, data, edits); ok {
+				err = nil
+			}
+		}
+		if err != nil {
 			continue
 		}
 		isWide := wide && k == 0
