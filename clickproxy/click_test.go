@@ -12,46 +12,13 @@ import (
 // real Redis, and the proxy over loopback HTTP.
 func TestClicks(t *testing.T) {
 	e := newFakeEnv(t, Policy{})
-	cases := []struct {
-		name, dest, action string
-		status             int
-		body               []string
-	}{
+	cases := []verdictCase{
 		{"clean", "http://" + fakeClean + "/sale?id=42", "redirect", 303, nil},
 		{"malicious", "http://" + fakePhish + "/login", "block", 403, []string{"楽天", fakePhish, "/shot/"}},
 		{"suspicious", "https://" + fakeWarn + "/login", "warn", 200, []string{"github.io", "/p/"}},
 		{"unknown", "http://" + fakeBroken + "/story", "warn", 200, []string{"/p/"}},
 	}
-	for _, c := range cases {
-		a := e.settle(e.get(e.link(c.dest)))
-		checkHeaders(t, c.name, a.header)
-		if a.action != c.action || a.status != c.status {
-			t.Errorf("%s: %d %s, want %d %s\n%s", c.name, a.status, a.action, c.status, c.action, a.body)
-			continue
-		}
-		if c.action == "redirect" && a.location != c.dest {
-			t.Errorf("%s: Location %q", c.name, a.location)
-		}
-		if c.action != "redirect" {
-			if a.location != "" {
-				t.Errorf("%s: a %s page with a Location header", c.name, c.action)
-			}
-			if strings.Contains(a.body, `href="`+c.dest) {
-				t.Errorf("%s: the page links to the destination", c.name)
-			}
-			for _, s := range append(c.body, a.clickID) {
-				if !strings.Contains(a.body, s) {
-					t.Errorf("%s: page lacks %q", c.name, s)
-				}
-			}
-		}
-		// The second click is answered from memory, without a render.
-		before := e.scanner.n.Load()
-		b := e.get(e.link(c.dest))
-		if b.action != c.action || e.scanner.n.Load() != before {
-			t.Errorf("%s: second click %s, renders %d -> %d", c.name, b.action, before, e.scanner.n.Load())
-		}
-	}
+	checkVerdicts(t, e, cases)
 
 	// The block page's screenshot is served with its MAC only.
 	blk := e.get(e.link("http://" + fakePhish + "/login"))

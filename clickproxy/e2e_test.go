@@ -78,47 +78,14 @@ func newEnv(t testing.TB, policy Policy) *env {
 // from the proxy over loopback HTTP.
 func TestEndToEnd(t *testing.T) {
 	e := newEnv(t, Policy{})
-	cases := []struct {
-		name, dest, action string
-		status             int
-		body               []string
-	}{
+	cases := []verdictCase{
 		{"clean", "http://www.example-shop.co.jp/sale?id=42", "redirect", 303, nil},
 		{"credential phish", "http://rakuten-card.account-check.top/login", "block", 403, []string{"楽天", "rakuten-card.account-check.top"}},
 		{"OAuth consent lure", "http://friend-request.sns-example.com/accept", "block", 403, []string{"連絡先"}},
 		{"APK lure", "http://kuroneko-app.delivery-check.top/", "block", 403, []string{"yamato.apk"}},
 		{"free-hosting login", "https://someone.github.io/login", "warn", 200, []string{"github.io"}},
 	}
-	for _, c := range cases {
-		a := e.settle(e.get(e.link(c.dest)))
-		checkHeaders(t, c.name, a.header)
-		if a.action != c.action || a.status != c.status {
-			t.Errorf("%s: %d %s, want %d %s\n%s", c.name, a.status, a.action, c.status, c.action, a.body)
-			continue
-		}
-		if c.action == "redirect" && a.location != c.dest {
-			t.Errorf("%s: Location %q", c.name, a.location)
-		}
-		if c.action != "redirect" {
-			if a.location != "" {
-				t.Errorf("%s: a %s page with a Location header", c.name, c.action)
-			}
-			if strings.Contains(a.body, `href="`+c.dest) {
-				t.Errorf("%s: the page links to the destination", c.name)
-			}
-			for _, s := range append(c.body, a.clickID) {
-				if !strings.Contains(a.body, s) {
-					t.Errorf("%s: page lacks %q", c.name, s)
-				}
-			}
-		}
-		// The second click is answered from memory, without a render.
-		before := e.scanner.n.Load()
-		b := e.get(e.link(c.dest))
-		if b.action != c.action || e.scanner.n.Load() != before {
-			t.Errorf("%s: second click %s, renders %d -> %d", c.name, b.action, before, e.scanner.n.Load())
-		}
-	}
+	checkVerdicts(t, e, cases)
 
 	// A slow page gets the checking page, which follows up by itself.
 	slow := e.get(e.link("http://slow.example-media.jp/story"))

@@ -286,3 +286,46 @@ func waitWritten(t *testing.T, l *clicklog.Log) {
 	}
 	t.Errorf("click log not flushed: %+v", l.Stats())
 }
+
+// verdictCase is one destination and what a person's click on it must get.
+type verdictCase struct {
+	name, dest, action string
+	status             int
+	body               []string // what the page must show (besides the click ID)
+}
+
+// checkVerdicts clicks each case's link, checks the answer and the page,
+// then clicks again and checks that the answer came from memory.
+func checkVerdicts(t *testing.T, e *env, cases []verdictCase) {
+	t.Helper()
+	for _, c := range cases {
+		a := e.settle(e.get(e.link(c.dest)))
+		checkHeaders(t, c.name, a.header)
+		if a.action != c.action || a.status != c.status {
+			t.Errorf("%s: %d %s, want %d %s\n%s", c.name, a.status, a.action, c.status, c.action, a.body)
+			continue
+		}
+		if c.action == "redirect" && a.location != c.dest {
+			t.Errorf("%s: Location %q", c.name, a.location)
+		}
+		if c.action != "redirect" {
+			if a.location != "" {
+				t.Errorf("%s: a %s page with a Location header", c.name, c.action)
+			}
+			if strings.Contains(a.body, `href="`+c.dest) {
+				t.Errorf("%s: the page links to the destination", c.name)
+			}
+			for _, s := range append(c.body, a.clickID) {
+				if !strings.Contains(a.body, s) {
+					t.Errorf("%s: page lacks %q", c.name, s)
+				}
+			}
+		}
+		// The second click is answered from memory, without a render.
+		before := e.scanner.n.Load()
+		b := e.get(e.link(c.dest))
+		if b.action != c.action || e.scanner.n.Load() != before {
+			t.Errorf("%s: second click %s, renders %d -> %d", c.name, b.action, before, e.scanner.n.Load())
+		}
+	}
+}
