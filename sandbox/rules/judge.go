@@ -24,8 +24,12 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 	if r.FinalURL != "" {
 		chain = append(chain, r.FinalURL)
 	}
-	reasons = append(reasons, OAuthReasons(chain, p.OAuth)...)
-	reasons = append(reasons, OAuthPageReasons(r, chain, p.OAuth)...)
+	op := p.OAuth
+	if op.OwnDomains == nil {
+		op.OwnDomains = p.OwnDomains
+	}
+	reasons = append(reasons, OAuthReasons(chain, op)...)
+	reasons = append(reasons, OAuthPageReasons(r, chain, op)...)
 	reasons = append(reasons, CredentialReasons(r, p.OwnDomains)...)
 	reasons = append(reasons, DownloadReasons(r)...)
 	reasons = append(reasons, UnknownSourcesReasons(r)...)

@@ -47,6 +47,10 @@ type OAuthRequest struct {
 	// away: the offline_access or refresh_token scope, access_type=offline
 	// (Google) or token_access_type=offline (Dropbox).
 	Offline bool
+	// Implicit is set for the implicit grant: response_type includes
+	// "token", so the provider hands the access token straight to the
+	// redirect URI's page in the URL, with no client secret involved.
+	Implicit bool
 }
 
 // Provider names.
@@ -412,6 +416,11 @@ func ParseOAuth(rawURL string) (OAuthRequest, bool) {
 		switch strings.ToLower(s) {
 		case "offline_access", "refresh_token":
 			r.Offline = true
+		}
+	}
+	for _, t := range strings.FieldsFunc(q.first("response_type"), func(r rune) bool { return r == ' ' || r == '+' || r == ',' }) {
+		if strings.EqualFold(t, "token") {
+			r.Implicit = true
 		}
 	}
 	if strings.EqualFold(q.first("access_type"), "offline") || strings.EqualFold(q.first("token_access_type"), "offline") {

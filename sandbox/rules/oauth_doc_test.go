@@ -54,12 +54,13 @@ func oauthDocTables() string {
 		}
 	}
 	w("\n#### Microsoft v1 `resource` (no scope in the link)\n\n",
-		"Listed resources are **high** (“high-unknown”: they hold mail, files or the directory, and the permissions come ",
-		"from the app registration, so the link does not show them). Any other resource is **unknown**. ",
+		"Listed resources are **medium**: they hold mail, files or the directory, but the permissions come ",
+		"from the app registration, so the link does not show them and the request is at most suspicious ",
+		"(a v1 link that also carries high-risk scopes, or asks for admin consent, is still high). Any other resource is **unknown**. ",
 		"Matched without scheme, path or trailing slash.\n\n",
 		"| Resource | Risk | 意味 (JA) | Meaning (EN) |\n|---|---|---|---|\n")
 	for _, r := range oauthResources {
-		w("| `", r.pattern, "` | high | ", r.ja, " | ", r.en, " |\n")
+		w("| `", r.pattern, "` | medium | ", r.ja, " | ", r.en, " |\n")
 	}
 	return b.String()
 }

@@ -19,10 +19,11 @@ import (
 //     and files scopes from a plain "Sign in" button).
 //
 // Requests already reached by the chain are skipped (OAuthReasons reports
-// them). Low-risk requests and allowed apps are not reported: "Sign in
-// with Google" buttons are everywhere. Anything else is suspicious, never
-// malicious, because nobody has consented to anything yet and the same
-// setup serves legitimate apps.
+// them). Each request is judged by the same policy as a navigation to it
+// (oauthReason): a page whose button asks an unknown app for mail,
+// contacts or files is malicious, as the link to the consent screen would
+// be. Requests that policy finds clean (low risk, allowed apps) are not
+// reported: "Sign in with Google" buttons are everywhere.
 func OAuthPageReasons(r *capture.Report, chain []string, p OAuthPolicy) []verdict.Reason {
 	seen := map[string]bool{}
 	for _, hop := range chain {
@@ -39,16 +40,11 @@ func OAuthPageReasons(r *capture.Report, chain []string, p OAuthPolicy) []verdic
 			return
 		}
 		seen[key] = true
-		risk := OAuthRisk(req)
-		if risk == ScopeRiskLow || p.allowed(req) {
+		reason := oauthReason(req, p, 0, via, subj)
+		if reason.Level == verdict.Clean {
 			return
 		}
-		reason := oauthReason(req, p, 0, via, subj)
 		delete(reason.Evidence, "hop")
-		if reason.Level == verdict.Malicious {
-			reason.Level = verdict.Suspicious
-			reason.JA, reason.EN = oauthExplain(req, RateScopes(req), oauthRedirectHost(req.RedirectURI), verdict.Suspicious, false, subj)
-		}
 		out = append(out, reason)
 	}
 	for _, l := range r.Links {

@@ -18,6 +18,10 @@ type OAuthPolicy struct {
 	// Microsoft endpoint (v1, v2 and admin consent share client IDs), and
 	// client IDs (GUIDs) compare case-insensitively.
 	AllowedClients map[string]bool
+	// OwnDomains are the organisation's own domains: a redirect_uri host
+	// imitating one of them (or a brand, or the provider) makes the
+	// request malicious. Judge fills it from Policy.OwnDomains.
+	OwnDomains []string
 }
 
 // allowed reports whether the request's app is on the allowlist. A request
@@ -122,9 +126,13 @@ func oauthRequestKey(r OAuthRequest) string {
 // (read by ParseOAuth, or from the continuation parameter of the provider's
 // own sign-in page) gives one reason, in chain order:
 //
-//   - malicious, oauth-high-risk: the request is high risk (OAuthRisk) and
-//     the app is not on the allowlist. The device-code page is always this
-//     (it has no app to allow).
+//   - malicious, oauth-high-risk: the app is not on the allowlist and the
+//     request is high risk (OAuthRisk: mail, contacts, files, offline
+//     access with those, admin consent), or asks for personal data
+//     (medium or more) with the implicit grant (response_type=token), or
+//     its redirect_uri host imitates the provider, a brand or one of the
+//     organisation's domains (Lookalike). The device-code page is always
+//     this (it has no app to allow).
 //   - suspicious, oauth-consent: medium or unknown risk, app not allowed.
 //   - clean, oauth-consent: low risk only (sign-in with name and email), or
 //     an allowed app. The reason is kept so the chain's consent request is
@@ -167,6 +175,30 @@ func oauthReason(r OAuthRequest, p OAuthPolicy, hop int, via string, subj oauthS
 		reason.Level = verdict.Clean
 	}
 	redirectHost := oauthRedirectHost(r.RedirectURI)
+	var noteJA, noteEN string
+	implicit, lookalikeTarget := false, ""
+	if !allowed && r.Provider != oauthMSDevice {
+		// The implicit grant hands the access token to the redirect
+		// page in the URL: a request for personal data (medium or more)
+		// that way gives it to whoever runs that page.
+		if r.Implicit && risk.rank() >= ScopeRiskMedium.rank() {
+			implicit = true
+			noteJA += "アクセス用の鍵（トークン）が戻り先のページに直接渡される方式です。"
+			noteEN += " The access key (token) is handed straight to the page it returns to."
+		}
+		if hit, ok := oauthRedirectLookalike(redirectHost, p.OwnDomains); ok {
+			lookalikeTarget = hit
+			noteJA += "戻り先 " + oauthShort(redirectHost, 80) + " は " + hit + " に見せかけたドメインです。"
+			noteEN += " Its return address " + oauthShort(redirectHost, 80) + " imitates " + hit + "."
+		}
+		if implicit || lookalikeTarget != "" {
+			reason.Code, reason.Level = verdict.CodeOAuthHighRisk, verdict.Malicious
+		}
+	}
+	if r.Resource != "" && reason.Level != verdict.Malicious {
+		noteJA += "アプリが求める具体的な権限はこのリンクからは分かりません。"
+		noteEN += " The exact permissions it asks for cannot be seen from the link."
+	}
 	ev := map[string]string{
 		"provider":      r.Provider,
 		"client_id":     oauthEvidence(r.ClientID),
@@ -182,14 +214,35 @@ func oauthReason(r OAuthRequest, p OAuthPolicy, hop int, via string, subj oauthS
 			ev[k] = oauthEvidence(v)
 		}
 	}
-	for k, v := range map[string]bool{"admin_consent": r.AdminConsent, "offline": r.Offline, "allowlisted": allowed} {
+	if lookalikeTarget != "" {
+		ev["redirect_lookalike"] = oauthEvidence(lookalikeTarget)
+	}
+	for k, v := range map[string]bool{"admin_consent": r.AdminConsent, "offline": r.Offline, "allowlisted": allowed, "implicit": r.Implicit} {
 		if v {
 			ev[k] = "true"
 		}
 	}
 	reason.Evidence = ev
-	reason.JA, reason.EN = oauthExplain(r, infos, redirectHost, reason.Level, allowed, subj)
+	reason.JA, reason.EN = oauthExplain(r, infos, redirectHost, reason.Level, allowed, subj, noteJA, noteEN)
 	return reason
+}
+
+// oauthRedirectLookalike reports whether a redirect host imitates the
+// provider, a brand of the brand list or one of the organisation's own
+// domains (Lookalike), and returns what it imitates. A mixed-script host
+// that imitates nothing known does not count here.
+func oauthRedirectLookalike(host string, own []string) (string, bool) {
+	if host == "" || !strings.Contains(host, ".") || strings.ContainsAny(host, ":/") {
+		return "", false
+	}
+	hit, ok := Lookalike(host, own)
+	if !ok || hit.Brand == "" {
+		return "", false
+	}
+	if hit.Target != "" {
+		return hit.Target, true
+	}
+	return hit.Brand, true
 }
 
 // oauthEvidenceMax bounds evidence values (they are attacker-chosen).
@@ -250,7 +303,11 @@ var (
 // the app (client_id and where it sends the user back to) and what it asks
 // for, most dangerous first, offline access last; low-risk items are
 // named only when nothing else is asked for.
-func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level verdict.Level, allowed bool, subj oauthSubject) (ja, en string) {
+//
+// noteJA and noteEN are extra sentences (why the request is worse than
+// its scopes, or that the link does not show the permissions), put before
+// the closing advice; noteEN starts with a space.
+func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level verdict.Level, allowed bool, subj oauthSubject, noteJA, noteEN string) (ja, en string) {
 	if r.Provider == oauthMSDevice {
 		return subj.ja + "Microsoft のデバイスコード入力画面を開きます。受け取ったコードを入力すると、他人の端末があなたのアカウントにサインインできてしまいます。コードを入力しないでください。",
 			subj.en + "Microsoft's device-code page. Typing in a code you were sent lets someone else's device sign in to your account. Do not enter any code."
@@ -297,9 +354,9 @@ func oauthExplain(r OAuthRequest, infos []ScopeInfo, redirectHost string, level 
 		tailJA, tailEN = "心当たりがなければ許可しないでください。", "Do not allow it unless you know the app."
 	}
 	ja = subj.ja + name + " の同意画面を開き、外部アプリ（client_id: " + clientJA + ", 戻り先: " + backJA + "）に" +
-		oauthJoinJA(jas) + "を許可させようとしています。" + tailJA
+		oauthJoinJA(jas) + "を許可させようとしています。" + noteJA + tailJA
 	en = subj.en + name + "'s consent screen asking you to let an outside app (client_id: " + clientEN +
-		", returns to: " + backEN + ") " + oauthJoinEN(ens) + ". " + tailEN
+		", returns to: " + backEN + ") " + oauthJoinEN(ens) + "." + noteEN + " " + tailEN
 	return ja, en
 }
 

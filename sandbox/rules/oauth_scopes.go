@@ -255,8 +255,9 @@ var oauthScopeTables = []oauthScopeTable{
 // oauthResources rates Microsoft v1 resource values (normalised by
 // oauthResourceKey). v1 requests carry no scope: the permissions come from
 // the app's registration and are not visible in the link. Resources that
-// hold mail, files or the directory are rated high ("high-unknown", R11);
-// any other resource is unknown.
+// hold mail, files or the directory are rated medium (the link does not
+// show what is asked, so it cannot prove a mail or file grant: at most
+// suspicious); any other resource is unknown.
 var oauthResources = []struct {
 	pattern, ja, en string
 }{
@@ -376,12 +377,13 @@ func oauthPrintable(s string) string {
 //     prompt=admin_consent (tenant-wide grant, R13);
 //   - "(device code)", high: the Microsoft device-code page (the user is
 //     about to sign someone else's device in);
-//   - "(resource) <resource>": a Microsoft v1 resource; high for Graph,
+//   - "(resource) <resource>": a Microsoft v1 resource; medium for Graph,
 //     Azure AD Graph, Outlook/Exchange, SharePoint, Azure management and
 //     Teams, unknown otherwise (the permissions are not in the link);
 //   - "(app-configured)", unknown: no scope at all (the permissions are in
-//     the app's configuration: Dropbox, GitHub Apps, Facebook configs);
-//     for Apple "(none)", low (Apple can only ever give name and email);
+//     the app's configuration: Dropbox, Facebook configs); for Apple
+//     "(none)", low (Apple can only ever give name and email), and for
+//     GitHub "(none)", low (no scope is read-only public information);
 //   - "(offline)": access_type=offline or token_access_type=offline
 //     without an offline scope.
 //
@@ -419,9 +421,14 @@ func RateScopes(r OAuthRequest) []ScopeInfo {
 		infos = append(infos, oauthRateResource(r.Resource))
 	}
 	if len(r.Scopes) == 0 && r.Resource == "" && r.Provider != oauthMSDevice {
-		if r.Provider == oauthApple {
+		switch r.Provider {
+		case oauthApple:
 			infos = append(infos, ScopeInfo{oauthPseudoNone, ScopeRiskLow, "本人確認（サインイン）", "sign you in"})
-		} else {
+		case oauthGitHub:
+			// GitHub without a scope grants read-only access to public
+			// information only: a sign-in.
+			infos = append(infos, ScopeInfo{oauthPseudoNone, ScopeRiskLow, "本人確認（公開情報の読み取り）", "sign you in and see your public information"})
+		default:
 			infos = append(infos, ScopeInfo{oauthPseudoConfigured, ScopeRiskUnknown,
 				"アプリ側で設定された権限（内容はリンクからは分かりません）",
 				"use permissions set in the app's configuration (not visible in the link)"})
@@ -468,7 +475,7 @@ func oauthRateResource(resource string) ScopeInfo {
 	key := oauthResourceKey(resource)
 	for _, res := range oauthResources {
 		if oauthPatternMatch(res.pattern, key) {
-			return ScopeInfo{oauthPseudoResource + resource, ScopeRiskHigh,
+			return ScopeInfo{oauthPseudoResource + resource, ScopeRiskMedium,
 				res.ja + "へのアクセス（具体的な権限はリンクに書かれていません）",
 				"access " + res.en + " with permissions the link does not show"}
 		}

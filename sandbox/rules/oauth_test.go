@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox/capture"
 )
 
 // Placeholder IDs as in detection.md §7.3; no real IdP is contacted.
@@ -100,7 +101,7 @@ func oauthMicrosoftCases(ok func(in, provider, client, scopes string, risk Scope
 	// detection.md §7.3.
 	ok(oauthTestMSHigh, v2, c, "openid offline_access Mail.Read Mail.Send Contacts.Read", oauthHigh)
 	ok(oauthTestMSLow, v2, c, "openid profile email User.Read", oauthLow)
-	ok(oauthTestMSv1, v1, c, "", oauthHigh) // high-unknown: Graph, permissions not in the link
+	ok(oauthTestMSv1, v1, c, "", oauthMed) // Graph, but the permissions are not in the link: at most suspicious
 	ok("https://login.microsoftonline.com/organizations/v2.0/adminconsent?client_id=11111111-2222-3333-4444-555555555555&scope=https://graph.microsoft.com/.default&redirect_uri=https://x.example/cb", ad, c, "https://graph.microsoft.com/.default", oauthHigh)
 	// More of v2.
 	ok("https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/authorize?client_id=c&scope=https%3A%2F%2Fgraph.microsoft.com%2FMail.Send", v2, "c", "https://graph.microsoft.com/Mail.Send", oauthHigh)
@@ -122,9 +123,9 @@ func oauthMicrosoftCases(ok func(in, provider, client, scopes string, risk Scope
 	ok("https://login.live.com/oauth20_authorize.srf?client_id=c&scope=Files.ReadWrite%20offline_access&response_type=code", v2, "c", "Files.ReadWrite offline_access", oauthHigh)
 	ok("https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=c", v2, "c", "", oauthUnk)
 	// v1: resource instead of scope.
-	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https%253A%252F%252Foutlook.office365.com%252F", v1, "c", "", oauthHigh)
-	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=00000002-0000-0000-c000-000000000000", v1, "c", "", oauthHigh)
-	ok("https://login.windows.net/contoso.com/oauth2/authorize?client_id=c&resource=https://contoso-my.sharepoint.com", v1, "c", "", oauthHigh)
+	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https%253A%252F%252Foutlook.office365.com%252F", v1, "c", "", oauthMed)
+	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=00000002-0000-0000-c000-000000000000", v1, "c", "", oauthMed)
+	ok("https://login.windows.net/contoso.com/oauth2/authorize?client_id=c&resource=https://contoso-my.sharepoint.com", v1, "c", "", oauthMed)
 	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https%3A%2F%2Fapi.contoso.example", v1, "c", "", oauthUnk)
 	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&response_type=code", v1, "c", "", oauthUnk)
 	ok("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https://graph.microsoft.com&prompt=admin_consent", v1, "c", "", oauthHigh)
@@ -162,7 +163,7 @@ func oauthGitHubCases(ok func(in, provider, client, scopes string, risk ScopeRis
 	ok("https://github.com/login/oauth/authorize?client_id=abc&scope=public_repo", "github", "abc", "public_repo", oauthMed)
 	ok("https://github.com/login/oauth/authorize?client_id=abc&scope=workflow,gist", "github", "abc", "workflow gist", oauthHigh)
 	ok("https://www.github.com/login/oauth/authorize?client_id=abc&scope=delete_repo", "github", "abc", "delete_repo", oauthHigh)
-	ok("https://github.com/login/oauth/authorize?client_id=Iv1.abc", "github", "Iv1.abc", "", oauthUnk) // GitHub App: permissions in its configuration
+	ok("https://github.com/login/oauth/authorize?client_id=Iv1.abc", "github", "Iv1.abc", "", oauthLow) // no scope: read-only public information, a sign-in
 	no("https://github.com/login")
 	no("https://github.com/login?client_id=abc&return_to=%2Flogin%2Foauth%2Fauthorize%3Fclient_id%3Dabc%26scope%3Drepo") // OAuthReasons reads it
 	no("https://github.com/login/oauth/access_token?client_id=abc")
@@ -388,7 +389,7 @@ func TestRateScopes(t *testing.T) {
 	check(g+"gmail.readonly", "gmail.readonly", oauthHigh, "", "read your mail") // short form
 	check(g+"https://www.googleapis.com/auth/drive.appdata", "https://www.googleapis.com/auth/drive.appdata", oauthMed, "", "")
 	check(g+"https://www.google.com/m8/feeds/", "https://www.google.com/m8/feeds/", oauthHigh, "", "read and change your contacts")
-	check(oauthTestMSv1, "(resource) https://graph.microsoft.com", oauthHigh, "", "access Microsoft Graph (mail, files, contacts and more) with permissions the link does not show")
+	check(oauthTestMSv1, "(resource) https://graph.microsoft.com", oauthMed, "", "access Microsoft Graph (mail, files, contacts and more) with permissions the link does not show")
 	check("https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https://api.contoso.example/", "(resource) https://api.contoso.example/", oauthUnk, "", "")
 	check("https://login.microsoftonline.com/common/adminconsent?client_id=c", "(admin consent)", oauthHigh, "", "")
 	check("https://login.microsoftonline.com/common/adminconsent?client_id=c", "(app-configured)", oauthUnk, "", "")
@@ -491,9 +492,9 @@ func TestOAuthReasons(t *testing.T) {
 	check([]string{oauthTestFriendLow}, none, consent+"clean")
 	check([]string{oauthTestMSHigh}, none, high)
 	check([]string{oauthTestMSLow}, none, consent+"clean")
-	check([]string{oauthTestMSv1}, none, high)
+	check([]string{oauthTestMSv1}, none, consent+"suspicious")
 	check([]string{oauthTestDropbox}, none, consent+"suspicious")
-	check([]string{"https://github.com/login/oauth/authorize?client_id=Iv1.abc"}, none, consent+"suspicious")
+	check([]string{"https://github.com/login/oauth/authorize?client_id=Iv1.abc"}, none, consent+"clean")
 	check([]string{"https://auth.login.yahoo.co.jp/yconnect/v2/authorization?response_type=code&client_id=X&redirect_uri=https%3A%2F%2Fevil.example%2F&scope=openid+profile+email+address&state=s"}, none, consent+"suspicious")
 	check([]string{"https://microsoft.com/devicelogin"}, none, high)
 	check([]string{"https://microsoft.com/devicelogin"}, OAuthPolicy{AllowedClients: map[string]bool{"microsoft-devicecode:": true, "microsoft:": true}}, high)
@@ -501,7 +502,7 @@ func TestOAuthReasons(t *testing.T) {
 	check([]string{oauthTestFriend}, allowG, consent+"clean")
 	check([]string{oauthTestFriend}, allowOff, high)
 	check([]string{oauthTestMSHigh, oauthTestMSv1}, allowMS, consent+"clean", consent+"clean")
-	check([]string{oauthTestMSHigh, oauthTestMSv1}, allowV2, consent+"clean", high)
+	check([]string{oauthTestMSHigh, oauthTestMSv1}, allowV2, consent+"clean", consent+"suspicious")
 	check([]string{oauthTestFriend}, OAuthPolicy{AllowedClients: map[string]bool{"github:" + oauthTestGClient: true}}, high)
 	// One reason per distinct request: repeated hops, the account chooser.
 	check([]string{oauthTestFriend, oauthTestFriend, chooser}, none, high)
@@ -669,4 +670,86 @@ func FuzzParseOAuth(f *testing.F) {
 			oauthCheckReason(t, r)
 		}
 	})
+}
+
+// The OAuth policy per provider (issue 11 item 5), each rule with a benign
+// twin that must stay clean.
+func TestOAuthPolicy(t *testing.T) {
+	cases := []struct {
+		name, url string
+		level     verdict.Level
+		ja, en    string // in the explanation, when set
+	}{
+		// Sign-in only is clean: the benign twins.
+		{"google sign-in", "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x.apps.googleusercontent.com&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&response_type=code&scope=openid%20profile%20email", verdict.Clean, "", ""},
+		{"github no scope", "https://github.com/login/oauth/authorize?client_id=Iv1.abc&redirect_uri=https%3A%2F%2Fci.example%2Fcb&state=s", verdict.Clean, "公開情報", "see your public information"},
+		{"microsoft User.Read", "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=c&scope=openid%20profile%20User.Read&response_type=code", verdict.Clean, "", ""},
+		{"google implicit sign-in", "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&response_type=token&scope=openid%20email", verdict.Clean, "", ""},
+		{"facebook code flow, public profile", "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&scope=public_profile,email", verdict.Clean, "", ""},
+		{"redirect to the provider itself", "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&redirect_uri=https%3A%2F%2Fwww.facebook.com%2Fconnect%2Flogin_success.html&scope=public_profile", verdict.Clean, "", ""},
+		// Azure AD v1 resource without visible scope: at most suspicious.
+		{"v1 graph resource with openid", "https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&response_type=code&resource=https://graph.microsoft.com&scope=openid", verdict.Suspicious,
+			"具体的な権限はこのリンクからは分かりません", "cannot be seen from the link"},
+		{"v1 with admin consent stays malicious", "https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https://graph.microsoft.com&prompt=admin_consent", verdict.Malicious, "", ""},
+		{"v1 with mail scope stays malicious", "https://login.microsoftonline.com/common/oauth2/authorize?client_id=c&resource=https://graph.microsoft.com&scope=Mail.Read", verdict.Malicious, "", ""},
+		// Mail, contacts, files, offline access with them: malicious.
+		{"google mail", "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&scope=https://mail.google.com/", verdict.Malicious, "", ""},
+		{"microsoft contacts and offline", "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=c&scope=Contacts.Read%20offline_access", verdict.Malicious, "", "keep access even when you are not using it"},
+		{"dropbox files", "https://www.dropbox.com/oauth2/authorize?client_id=d&scope=files.content.read&token_access_type=offline", verdict.Malicious, "", ""},
+		{"google drive offline", "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&scope=drive&access_type=offline", verdict.Malicious, "", ""},
+		// Implicit grant for personal data: malicious; code flow suspicious.
+		{"facebook implicit friends", "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&redirect_uri=https%3A%2F%2Fquiz.example%2F&response_type=token&scope=user_friends,user_posts,user_photos,user_birthday", verdict.Malicious,
+			"トークン", "handed straight to the page it returns to"},
+		{"facebook code friends", "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&redirect_uri=https%3A%2F%2Fquiz.example%2F&response_type=code&scope=user_friends,user_posts", verdict.Suspicious, "", ""},
+		// A redirect_uri imitating the provider or a brand: malicious.
+		{"redirect imitates google", "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&redirect_uri=https%3A%2F%2Faccounts.google.com.verify-login.top%2Fcb&response_type=code&scope=openid%20email%20profile", verdict.Malicious,
+			"に見せかけたドメイン", "imitates google.com"},
+		{"redirect imitates a brand", "https://github.com/login/oauth/authorize?client_id=abc&redirect_uri=https%3A%2F%2Fpaypa1.com%2Fcb&scope=read:user", verdict.Malicious, "", "imitates"},
+	}
+	for _, c := range cases {
+		rs := OAuthReasons([]string{c.url}, OAuthPolicy{})
+		if len(rs) != 1 {
+			t.Errorf("%s: %d reasons, want 1", c.name, len(rs))
+			continue
+		}
+		r := rs[0]
+		oauthCheckReason(t, r)
+		if r.Level != c.level {
+			t.Errorf("%s: level %s, want %s (%s)", c.name, r.Level, c.level, r.EN)
+		}
+		if !strings.Contains(r.JA, c.ja) || !strings.Contains(r.EN, c.en) {
+			t.Errorf("%s: explanation %q / %q lacks %q / %q", c.name, r.JA, r.EN, c.ja, c.en)
+		}
+	}
+	// The allowlist still wins, and the organisation's own domains count
+	// as a brand for the redirect.
+	const implicit = "https://www.facebook.com/v19.0/dialog/oauth?client_id=1&redirect_uri=https%3A%2F%2Fquiz.example%2F&response_type=token&scope=user_friends"
+	if rs := OAuthReasons([]string{implicit}, OAuthPolicy{AllowedClients: map[string]bool{"facebook:1": true}}); len(rs) != 1 || rs[0].Level != verdict.Clean {
+		t.Errorf("allowed implicit app: %+v", rs)
+	}
+	const own = "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&redirect_uri=https%3A%2F%2Fkensa-corp-login.example%2Fcb&scope=openid"
+	if rs := OAuthReasons([]string{own}, OAuthPolicy{OwnDomains: []string{"kensa-corp.co.jp"}}); len(rs) != 1 || rs[0].Level != verdict.Malicious || rs[0].Evidence["redirect_lookalike"] == "" {
+		t.Errorf("redirect imitating the organisation: %+v", rs)
+	}
+	if rs := OAuthReasons([]string{own}, OAuthPolicy{}); len(rs) != 1 || rs[0].Level != verdict.Clean {
+		t.Errorf("same redirect without own domains: %+v", rs)
+	}
+}
+
+// A consent request set up by the page is judged like a navigation to it.
+func TestOAuthJudgePageSetUp(t *testing.T) {
+	const mail = "https://login.microsoftonline.com/common/oauth2/v2.0/authorize?client_id=c&redirect_uri=https%3A%2F%2Fdocs-share.example%2Fcb&response_type=code&scope=Mail.Read%20Files.Read%20offline_access"
+	const signIn = "https://accounts.google.com/o/oauth2/v2/auth?client_id=9-x&redirect_uri=https%3A%2F%2Fshop.example%2Fcb&response_type=code&scope=openid%20profile%20email"
+	page := func(link string) *capture.Report {
+		return &capture.Report{URL: "https://docs-share.example/", FinalURL: "https://docs-share.example/", Links: []capture.Link{{URL: link, Text: "Open document"}}}
+	}
+	if v := Judge(page(mail), Policy{}); v.Level != verdict.Malicious {
+		t.Errorf("page with a mail-and-files consent button: %s %+v", v.Level, v.Reasons)
+	}
+	if v := Judge(&capture.Report{URL: mail}, Policy{}); v.Level != verdict.Malicious {
+		t.Errorf("navigation to the same request: %s", v.Level)
+	}
+	if v := Judge(page(signIn), Policy{}); v.Level != verdict.Clean {
+		t.Errorf("page with a sign-in button: %s %+v", v.Level, v.Reasons)
+	}
 }
