@@ -126,6 +126,8 @@ func TestScanDecodeKeygenValidate(t *testing.T) {
 	checkValidate(t, "scan no URL", &ScanConfig{}, "want exactly one URL")
 	checkValidate(t, "scan two URLs", &ScanConfig{args: []string{"a", "b"}, TestMapHosts: "192.0.2.1:1", Timeout: -1},
 		"want exactly one URL, got 2", "loopback", "--timeout")
+	checkValidate(t, "scan trust without map", &ScanConfig{args: []string{"https://x.app/"}, TestTrustSPKI: "abc="}, "--test-trust-spki needs --test-map-hosts")
+	checkValidate(t, "scan trust with map", &ScanConfig{args: []string{"https://x.app/"}, TestMapHosts: "127.0.0.1:1", TestTrustSPKI: "abc="})
 	checkValidate(t, "decode", &DecodeConfig{KeyFile: "k", args: []string{"https://k.example/k/x"}})
 	checkValidate(t, "decode nothing", &DecodeConfig{}, "one link", "--key-file")
 	checkValidate(t, "keygen", &KeygenConfig{})

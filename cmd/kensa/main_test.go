@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/internal/testenv"
+	"github.com/kensa-mail/kensa/internal/testsite"
 )
 
 func run(t *testing.T, stdin []byte, args ...string) (code int, stdout, stderr string) {
@@ -269,6 +270,53 @@ func TestScanJSON(t *testing.T) {
 	}
 	if code, _, errOut := run(t, nil, "scan", "--test-map-hosts", "192.0.2.1:80", "http://x.example/"); code == 0 || !strings.Contains(errOut, "loopback") {
 		t.Errorf("non-loopback --test-map-hosts: exit %d, %q", code, errOut)
+	}
+}
+
+// TestScanHTTPS scans an HTTPS page under a .app name (an HSTS-preloaded
+// TLD, so the browser never falls back to HTTP) served by internal/testsite,
+// whose self-signed certificate the sandbox accepts only through
+// --test-trust-spki; --test-trust-spki alone is refused.
+func TestScanHTTPS(t *testing.T) {
+	testenv.Require(t, testenv.Chromium)
+	site, err := testsite.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Host != "rakuten-card-login.app" { // r.TLS is nil: testsite sniffs TLS below net/http
+			http.NotFound(w, r)
+			return
+		}
+		w.Write([]byte(`<html><head><title>楽天カード ログイン</title></head><body><form action="/p" method="post">ユーザID<input name="u"> パスワード<input type="password" name="p"></form></body></html>`))
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer site.Close()
+	code, out, errOut := run(t, nil, "scan", "--json", "--test-map-hosts", site.Addr.String(), "--test-trust-spki", site.SPKI, "https://rakuten-card-login.app/login")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	var got struct {
+		URL      string `json:"url"`
+		FinalURL string `json:"final_url"`
+		Level    string `json:"level"`
+		Reasons  []struct{ Code string }
+		Report   struct {
+			Title     string `json:"title"`
+			CertError string `json:"cert_error"`
+		} `json:"report"`
+	}
+	if err := json.Unmarshal([]byte(out), &got); err != nil {
+		t.Fatalf("not one JSON object: %v\n%s", err, out)
+	}
+	codes := []string{}
+	for _, r := range got.Reasons {
+		codes = append(codes, r.Code)
+	}
+	if got.URL != "https://rakuten-card-login.app/login" || !strings.HasPrefix(got.FinalURL, "https://rakuten-card-login.app/") ||
+		got.Level != "malicious" || !slices.Contains(codes, "brand-impersonation") || slices.Contains(codes, "certificate-error") || got.Report.CertError != "" {
+		t.Errorf("scan --json over HTTPS: %+v (codes %v)", got, codes)
+	}
+	if code, _, errOut := run(t, nil, "scan", "--test-trust-spki", site.SPKI, "https://x.app/"); code == 0 || !strings.Contains(errOut, "--test-trust-spki needs --test-map-hosts") {
+		t.Errorf("--test-trust-spki without --test-map-hosts: exit %d, %q", code, errOut)
 	}
 }
 

@@ -37,9 +37,12 @@ type ScanConfig struct {
 	Lang         string // Accept-Language; default ja-JP
 	JSON         bool
 	TestMapHosts string
-	Timeout      time.Duration // render deadline; default 10s
-	OwnDomains   []string
-	Chromium     string
+	// TestTrustSPKI, with TestMapHosts: the test server's certificate's
+	// SPKI hash (base64 SHA-256), accepted despite certificate errors.
+	TestTrustSPKI string
+	Timeout       time.Duration // render deadline; default 10s
+	OwnDomains    []string
+	Chromium      string
 
 	args []string
 }
@@ -50,6 +53,7 @@ func (c *ScanConfig) settings() []setting {
 		{flag: "lang", v: stringValue{&c.Lang}, usage: "Accept-Language `LANG` (default " + defaultScanLang + ")"},
 		{flag: "json", v: boolValue{&c.JSON}, usage: "print one JSON object"},
 		{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: connect every host name to this loopback `HOST:PORT`"},
+		{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 		{flag: "timeout", v: durationValue{&c.Timeout}, usage: "render deadline, a `duration` (default " + defaultScanTimeout.String() + ")"},
 		{flag: "own-domains", v: listValue{&c.OwnDomains}, usage: "the organisation's `DOMAINS`, comma-separated (lookalikes are flagged)"},
 		{flag: "chromium", v: stringValue{&c.Chromium}, usage: "Chromium `BINARY` (default: Debian's)"},
@@ -73,6 +77,9 @@ func (c *ScanConfig) Validate() error {
 		_, err := parseTestMapHosts(c.TestMapHosts)
 		errs = append(errs, err)
 	}
+	if c.TestTrustSPKI != "" && c.TestMapHosts == "" {
+		errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
+	}
 	if c.Timeout < 0 {
 		errs = append(errs, errors.New("--timeout must not be negative"))
 	}
@@ -82,7 +89,7 @@ func (c *ScanConfig) Validate() error {
 // runScan renders one URL in the sandbox and prints the report and verdict.
 func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	var cfg ScanConfig
-	if err := load("scan", &cfg, args, stderr, "kensa scan URL [--ua UA] [--lang LANG] [--json] [--test-map-hosts 127.0.0.1:PORT]"); err != nil {
+	if err := load("scan", &cfg, args, stderr, "kensa scan URL [--ua UA] [--lang LANG] [--json] [--test-map-hosts 127.0.0.1:PORT [--test-trust-spki HASH]]"); err != nil {
 		return err
 	}
 	cfg = cfg.withDefaults()
@@ -90,15 +97,20 @@ func runScan(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.
 	if cfg.TestMapHosts != "" {
 		mapTo, _ = parseTestMapHosts(cfg.TestMapHosts) // checked by Validate
 	}
+	var trustSPKI []string
+	if cfg.TestTrustSPKI != "" {
+		trustSPKI = []string{cfg.TestTrustSPKI}
+	}
 	log, err := logging.New(stderr, logging.ForTerminal(), "warn")
 	if err != nil {
 		return err
 	}
 	s, err := inprocess.New(ctx, inprocess.Config{
-		Browser:      browser.Config{ExecPath: cfg.Chromium, RenderTimeout: cfg.Timeout, Concurrency: 1},
-		Policy:       rules.Policy{OwnDomains: cfg.OwnDomains},
-		TestMapHosts: mapTo,
-		Log:          log,
+		Browser:       browser.Config{ExecPath: cfg.Chromium, RenderTimeout: cfg.Timeout, Concurrency: 1},
+		Policy:        rules.Policy{OwnDomains: cfg.OwnDomains},
+		TestMapHosts:  mapTo,
+		TestTrustSPKI: trustSPKI,
+		Log:           log,
 	})
 	if err != nil {
 		return err
