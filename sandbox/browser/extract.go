@@ -311,8 +311,10 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	rep := r.rep
 	if s.mainErr == "" {
 		ex, err := r.extract(rctx)
+		r.step("extract")
 		if err == nil && !hasSecretField(ex.Forms) {
 			ex, rep.Clicked = r.lookFurther(rctx, ex)
+			r.step("look-further")
 			// The timers or the click may have navigated, or started a
 			// download.
 			s2 := r.st.snapshot()
@@ -336,7 +338,9 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 			}
 		}
 	}
-	if shot, err := r.screenshot(rctx); err == nil {
+	shot, err := r.screenshot(rctx)
+	r.step("screenshot")
+	if err == nil {
 		rep.Screenshot = shot
 	} else {
 		r.b.log.Debug("no screenshot", zap.Uint64("render", r.id), zap.Error(err))

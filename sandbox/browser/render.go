@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
@@ -32,6 +33,21 @@ const (
 // testHookNavigated, when set (by tests only), runs right after the
 // navigation command returned.
 var testHookNavigated func(ctx context.Context, url string)
+
+// testHookStep, when set (by tests only), is called as each step of a
+// render ends (BenchmarkRenderSteps), with the render's id, the step's name
+// and the time; "close" comes from the goroutine that closes the tab,
+// after Render returned.
+// It is atomic because the close of an earlier render may still be
+// running when a test sets it.
+var testHookStep atomic.Pointer[func(id uint64, step string, at time.Time)]
+
+// step reports the end of a step to testHookStep.
+func (r *run) step(name string) {
+	if h := testHookStep.Load(); h != nil {
+		(*h)(r.id, name, time.Now())
+	}
+}
 
 // Render renders rawURL as the clicker (User-Agent ua, language lang)
 // would see it and reports what it saw. It never returns later than its
@@ -82,6 +98,7 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 	}
 	r.dlDir = filepath.Join(g.dataDir, "downloads", strconv.FormatUint(r.id, 10))
 	b.addActive(r.st)
+	r.step("acquire")
 	cleanup := r.do(ctx)
 	rep.Blocked = b.takeBlocks(r.st)
 	if rep.Err == "" {
@@ -98,6 +115,7 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 	go func() {
 		defer b.bg.Done() // counted by acquire
 		cleanup()
+		r.step("close")
 		os.RemoveAll(r.dlDir)
 		b.release(g)
 		<-b.sem
@@ -162,6 +180,7 @@ func (r *run) do(ctx context.Context) (cleanup func()) {
 		return cleanup
 	}
 	r.finishDownloads(rctx)
+	r.step("settle")
 
 	s := r.st.snapshot()
 	if !r.landed(ctx, s, timedOut) {
@@ -197,6 +216,7 @@ func (r *run) open(rctx context.Context, wg *sync.WaitGroup) (what string, err e
 	if err := chromedp.Do(rctx); err != nil {
 		return "opening a tab", err
 	}
+	r.step("context+tab")
 	c := chromedp.FromContext(rctx)
 	r.bcID = c.BrowserContextID
 	r.st.setMain(cdp.FrameID(c.Target.TargetID))
@@ -217,6 +237,7 @@ func (r *run) open(rctx context.Context, wg *sync.WaitGroup) (what string, err e
 	if err := r.setup(rctx); err != nil {
 		return "setting up the tab", err
 	}
+	r.step("setup")
 	return "", nil
 }
 
@@ -231,6 +252,7 @@ func (r *run) navigate(rctx context.Context, navDeadline time.Time) (timedOut bo
 		r.st.navError(res.ErrorText, r.rep.URL)
 	}
 	timedOut = err != nil && navCtx.Err() != nil
+	r.step("navigate")
 	if err != nil && !timedOut {
 		return false, err
 	}

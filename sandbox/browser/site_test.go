@@ -197,10 +197,15 @@ document.getElementById('out').textContent = JSON.stringify({
 </script>`))
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
+	case "blank.bench.example/empty": // BenchmarkFloor, as sandbox/inprocess's baseline
+		fmt.Fprint(w, emptyPage)
 	default:
 		http.NotFound(w, r)
 	}
 }
+
+// emptyPage is the page of the floor benchmarks (BenchmarkFloor).
+const emptyPage = "<!doctype html><title>empty</title>"
 
 var gif1x1 = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\xff\xff\xff!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
 
