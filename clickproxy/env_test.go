@@ -329,3 +329,18 @@ func checkVerdicts(t *testing.T, e *env, cases []verdictCase) {
 		}
 	}
 }
+
+// clickAt clicks a link to dest at this server, or (other) at the replica
+// whose base URL is base2, and follows the checking page until an answer.
+func (e *env) clickAt(dest string, other bool, base2 string) answer {
+	link := e.link(dest)
+	if other {
+		link = base2 + strings.TrimPrefix(link, e.base) // the same link, at the other replica
+	}
+	a := e.get(link)
+	for j := 0; a.action == "checking" && j < 30; j++ {
+		time.Sleep(time.Second)
+		a = e.get(link[:strings.Index(link, "/k/")] + a.refresh)
+	}
+	return a
+}
