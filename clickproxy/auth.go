@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"math"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -30,48 +34,137 @@ var (
 // access.Principal (set by authorize, for the handler's lifetime only).
 const principalKey = "kensa.principal"
 
-// authorize authenticates the request unless the route is public, and
-// checks the route's permission. A route without a permission is refused.
+var (
+	errCSRF        = &httpError{status: fasthttp.StatusForbidden, key: "csrf", code: api.CodeForbidden, msg: "a change from the console needs its CSRF token and a same-origin request", err: errors.New("CSRF check failed")}
+	errPrincipalRL = &httpError{status: fasthttp.StatusTooManyRequests, key: "too-many", code: api.CodeRateLimited, msg: "too many requests with this token or session; retry after the time in Retry-After", err: errors.New("principal rate limited")}
+)
+
+// authorize authenticates the request unless the route is public,
+// limits the principal's rate, checks the CSRF token of a change made
+// with a session cookie, and checks the route's permission. A route
+// without a permission is refused to everyone.
 func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route) error {
 	if r.perm == access.Public {
 		return nil
 	}
-	p, ok := s.authenticate(ctx)
-	if !ok {
+	p, err := s.authenticate(ctx)
+	if err != nil {
+		return err
+	}
+	if p.Kind == "" {
 		if r.api {
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="kensa"`)
 		}
 		return errUnauthorized
 	}
 	ctx.SetUserValue(principalKey, p)
+	if !s.principalLimit.Allow(p.Kind+":"+p.Name+":"+p.ID, s.cfg.Now()) {
+		s.m.rateLimited.WithLabelValues("principal").Inc()
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(s.principalLimit.RetryAfter().Seconds()))))
+		return errPrincipalRL
+	}
+	if p.Kind == access.KindUser && !safeMethod(ctx) && !s.csrfOK(ctx, p.CSRF) {
+		return errCSRF
+	}
 	if r.perm == "" || !p.Can(r.perm) {
 		return errForbidden
 	}
 	return nil
 }
 
-// authenticate finds the request's principal: a bearer token from the
-// configuration (admin-equivalent).
-func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Principal, bool) {
-	h := string(ctx.Request.Header.Peek("Authorization"))
-	if tok, ok := strings.CutPrefix(h, "Bearer "); ok && tok != "" {
-		if s.configToken(tok) {
-			return access.Principal{Kind: access.KindConfigToken, Name: "config", Role: api.RoleAdmin}, true
+// authenticate finds the request's principal: a bearer token (from the
+// configuration, admin-equivalent, or from the Store), else a console
+// session cookie. A wrong token is nobody, not a fallback to the cookie.
+// The error is for Redis failures only.
+func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Principal, error) {
+	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
+	defer cancel()
+	if h := ctx.Request.Header.Peek("Authorization"); len(h) > 0 {
+		tok, ok := strings.CutPrefix(string(h), "Bearer ")
+		if !ok || tok == "" {
+			return access.Principal{}, nil
 		}
-		return access.Principal{}, false
+		if s.configToken(tok) {
+			return access.Principal{Kind: access.KindConfigToken, Name: "config", Role: api.RoleAdmin}, nil
+		}
+		p, err := s.access.TokenPrincipal(rctx, tok)
+		if errors.Is(err, access.ErrBadToken) {
+			return access.Principal{}, nil
+		}
+		if err != nil {
+			return access.Principal{}, apiUnavailable("token store unavailable", err)
+		}
+		return p, nil
 	}
-	return access.Principal{}, false
+	if id := ctx.Request.Header.Cookie(s.sessionCookie()); len(id) > 0 {
+		p, err := s.access.SessionPrincipal(rctx, string(id))
+		if errors.Is(err, access.ErrNoSession) {
+			return access.Principal{}, nil
+		}
+		if err != nil {
+			return access.Principal{}, apiUnavailable("session store unavailable", err)
+		}
+		return p, nil
+	}
+	return access.Principal{}, nil
 }
 
-// configToken compares tok with every configured token in constant time
-// (over SHA-256 digests, so lengths do not leak either).
-func (s *Server) configToken(tok string) bool {
-	sum := sha256.Sum256([]byte(tok))
-	match := 0
-	for _, k := range s.apiKeys {
-		match |= subtle.ConstantTimeCompare(sum[:], k[:])
+func safeMethod(ctx *fasthttp.RequestCtx) bool { return ctx.IsGet() || ctx.IsHead() }
+
+// csrfOK checks a change made with a session cookie: the session's
+// synchronizer token, in the X-CSRF-Token header or the form field csrf,
+// compared in constant time; and the browser's own word that the request
+// comes from this origin. Origin, when it is not "null" (which is what a
+// form post sends under Referrer-Policy: no-referrer), must name this
+// host; Sec-Fetch-Site, when sent, must be same-origin. The cookie's
+// SameSite=Strict is a third line.
+func (s *Server) csrfOK(ctx *fasthttp.RequestCtx, want string) bool {
+	got := ctx.Request.Header.Peek("X-CSRF-Token")
+	if len(got) == 0 {
+		got = ctx.PostArgs().Peek("csrf")
 	}
-	return match == 1
+	if want == "" || subtle.ConstantTimeCompare(got, []byte(want)) != 1 {
+		return false
+	}
+	if site := string(ctx.Request.Header.Peek("Sec-Fetch-Site")); site != "" && site != "same-origin" {
+		return false
+	}
+	if o := string(ctx.Request.Header.Peek("Origin")); o != "" && o != "null" {
+		u, err := url.Parse(o)
+		if err != nil || u.Host != string(ctx.Host()) {
+			return false
+		}
+	}
+	return true
+}
+
+// sessionCookie is the console session cookie's name: with Secure, the
+// __Host- prefix, which browsers accept only from a secure origin with
+// Path=/ and no Domain, so a sibling host cannot set it.
+func (s *Server) sessionCookie() string {
+	if s.cfg.InsecureCookies {
+		return "kensa-session"
+	}
+	return "__Host-kensa-session"
+}
+
+// setSessionCookie sets (value != "") or clears the session cookie:
+// HttpOnly, SameSite=Strict, Secure unless Config.InsecureCookies.
+func (s *Server) setSessionCookie(ctx *fasthttp.RequestCtx, value string, ttl time.Duration) {
+	c := fasthttp.AcquireCookie()
+	defer fasthttp.ReleaseCookie(c)
+	c.SetKey(s.sessionCookie())
+	c.SetValue(value)
+	c.SetPath("/")
+	c.SetHTTPOnly(true)
+	c.SetSecure(!s.cfg.InsecureCookies)
+	c.SetSameSite(fasthttp.CookieSameSiteStrictMode)
+	if value == "" {
+		c.SetExpire(fasthttp.CookieExpireDelete)
+	} else {
+		c.SetMaxAge(int(ttl.Seconds()))
+	}
+	ctx.Response.Header.SetCookie(c)
 }
 
 // principal is who made the request (authorize set it); the zero
@@ -118,4 +211,15 @@ func (s *Server) listAudit(ctx *fasthttp.RequestCtx, _ string) error {
 	}
 	writeJSON(ctx, api.AuditList{Entries: es, Next: next})
 	return nil
+}
+
+// configToken compares tok with every configured token in constant time
+// (over SHA-256 digests, so lengths do not leak either).
+func (s *Server) configToken(tok string) bool {
+	sum := sha256.Sum256([]byte(tok))
+	match := 0
+	for _, k := range s.apiKeys {
+		match |= subtle.ConstantTimeCompare(sum[:], k[:])
+	}
+	return match == 1
 }

@@ -73,6 +73,10 @@ type RateLimit struct {
 var (
 	DefaultClickLimit = RateLimit{Rate: 20, Burst: 40}
 	DefaultAPILimit   = RateLimit{Rate: 5, Burst: 10}
+	// DefaultLoginLimit is per client network and per email address.
+	DefaultLoginLimit = RateLimit{Rate: 0.2, Burst: 5}
+	// DefaultPrincipalLimit is per API token or signed-in user.
+	DefaultPrincipalLimit = RateLimit{Rate: 10, Burst: 20}
 )
 
 func (l RateLimit) withDefault(d RateLimit) RateLimit {
@@ -109,9 +113,23 @@ type Config struct {
 	CacheSize int
 	// ProceedTTL is how long a "continue anyway" button works; default 10 min.
 	ProceedTTL time.Duration
-	// APITokens are the bearer tokens of the API (SOC console, scripts).
-	// No tokens: the API answers 401 to everything.
+	// APITokens are static bearer tokens of the API from the
+	// configuration: each is admin-equivalent (access.KindConfigToken).
+	// Prefer tokens made with `kensa admin token`, which have a role or a
+	// scope and can be revoked (clickproxy/access).
 	APITokens []string
+	// SessionTTL is how long a console sign-in lasts; default 8 h.
+	SessionTTL time.Duration
+	// InsecureCookies sets the console's session cookie without Secure,
+	// for plain http on loopback only: the cookie is then set only for a
+	// loopback client (cmd/kensa refuses it for another listen address).
+	InsecureCookies bool
+	// LoginLimit limits console sign-in attempts per client network and
+	// per email address. Default 0.2/s (12 a minute), burst 5.
+	LoginLimit RateLimit
+	// PrincipalLimit limits the API and console requests of one token or
+	// one signed-in user, wherever they come from. Default 10/s, burst 20.
+	PrincipalLimit RateLimit
 	// Scanners helps tell security scanners from people in the click log.
 	Scanners ScannerHints
 	// ClickLimit limits every route but the API per client network (an
@@ -164,6 +182,11 @@ func (c *Config) defaults() {
 	}
 	c.ClickLimit = c.ClickLimit.withDefault(DefaultClickLimit)
 	c.APILimit = c.APILimit.withDefault(DefaultAPILimit)
+	c.LoginLimit = c.LoginLimit.withDefault(DefaultLoginLimit)
+	c.PrincipalLimit = c.PrincipalLimit.withDefault(DefaultPrincipalLimit)
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 8 * time.Hour
+	}
 	if c.Log == nil {
 		c.Log = zap.NewNop()
 	}
@@ -204,13 +227,13 @@ func (c *Config) validate() error {
 			break
 		}
 	}
-	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 {
+	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 || c.SessionTTL < 0 {
 		errs = append(errs, errors.New("negative duration"))
 	}
 	for _, l := range []struct {
 		name string
 		RateLimit
-	}{{"click", c.ClickLimit}, {"API", c.APILimit}} {
+	}{{"click", c.ClickLimit}, {"API", c.APILimit}, {"login", c.LoginLimit}, {"principal", c.PrincipalLimit}} {
 		if math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) || l.Burst < 0 {
 			errs = append(errs, fmt.Errorf("%s rate limit: want a finite rate and a burst of 0 or more, not %v and %d", l.name, l.Rate, l.Burst))
 		}

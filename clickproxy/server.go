@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/clickproxy/access"
 	"github.com/kensa-mail/kensa/clickproxy/audit"
 	"github.com/kensa-mail/kensa/clickproxy/ratelimit"
 )
@@ -31,13 +32,19 @@ type Server struct {
 	herd     *herd
 	ov       *overrides
 	audit    *audit.Log // the one audit log (auth.go, recordAudit)
-	m        *metrics
-	ua       *uaMemo
-	proceed  proceedSigner
-	shotKey  []byte
-	clickKey []byte // MACs of click IDs in follow-up and report URLs
-	pending  *lru.Cache[string, *pendingClick]
-	apiKeys  [][32]byte
+	access   *access.Store
+	// Sign-in attempts per client network and per email; requests per
+	// token or signed-in user (auth.go).
+	loginLimit     *ratelimit.Limiter
+	loginKeyLimit  *ratelimit.Keyed
+	principalLimit *ratelimit.Keyed
+	m              *metrics
+	ua             *uaMemo
+	proceed        proceedSigner
+	shotKey        []byte
+	clickKey       []byte // MACs of click IDs in follow-up and report URLs
+	pending        *lru.Cache[string, *pendingClick]
+	apiKeys        [][32]byte
 	// Per client network (routes.go): every route but the API, and the API.
 	clickLimit, apiLimit *ratelimit.Limiter
 	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
@@ -65,21 +72,25 @@ func New(cfg Config) (*Server, error) {
 	}
 	pend, _ := lru.New[string, *pendingClick](100_000)
 	s := &Server{
-		cfg:        cfg,
-		log:        cfg.Log,
-		basePath:   strings.TrimSuffix(bu.Path, "/"),
-		origin:     bu.Scheme + "://" + bu.Host,
-		store:      st,
-		ov:         newOverrides(cfg.Redis, cfg.Log),
-		audit:      audit.New(cfg.Redis, cfg.Now),
-		m:          m,
-		ua:         &uaMemo{},
-		proceed:    proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
-		shotKey:    cfg.Keyring.Derive("screenshot v1"),
-		clickKey:   cfg.Keyring.Derive("click follow-up v1"),
-		pending:    pend,
-		clickLimit: ratelimit.New(ratelimit.Config{Rate: cfg.ClickLimit.Rate, Burst: cfg.ClickLimit.Burst}),
-		apiLimit:   ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
+		cfg:            cfg,
+		log:            cfg.Log,
+		basePath:       strings.TrimSuffix(bu.Path, "/"),
+		origin:         bu.Scheme + "://" + bu.Host,
+		store:          st,
+		ov:             newOverrides(cfg.Redis, cfg.Log),
+		audit:          audit.New(cfg.Redis, cfg.Now),
+		access:         access.NewStore(cfg.Redis, cfg.Now),
+		loginLimit:     ratelimit.New(ratelimit.Config{Rate: cfg.LoginLimit.Rate, Burst: cfg.LoginLimit.Burst}),
+		loginKeyLimit:  ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.LoginLimit.Rate, Burst: cfg.LoginLimit.Burst}),
+		principalLimit: ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.PrincipalLimit.Rate, Burst: cfg.PrincipalLimit.Burst}),
+		m:              m,
+		ua:             &uaMemo{},
+		proceed:        proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
+		shotKey:        cfg.Keyring.Derive("screenshot v1"),
+		clickKey:       cfg.Keyring.Derive("click follow-up v1"),
+		pending:        pend,
+		clickLimit:     ratelimit.New(ratelimit.Config{Rate: cfg.ClickLimit.Rate, Burst: cfg.ClickLimit.Burst}),
+		apiLimit:       ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
 	}
 	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
 	for _, t := range cfg.APITokens {

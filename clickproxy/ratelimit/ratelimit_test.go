@@ -78,3 +78,23 @@ func BenchmarkAllow(b *testing.B) {
 		}
 	}
 }
+
+func TestKeyed(t *testing.T) {
+	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
+	l := NewKeyed(Config{Rate: 1, Burst: 2})
+	for i, want := range []bool{true, true, false} {
+		if got := l.Allow("token-a", now); got != want {
+			t.Errorf("request %d of token-a: %v, want %v", i, got, want)
+		}
+	}
+	if !l.Allow("token-b", now) {
+		t.Error("token-b refused for token-a's requests")
+	}
+	if !l.Allow("token-a", now.Add(time.Second)) {
+		t.Error("token-a refused after its refill")
+	}
+	var none *Keyed
+	if !none.Allow("x", now) || NewKeyed(Config{}) != nil {
+		t.Error("no limit limits")
+	}
+}
