@@ -7,16 +7,17 @@ import "time"
 // versioned, so that a format change never reads old entries. (The click
 // log's stream, kensa:clicks, is clickproxy/clicklog's.)
 const (
-	keyVerdict   = "kensa:v1:verdict:"   // + digest: string, the cached JSON; TTL by level (TTLs)
-	keyShot      = "kensa:v1:shot:"      // + digest: string, JPEG; same TTL as the verdict
-	keyLock      = "kensa:v1:lock:"      // + digest: string, the instance rendering it; lockTTL
-	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
-	keyPending   = "kensa:v1:pending:"   // + click ID: string, JSON pendingClick; pendingTTL
-	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
-	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: string, the last non-clean level; historyTTL
-	keySkipHist  = "kensa:v1:skiphist:"  // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
-	keyReports   = "kensa:v1:reports"    // list of JSON reports, newest first, at most maxReports; no TTL
-	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON api.Override; no TTL
+	keyVerdict   = "kensa:v1:verdict:"       // + digest: string, the cached JSON; TTL by level (TTLs)
+	keyShot      = "kensa:v1:shot:"          // + digest: string, JPEG; same TTL as the verdict
+	keyLock      = "kensa:v1:lock:"          // + digest: string, the instance rendering it; lockTTL
+	keyDone      = "kensa:v1:done:"          // + digest: pub/sub channel, published when a verdict lands
+	keyPending   = "kensa:v1:pending:"       // + click ID: string, JSON pendingClick; pendingTTL
+	keyCleanHist = "kensa:v1:cleanhist:"     // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
+	keyBadHist   = "kensa:v1:badhist:"       // + registrable domain: string, the last non-clean level; historyTTL
+	keySkipHist  = "kensa:v1:skiphist:"      // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
+	keyReports   = "kensa:v1:reports"        // list of JSON reports, newest first, at most maxReports; no TTL
+	keyReviews   = "kensa:v1:report-reviews" // hash: click ID -> JSON review (outcome, note, by, time); no TTL
+	keyOverrides = "kensa:v1:overrides"      // hash: "block|url|..." -> JSON api.Override; no TTL
 	chanOverride = "kensa:v1:overrides-changed"
 )
 

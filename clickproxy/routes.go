@@ -25,6 +25,7 @@ type route struct {
 	methods []string // nil: any method
 	path    string   // exact, or a prefix when it ends in "/"
 	api     bool     // an API route: errors are JSON (api.Error), not pages
+	console bool     // a console route: errors are console pages, 401 a redirect to the sign-in page
 	bare    bool     // without the pages' security headers (/metrics)
 	// perm is what the caller must hold (clickproxy/access): access.Public
 	// for clicks, static files and health; every other route names its
@@ -89,6 +90,8 @@ func (s *Server) routes() (base, root []route) {
 		// Any other /api/ path: a 404 only for those who may read.
 		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},
 	)
+	// The SOC console (consoleweb.go): pages for people, same permissions.
+	root = append(root, s.consoleRoutes()...)
 	return base, root
 }
 
@@ -111,7 +114,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	// Every route is limited per client network, before any work: the
 	// API by its own limit, everything else by the click limit.
 	lim, limit := s.clickLimit, "clicks"
-	if r.api {
+	if r.api || r.console {
 		lim, limit = s.apiLimit, "api"
 	}
 	if !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
@@ -127,11 +130,15 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("application/json")
 	}
 	// The one place where permissions are checked (auth.go).
-	if err := s.authorize(ctx, r); err != nil {
-		s.fail(ctx, r.api, err)
-		return
+	err := s.authorize(ctx, r)
+	if err == nil {
+		err = r.h(ctx, tail)
 	}
-	if err := r.h(ctx, tail); err != nil {
+	switch {
+	case err == nil:
+	case r.console:
+		s.consoleFail(ctx, err)
+	default:
 		s.fail(ctx, r.api, err)
 	}
 }

@@ -293,3 +293,6 @@ func Render(w io.Writer, v *View) error {
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// Message is the text of a message key in l ("" if there is none).
+func Message(l pages.Lang, key string) string { return messages[l][key] }

@@ -33,7 +33,7 @@ func sample() []*View {
 		v(PageClicks, Clicks{Query: url.Values{"verdict": {"malicious"}}, Rows: []api.ClickEvent{click}, Next: "cursor=abc", Errors: []string{"bad from"}}),
 		v(PageURL, URLPage{URL: click.URL, Digest: "00", Verdict: "malicious", Reasons: []string{"credential-form"}, Known: &RetroRow{KnownTime: t0, Via: "override"},
 			Renders: []RenderRow{{Time: t0, Verdict: "malicious", ShotURL: "/console/shot/00", Chain: []string{"https://a.test/", click.URL}, FinalURL: click.URL, UserAgent: "Mozilla/5.0", Trigger: "click"}},
-			Clicks: []api.ClickEvent{click}}),
+			Clicks:  []api.ClickEvent{click}}),
 		v(PageOverrides, Overrides{Rows: []OverrideRow{{List: "block", Kind: "domain", Value: "example-phish.test", Note: "phish", By: "user:a@example.com", Created: t0, Expires: t0.Add(time.Hour)}}}),
 		v(PageReports, Reports{Status: "", Rows: []ReportRow{rep, rev}}),
 		v(PageAudit, Audit{Entries: []api.AuditEntry{{Time: t0, Actor: "user:a@example.com", Role: "admin", Action: api.AuditOverrideAdd, Target: "block|domain|x", Reason: "phish", Outcome: "success", Detail: map[string]string{"expires": "1h"}}}, Next: "1-0"}),
