@@ -180,7 +180,7 @@ func (e *env) start(edit func(*Config)) (string, *linktoken.Codec, *Server) {
 		Codec: codec, Keyring: e.keyring, Redis: e.rdb, Scanner: e.scanner, Events: e.events, Policy: e.policy,
 		Wait: 2 * time.Second, RenderTimeout: 20 * time.Second, APITokens: []string{apiToken},
 		// Every test client is 127.0.0.1: no limit unless a test sets one.
-		ClickLimit: RateLimit{Rate: -1}, APILimit: RateLimit{Rate: -1},
+		ClickLimit: RateLimit{Rate: -1}, APILimit: RateLimit{Rate: -1}, LoginLimit: RateLimit{Rate: -1}, PrincipalLimit: RateLimit{Rate: -1},
 	}
 	if edit != nil {
 		edit(&cfg)

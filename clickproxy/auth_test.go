@@ -1,0 +1,228 @@
+package clickproxy
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kensa-mail/kensa/clickproxy/access"
+	"github.com/kensa-mail/kensa/clickproxy/api"
+	"github.com/kensa-mail/kensa/clickproxy/console"
+	"github.com/kensa-mail/kensa/internal/testenv"
+)
+
+// caller is one way of calling a route in the authorization walk.
+type caller struct {
+	name string
+	p    access.Principal // what the server should see; zero: nobody
+	hdr  func() []string  // fresh headers for one request
+}
+
+// walkCallers makes every kind of caller: nobody, wrong credentials, an
+// expired session, a session and a token of each role, the extension
+// scope and a static token from the configuration.
+func walkCallers(t *testing.T, e *env) []caller {
+	ctx := context.Background()
+	st := e.srv.access
+	cookie := e.srv.sessionCookie()
+	users := map[string]string{}
+	for _, role := range access.Roles {
+		email := role + "@example.com"
+		if _, err := st.CreateUser(ctx, email, role, "walk-password-"+role); err != nil {
+			t.Fatal(err)
+		}
+		users[role] = email
+	}
+	session := func(email string) func() []string {
+		return func() []string {
+			id, ss, err := st.NewSession(ctx, email, time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", ss.CSRF, "Sec-Fetch-Site", "same-origin"}
+		}
+	}
+	token := func(tk access.Token) func() []string {
+		secret, _, err := st.CreateToken(ctx, tk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return func() []string { return []string{"Authorization", "Bearer " + secret} }
+	}
+	// A session that expired: made by a store whose clock is 9 hours
+	// behind, with 8 hours to live (Redis still holds it).
+	past := access.NewStore(e.rdb, func() time.Time { return time.Now().Add(-9 * time.Hour) })
+	expiredID, expired, err := past.NewSession(ctx, users[api.RoleAdmin], 8*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	revoked, revokedTok, _ := st.CreateToken(ctx, access.Token{Name: "revoked", Role: api.RoleAdmin})
+	if _, err := st.RevokeToken(ctx, revokedTok.ID); err != nil {
+		t.Fatal(err)
+	}
+	fixed := func(h ...string) func() []string { return func() []string { return h } }
+	cs := []caller{
+		{name: "no credentials", hdr: fixed()},
+		{name: "wrong bearer token", hdr: fixed("Authorization", "Bearer kensa_"+strings.Repeat("A", 43))},
+		{name: "wrong config-like token", hdr: fixed("Authorization", "Bearer "+apiToken+"x")},
+		{name: "revoked token", hdr: fixed("Authorization", "Bearer "+revoked)},
+		{name: "basic auth", hdr: fixed("Authorization", "Basic YWRtaW46YWRtaW4=")},
+		{name: "wrong session cookie", hdr: fixed("Cookie", cookie+"="+access.RandomSecret(32))},
+		{name: "expired session", hdr: fixed("Cookie", cookie+"="+expiredID, "X-CSRF-Token", expired.CSRF)},
+		{name: "config token", p: access.Principal{Kind: access.KindConfigToken, Role: api.RoleAdmin}, hdr: fixed("Authorization", "Bearer "+apiToken)},
+		{name: "extension token", p: access.Principal{Kind: access.KindToken, Scope: api.ScopeExtension}, hdr: token(access.Token{Name: "ext", Scope: api.ScopeExtension})},
+	}
+	for _, role := range access.Roles {
+		cs = append(cs,
+			caller{name: role + " session", p: access.Principal{Kind: access.KindUser, Role: role}, hdr: session(users[role])},
+			caller{name: role + " token", p: access.Principal{Kind: access.KindToken, Role: role}, hdr: token(access.Token{Name: role, Role: role})},
+		)
+	}
+	return cs
+}
+
+// walkRequests lists one request per route and method of the route
+// table itself, so a new route cannot escape the walk: a prefix route is
+// called at its prefix and below it.
+func walkRequests(s *Server) (reqs [][2]string) {
+	for _, rs := range [][]route{s.base, s.root} {
+		for _, r := range rs {
+			methods := r.methods
+			if methods == nil {
+				methods = []string{"GET", "POST", "DELETE"}
+			}
+			paths := []string{r.path}
+			if strings.HasSuffix(r.path, "/") {
+				paths = append(paths, r.path+"walk")
+			}
+			for _, m := range methods {
+				for _, p := range paths {
+					reqs = append(reqs, [2]string{m, p})
+				}
+			}
+		}
+	}
+	return reqs
+}
+
+// TestAuthorizationWalk calls every route of the route table with every
+// kind of caller and checks the answer against the route's permission:
+// nobody gets past a non-public route (401 from the API, a redirect to
+// the sign-in page from the console), a principal without the permission
+// gets 403, one with it gets past the check, and public routes (clicks,
+// static files, health) answer everyone.
+func TestAuthorizationWalk(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newFakeEnv(t, Policy{})
+	callers := walkCallers(t, e)
+	reqs := walkRequests(e.srv)
+	if len(reqs) < 40 {
+		t.Fatalf("only %d requests: is the route table read?", len(reqs))
+	}
+	public := 0
+	for _, rq := range reqs {
+		method, path := rq[0], rq[1]
+		r, _, ok := find(e.srv.base, method, path)
+		if !ok {
+			r, _, ok = find(e.srv.root, method, path)
+		}
+		if !ok {
+			t.Errorf("%s %s matches no route", method, path)
+			continue
+		}
+		if r.perm == "" {
+			t.Errorf("%s %s: route without a permission", method, path)
+		}
+		if r.perm == access.Public {
+			public++
+			if r.api || strings.HasPrefix(path, "/api/") || strings.HasPrefix(path, console.Prefix) && !isConsolePublic(path) {
+				t.Errorf("%s %s is public", method, path)
+			}
+		}
+		for _, c := range callers {
+			a := e.do(method, e.base+path, "", c.hdr()...)
+			what := method + " " + path + " as " + c.name
+			switch {
+			case r.perm == access.Public:
+				if a.status == 401 || strings.HasSuffix(a.location, console.PathLogin) {
+					t.Errorf("%s: public route answered %d %s", what, a.status, a.location)
+				}
+			case c.p.Kind == "":
+				if r.console {
+					if a.status != http.StatusSeeOther || a.location != console.PathLogin {
+						t.Errorf("%s: %d %q, want a redirect to the sign-in page", what, a.status, a.location)
+					}
+				} else if a.status != 401 {
+					t.Errorf("%s: %d, want 401", what, a.status)
+				}
+			case !c.p.Can(r.perm):
+				if a.status != 403 {
+					t.Errorf("%s: %d, want 403 (needs %s)", what, a.status, r.perm)
+				}
+			default:
+				if a.status == 401 || a.status == 403 || a.status >= 500 {
+					t.Errorf("%s: %d, want past the permission check\n%s", what, a.status, a.body)
+				}
+			}
+		}
+	}
+	if public == 0 {
+		t.Error("no public route walked")
+	}
+}
+
+func isConsolePublic(path string) bool {
+	return path == console.PathLogin || path == console.PathStyle
+}
+
+// TestCSRF: a change made with a session cookie needs the session's CSRF
+// token and a same-origin request; a bearer token needs neither.
+func TestCSRF(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newFakeEnv(t, Policy{})
+	ctx := context.Background()
+	st := e.srv.access
+	if _, err := st.CreateUser(ctx, "admin@example.com", api.RoleAdmin, "csrf-test-password"); err != nil {
+		t.Fatal(err)
+	}
+	cookie := e.srv.sessionCookie()
+	host := strings.TrimPrefix(e.base, "http://")
+	for _, rq := range walkRequests(e.srv) {
+		method, path := rq[0], rq[1]
+		if method == "GET" || method == "HEAD" {
+			continue
+		}
+		r, _, _ := find(e.srv.root, method, path)
+		if r.perm == access.Public || r.h == nil {
+			continue
+		}
+		for _, tc := range []struct {
+			name string
+			hdr  func(id, csrf string) []string
+		}{
+			{"no token", func(id, _ string) []string { return []string{"Cookie", cookie + "=" + id} }},
+			{"wrong token", func(id, csrf string) []string { return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf + "x"} }},
+			{"other origin", func(id, csrf string) []string {
+				return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf, "Origin", "https://evil.example"}
+			}},
+			{"cross-site fetch", func(id, csrf string) []string {
+				return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf, "Sec-Fetch-Site", "cross-site"}
+			}},
+		} {
+			id, ss, err := st.NewSession(ctx, "admin@example.com", time.Hour)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a := e.do(method, e.base+path, "", tc.hdr(id, ss.CSRF)...); a.status != 403 {
+				t.Errorf("%s %s, %s: %d, want 403", method, path, tc.name, a.status)
+			}
+		}
+	}
+	// The same origin, with the token, gets through (a bad request: empty form).
+	id, ss, _ := st.NewSession(ctx, "admin@example.com", time.Hour)
+	if a := e.do("POST", e.base+console.PathOverrides, "", "Cookie", cookie+"="+id, "X-CSRF-Token", ss.CSRF, "Origin", "http://"+host); a.status != 400 {
+		t.Errorf("same origin with token: %d", a.status)
+	}
+}
