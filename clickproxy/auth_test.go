@@ -203,7 +203,9 @@ func TestCSRF(t *testing.T) {
 			hdr  func(id, csrf string) []string
 		}{
 			{"no token", func(id, _ string) []string { return []string{"Cookie", cookie + "=" + id} }},
-			{"wrong token", func(id, csrf string) []string { return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf + "x"} }},
+			{"wrong token", func(id, csrf string) []string {
+				return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf + "x"}
+			}},
 			{"other origin", func(id, csrf string) []string {
 				return []string{"Cookie", cookie + "=" + id, "X-CSRF-Token", csrf, "Origin", "https://evil.example"}
 			}},
