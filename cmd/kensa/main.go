@@ -28,6 +28,7 @@ var subcommands = map[string]subcommand{
 	"milter":  {"rewrite links in mail passing through Postfix (a milter)", runMilter},
 	"serve":   {"answer clicks on rewritten links (the click proxy, with the sandbox)", runServe},
 	"keygen":  {"write a new link-signing key file, or add a key to one", runKeygen},
+	"admin":   {"console users and API tokens: create-user, token, revoke-token, users, tokens", runAdmin},
 	"version": {"print the version", runVersion},
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -56,9 +57,16 @@ type ServeSection struct {
 	APIRate           float64 `yaml:"api_rate"`    // the API; default 5
 	APIBurst          int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
 	TrustProxyHeaders bool    `yaml:"trust_proxy_headers"`
-	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
-	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
-	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
+	// The SOC console (docs/console.md).
+	SessionTTL        time.Duration `yaml:"session_ttl"`      // a console sign-in; default 8h
+	InsecureCookies   bool          `yaml:"insecure_cookies"` // session cookie without Secure: plain http on a loopback listen address only
+	LoginRate         float64       `yaml:"login_rate"`       // sign-in attempts per second per client network and per email; default 0.2
+	LoginBurst        int           `yaml:"login_burst"`      // default 5
+	PrincipalRate     float64       `yaml:"principal_rate"`   // API and console requests per second per token or signed-in user; default 10
+	PrincipalBurst    int           `yaml:"principal_burst"`  // default 20
+	MetricsPublic     bool          `yaml:"metrics_public"`   // /metrics for every client, not only loopback
+	ClickLog          string        `yaml:"click_log"`        // file for the click JSON lines; default stdout
+	ClickStreamMaxLen int64         `yaml:"click_stream_maxlen"`
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
@@ -104,6 +112,7 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
 		setting{flag: "api-rate", env: "KENSA_API_RATE", v: floatValue{&c.Serve.APIRate}, usage: "API requests per second per client network (default 5; negative: no limit)"},
 		setting{flag: "api-burst", env: "KENSA_API_BURST", v: intValue{&c.Serve.APIBurst}, usage: "burst of --api-rate (default 10)"},
+		setting{flag: "insecure-cookies", env: "KENSA_INSECURE_COOKIES", v: boolValue{&c.Serve.InsecureCookies}, usage: "console session cookie without Secure, for plain http on a loopback --listen only (make run)"},
 		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 	)
@@ -185,6 +194,7 @@ func (c *ServeConfig) Validate() error {
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
 		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
+		{"session_ttl", s.SessionTTL < 0}, {"login_burst", s.LoginBurst < 0}, {"principal_burst", s.PrincipalBurst < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
@@ -193,10 +203,13 @@ func (c *ServeConfig) Validate() error {
 	for _, r := range []struct {
 		key  string
 		rate float64
-	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}} {
+	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}, {"login_rate", s.LoginRate}, {"principal_rate", s.PrincipalRate}} {
 		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) {
 			errs = append(errs, fmt.Errorf("serve.%s: want a number of requests per second", r.key))
 		}
+	}
+	if s.InsecureCookies && !loopbackListen(cmp.Or(s.Listen, defaultServeListen)) {
+		errs = append(errs, fmt.Errorf("serve.insecure_cookies: only for a loopback listen address, not %q (a session cookie without Secure would cross the network in clear)", cmp.Or(s.Listen, defaultServeListen)))
 	}
 	if _, err := clickproxy.ParseRanges(strings.Join(s.ScannerRanges, ",")); err != nil {
 		errs = append(errs, fmt.Errorf("serve.scanner_ranges: %w", err))
@@ -214,6 +227,19 @@ func (c *ServeConfig) Validate() error {
 		errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
 	}
 	return errors.Join(errs...)
+}
+
+// loopbackListen reports whether a listen address is on loopback only.
+func loopbackListen(hostport string) bool {
+	h, _, err := net.SplitHostPort(hostport)
+	if err != nil {
+		return false
+	}
+	if h == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(h)
+	return err == nil && a.IsLoopback()
 }
 
 // checkRedisURL checks a Redis URL without ever showing its password.
@@ -298,9 +324,12 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
 		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
-		ClickLimit: clickproxy.RateLimit{Rate: cfg.Serve.ClickRate, Burst: cfg.Serve.ClickBurst},
-		APILimit:   clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
-		Log:        log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
+		ClickLimit:     clickproxy.RateLimit{Rate: cfg.Serve.ClickRate, Burst: cfg.Serve.ClickBurst},
+		APILimit:       clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
+		LoginLimit:     clickproxy.RateLimit{Rate: cfg.Serve.LoginRate, Burst: cfg.Serve.LoginBurst},
+		PrincipalLimit: clickproxy.RateLimit{Rate: cfg.Serve.PrincipalRate, Burst: cfg.Serve.PrincipalBurst},
+		SessionTTL:     cfg.Serve.SessionTTL, InsecureCookies: cfg.Serve.InsecureCookies,
+		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
 	})
 	if err != nil {
 		return nil, nil, err
