@@ -97,14 +97,13 @@ func (s *Server) removeOverride(ctx *fasthttp.RequestCtx, _ string) error {
 
 // recentClicks is GET /api/v1/clicks?n=.
 func (s *Server) recentClicks(ctx *fasthttp.RequestCtx, _ string) error {
-	q := api.ClicksQuery{}
-	q.N, _ = strconv.ParseInt(string(ctx.QueryArgs().Peek("n")), 10, 64)
-	if q.N <= 0 || q.N > api.MaxClicks {
-		q.N = api.DefaultClicks
+	n, _ := strconv.ParseInt(string(ctx.QueryArgs().Peek("n")), 10, 64)
+	if n <= 0 || n > api.MaxClicks {
+		n = api.DefaultClicks
 	}
 	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
 	defer cancel()
-	evs, err := s.cfg.Events.Recent(rctx, q.N)
+	evs, err := s.cfg.Events.Recent(rctx, n)
 	if err != nil {
 		return apiUnavailable("click log unavailable", err)
 	}

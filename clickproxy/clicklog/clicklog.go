@@ -142,6 +142,8 @@ func (l *Log) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = l.now()
 	}
+	e.ECS, e.Schema = api.ECSVersion, api.SchemaVersion
+	e.Outcome = api.OutcomeOf(e.Action, e.Proceeded)
 	// QUIRK: encoding/json refuses NaN and ±Inf; a latency that is not a
 	// number carries no information, and the event must still be written.
 	if math.IsNaN(e.LatencyMS) || math.IsInf(e.LatencyMS, 0) {
@@ -255,8 +257,8 @@ func (l *Log) Recent(ctx context.Context, n int64) ([]Event, error) {
 	var bad []string
 	for _, m := range msgs {
 		s, _ := m.Values["event"].(string)
-		var e Event
-		if err := json.Unmarshal([]byte(s), &e); err != nil {
+		e, err := Decode([]byte(s))
+		if err != nil {
 			bad = append(bad, m.ID)
 			continue
 		}
@@ -266,6 +268,57 @@ func (l *Log) Recent(ctx context.Context, n int64) ([]Event, error) {
 		return events, fmt.Errorf("%w: %d in %s (ids %v)", ErrMalformed, len(bad), l.stream, bad)
 	}
 	return events, nil
+}
+
+// Decode reads an event as the stream and the JSON-line log hold it:
+// schema version 2 (ECS names), or version 1 (the snake_case names the
+// click log wrote before; converted, so that nothing written before the
+// change is lost to readers).
+func Decode(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, err
+	}
+	if e.Schema >= 2 {
+		return e, nil
+	}
+	var v1 struct {
+		ClickID    string    `json:"click_id"`
+		Time       time.Time `json:"time"`
+		Recipient  string    `json:"recipient"`
+		Message    string    `json:"message"`
+		URL        string    `json:"url"`
+		Host       string    `json:"host"`
+		Verdict    string    `json:"verdict"`
+		Reasons    []string  `json:"reasons"`
+		Action     string    `json:"action"`
+		Proceeded  bool      `json:"proceeded"`
+		Source     string    `json:"source"`
+		LatencyMS  float64   `json:"latency_ms"`
+		ClientIP   string    `json:"client_ip"`
+		UserAgent  string    `json:"user_agent"`
+		Scanner    bool      `json:"scanner"`
+		ScannerWhy string    `json:"scanner_why"`
+		Error      string    `json:"error"`
+		Clipped    []string  `json:"clipped"`
+		Suppressed int64     `json:"suppressed"`
+	}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		return Event{}, err
+	}
+	if v1.ClickID == "" && e.ClickID == "" {
+		return Event{}, errors.New("clicklog: not a click event")
+	}
+	if e.ClickID != "" { // version 2 without its version field
+		return e, nil
+	}
+	return Event{
+		ClickID: v1.ClickID, Time: v1.Time, Recipient: v1.Recipient, Message: v1.Message, URL: v1.URL, Host: v1.Host,
+		Verdict: v1.Verdict, Reasons: v1.Reasons, Action: v1.Action, Outcome: api.OutcomeOf(v1.Action, v1.Proceeded),
+		Proceeded: v1.Proceeded, Source: v1.Source, LatencyMS: v1.LatencyMS, ClientIP: v1.ClientIP, UserAgent: v1.UserAgent,
+		Scanner: v1.Scanner, ScannerWhy: v1.ScannerWhy, Error: v1.Error, Clipped: v1.Clipped, Suppressed: v1.Suppressed,
+		Schema: 1,
+	}, nil
 }
 
 // limiter allows one action per interval, across goroutines.
