@@ -25,9 +25,16 @@ type Event = api.ClickEvent
 
 // Config configures a Log. The zero value of each field means its default.
 type Config struct {
-	Redis      redis.UniversalClient // may be nil: then only the zap stream
-	Stream     string                // Redis stream key; default "kensa:clicks"
-	MaxLen     int64                 // XADD MAXLEN ~ bound; default 1_000_000
+	Redis  redis.UniversalClient // may be nil: then only the zap stream
+	Stream string                // Redis stream key; default "kensa:clicks"
+	MaxLen int64                 // the storage bound: XTRIM MAXLEN ~; default 1_000_000
+	// Retention is how long events are kept in the stream and its indexes
+	// (XTRIM MINID ~ on every write); default 30 days, negative: by
+	// MaxLen only. MaxLen still bounds storage: if clicks outnumber it
+	// within Retention, the oldest go first (the gauge
+	// kensa_click_stream_oldest_seconds shows how far back the stream
+	// reaches; the archives keep everything).
+	Retention  time.Duration
 	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
 	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none
 	ErrLog     *zap.Logger           // for operational errors (Redis down, buffer full); nil = nop
@@ -39,6 +46,8 @@ const (
 	DefaultStream = "kensa:clicks"
 	DefaultMaxLen = 1_000_000
 	DefaultBuffer = 100_000
+	// DefaultRetention is the default Config.Retention.
+	DefaultRetention = 30 * 24 * time.Hour
 )
 
 const (
@@ -61,20 +70,24 @@ var (
 
 // Log records click events. Its methods are safe for concurrent use.
 type Log struct {
-	rdb    redis.UniversalClient
-	stream string
-	maxLen int64
-	buffer int64
-	log    *zap.Logger
-	errLog *zap.Logger
-	now    func() time.Time
+	rdb       redis.UniversalClient
+	stream    string
+	maxLen    int64
+	retention time.Duration // 0: none
+	buffer    int64
+	log       *zap.Logger
+	errLog    *zap.Logger
+	now       func() time.Time
 
 	emitted  atomic.Int64
 	written  atomic.Int64
 	dropped  atomic.Int64
 	buffered atomic.Int64 // events reserved in the buffer: queued or in the writer's batch
 
-	queue   chan []byte // event JSON; never full: buffered bounds it
+	budget       int  // entries a Search reads at most: scanBudget; tests lower it
+	scriptLoaded bool // the writer goroutine's: addScript is in Redis's script cache
+
+	queue   chan queued // never full: buffered bounds it
 	dropLog limiter
 
 	closed    atomic.Bool
@@ -105,15 +118,17 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		rdb:     cfg.Redis,
-		stream:  cmp.Or(cfg.Stream, DefaultStream),
-		maxLen:  cmp.Or(cfg.MaxLen, DefaultMaxLen),
-		buffer:  int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
-		log:     cfg.Log,
-		errLog:  cfg.ErrLog,
-		now:     now,
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		rdb:       cfg.Redis,
+		stream:    cmp.Or(cfg.Stream, DefaultStream),
+		maxLen:    cmp.Or(cfg.MaxLen, DefaultMaxLen),
+		retention: max(cmp.Or(cfg.Retention, DefaultRetention), 0),
+		budget:    scanBudget,
+		buffer:    int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
+		log:       cfg.Log,
+		errLog:    cfg.ErrLog,
+		now:       now,
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if l.errLog == nil {
 		l.errLog = zap.NewNop()
@@ -127,7 +142,7 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 		close(l.done)
 		return l, nil
 	}
-	l.queue = make(chan []byte, l.buffer)
+	l.queue = make(chan queued, l.buffer)
 	go l.run()
 	return l, nil
 }
@@ -170,7 +185,8 @@ func (l *Log) Emit(e Event) {
 		l.drop("clicklog: buffer full; click event not queued for redis (it was logged)")
 		return
 	}
-	l.queue <- b // never blocks: at most l.buffer reservations exist
+	// never blocks: at most l.buffer reservations exist
+	l.queue <- queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...)}
 }
 
 // reserve takes a place in the buffer, if there is one.

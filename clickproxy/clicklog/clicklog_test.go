@@ -40,6 +40,9 @@ func newClient(t testing.TB, s *redistest.Server) *redis.Client {
 // newTestLog returns a Log that is closed when the test ends.
 func newTestLog(t testing.TB, cfg Config) *Log {
 	t.Helper()
+	if cfg.Retention == 0 {
+		cfg.Retention = 20 * 365 * 24 * time.Hour // sample's events are from 2025
+	}
 	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
