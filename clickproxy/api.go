@@ -2,12 +2,9 @@ package clickproxy
 
 import (
 	"context"
-	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -25,21 +22,9 @@ import (
 //	GET    /api/v1/clicks?n=100                        api.ClickList, newest first
 
 var (
-	errUnauthorized     = &httpError{status: fasthttp.StatusUnauthorized, code: api.CodeUnauthorized, msg: "a valid bearer token is needed", err: errors.New("no valid bearer token")}
 	errNoSuchOverride   = &httpError{status: fasthttp.StatusNotFound, code: api.CodeNotFound, msg: "no such override", err: errors.New("no such override")}
 	errAPIRouteNotFound = &httpError{status: fasthttp.StatusNotFound, code: api.CodeNotFound, msg: "no such API", err: errors.New("no such API")}
 )
-
-// bearer lets a request through to h only with a valid token.
-func (s *Server) bearer(h handler) handler {
-	return func(ctx *fasthttp.RequestCtx, tail string) error {
-		if !s.authorized(ctx) {
-			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="kensa"`)
-			return errUnauthorized
-		}
-		return h(ctx, tail)
-	}
-}
 
 func apiNotFound(*fasthttp.RequestCtx, string) error { return errAPIRouteNotFound }
 
@@ -109,22 +94,6 @@ func (s *Server) recentClicks(ctx *fasthttp.RequestCtx, _ string) error {
 	}
 	writeJSON(ctx, api.ClickList{Clicks: evs})
 	return nil
-}
-
-// authorized compares the bearer token with every configured token in
-// constant time (over SHA-256 digests, so lengths do not leak either).
-func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
-	h := string(ctx.Request.Header.Peek("Authorization"))
-	tok, ok := strings.CutPrefix(h, "Bearer ")
-	if !ok || tok == "" {
-		return false
-	}
-	sum := sha256.Sum256([]byte(tok))
-	match := 0
-	for _, k := range s.apiKeys {
-		match |= subtle.ConstantTimeCompare(sum[:], k[:])
-	}
-	return match == 1
 }
 
 func writeJSON(ctx *fasthttp.RequestCtx, v any) {

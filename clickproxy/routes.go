@@ -11,6 +11,7 @@ import (
 	"github.com/valyala/fasthttp/fasthttpadaptor"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/clickproxy/access"
 	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/clickproxy/pages"
 )
@@ -25,7 +26,13 @@ type route struct {
 	path    string   // exact, or a prefix when it ends in "/"
 	api     bool     // an API route: errors are JSON (api.Error), not pages
 	bare    bool     // without the pages' security headers (/metrics)
-	h       handler
+	// perm is what the caller must hold (clickproxy/access): access.Public
+	// for clicks, static files and health; every other route names its
+	// permission here, and serve checks it before the handler runs. A
+	// route without one is refused to everyone (New fails; the
+	// authorization walk in auth_test.go iterates this table).
+	perm access.Perm
+	h    handler
 }
 
 var (
@@ -44,45 +51,49 @@ var (
 func (s *Server) routes() (base, root []route) {
 	base = []route{
 		// A click on a rewritten link: the hot path, first.
-		{methods: getOrHead, path: "/k/", h: s.click},
+		{methods: getOrHead, path: "/k/", perm: access.Public, h: s.click},
 		// A link opened with another method is an error, not a not-found.
-		{path: "/k/", h: methodNotAllowed},
+		{path: "/k/", perm: access.Public, h: methodNotAllowed},
 		// The "checking" page's own reload: /w/CLICKID?s=MAC.
-		{path: "/w/", h: s.followUp},
+		{path: "/w/", perm: access.Public, h: s.followUp},
 		// "Continue anyway" on a warning page: /p/TOKEN.
-		{path: "/p/", h: s.proceedClick},
+		{path: "/p/", perm: access.Public, h: s.proceedClick},
 		// An unsigned link the rewriter could not sign: shown, never followed.
-		{path: "/x", h: s.unchecked},
+		{path: "/x", perm: access.Public, h: s.unchecked},
 		// The screenshot on warning and block pages: /shot/DIGEST?s=MAC.
-		{path: "/shot/", h: s.screenshot},
+		{path: "/shot/", perm: access.Public, h: s.screenshot},
 		// "Report this link", a form POST from a warning or block page.
 		// Other methods fall through to the root routes (not found).
-		{methods: post, path: "/report", h: s.report},
+		{methods: post, path: "/report", perm: access.Public, h: s.report},
 	}
 	root = []route{
-		{path: pages.StylePath, h: style},
+		{path: pages.StylePath, perm: access.Public, h: style},
 		// Browsers ask on every page; not worth a 404 page.
-		{path: "/favicon.ico", h: favicon},
-		{path: "/healthz", h: healthz},
-		{path: "/readyz", h: s.readyz},
+		{path: "/favicon.ico", perm: access.Public, h: favicon},
+		{path: "/healthz", perm: access.Public, h: healthz},
+		{path: "/readyz", perm: access.Public, h: s.readyz},
 	}
 	if s.cfg.Gatherer != nil {
 		// Prometheus; loopback clients only unless Config.MetricsPublic.
-		root = append(root, route{path: "/metrics", bare: true, h: s.metricsHandler()})
+		root = append(root, route{path: "/metrics", bare: true, perm: access.Public, h: s.metricsHandler()})
 	}
-	// The API (api.go): bearer token first, then the route; JSON answers.
+	// The API (api.go): authenticated (a token, or a console session
+	// with its CSRF token for a change: auth.go), then the route's
+	// permission; JSON answers.
 	root = append(root,
-		route{api: true, methods: get, path: api.PathOverrides, h: s.bearer(s.listOverrides)},
-		route{api: true, methods: post, path: api.PathOverrides, h: s.bearer(s.addOverride)},
-		route{api: true, methods: del, path: api.PathOverrides, h: s.bearer(s.removeOverride)},
-		route{api: true, methods: get, path: api.PathClicks, h: s.bearer(s.recentClicks)},
-		route{api: true, path: "/api/", h: s.bearer(apiNotFound)},
+		route{api: true, methods: get, path: api.PathOverrides, perm: access.PermRead, h: s.listOverrides},
+		route{api: true, methods: post, path: api.PathOverrides, perm: access.PermAct, h: s.addOverride},
+		route{api: true, methods: del, path: api.PathOverrides, perm: access.PermAct, h: s.removeOverride},
+		route{api: true, methods: get, path: api.PathClicks, perm: access.PermRead, h: s.recentClicks},
+		route{api: true, methods: get, path: api.PathAudit, perm: access.PermRead, h: s.listAudit},
+		// Any other /api/ path: a 404 only for those who may read.
+		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},
 	)
 	return base, root
 }
 
 // notFoundRoute answers what no route matches.
-var notFoundRoute = route{h: func(*fasthttp.RequestCtx, string) error { return errNotFound }}
+var notFoundRoute = route{perm: access.Public, h: func(*fasthttp.RequestCtx, string) error { return errNotFound }}
 
 // serve is the fasthttp handler: it finds the route, sets the security
 // headers, and hands an error to fail.
@@ -114,6 +125,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	}
 	if r.api {
 		ctx.SetContentType("application/json")
+	}
+	// The one place where permissions are checked (auth.go).
+	if err := s.authorize(ctx, r); err != nil {
+		s.fail(ctx, r.api, err)
+		return
 	}
 	if err := r.h(ctx, tail); err != nil {
 		s.fail(ctx, r.api, err)

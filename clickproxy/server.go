@@ -16,6 +16,7 @@ import (
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/clickproxy/audit"
 	"github.com/kensa-mail/kensa/clickproxy/ratelimit"
 )
 
@@ -29,6 +30,7 @@ type Server struct {
 	store    *store
 	herd     *herd
 	ov       *overrides
+	audit    *audit.Log // the one audit log (auth.go, recordAudit)
 	m        *metrics
 	ua       *uaMemo
 	proceed  proceedSigner
@@ -69,6 +71,7 @@ func New(cfg Config) (*Server, error) {
 		origin:     bu.Scheme + "://" + bu.Host,
 		store:      st,
 		ov:         newOverrides(cfg.Redis, cfg.Log),
+		audit:      audit.New(cfg.Redis, cfg.Now),
 		m:          m,
 		ua:         &uaMemo{},
 		proceed:    proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
@@ -83,6 +86,11 @@ func New(cfg Config) (*Server, error) {
 		s.apiKeys = append(s.apiKeys, sha256.Sum256([]byte(t)))
 	}
 	s.base, s.root = s.routes()
+	for _, r := range append(s.base[:len(s.base):len(s.base)], s.root...) {
+		if r.perm == "" {
+			return nil, fmt.Errorf("clickproxy: route %s has no permission (routes.go)", r.path)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	if err := s.ov.load(ctx); err != nil {

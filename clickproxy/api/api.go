@@ -149,10 +149,68 @@ type Error struct {
 
 // Error codes.
 const (
-	CodeUnauthorized = "unauthorized" // 401: no or wrong bearer token
+	CodeUnauthorized = "unauthorized" // 401: no or wrong bearer token, no or expired session
+	CodeForbidden    = "forbidden"    // 403: authenticated, but the role or scope does not allow the route, or a console change without its CSRF token
 	CodeBadRequest   = "bad-request"  // 400: the body or the parameters are wrong; Error lists every problem
 	CodeNotFound     = "not-found"    // 404: no such route, or no such override
 	CodeRateLimited  = "rate-limited" // 429: too many requests from the client's network; retry after Retry-After
 	CodeUnavailable  = "unavailable"  // 503: Redis is unreachable; retry later
 	CodeInternal     = "internal"     // 500: a bug; the service log has the details
 )
+
+// Roles of console users and API tokens: what they may do (clickproxy/access
+// maps each to permissions). On the wire and in Redis as these strings.
+const (
+	RoleViewer  = "viewer"  // read: clicks, URLs, retro-hunt, overrides, reports, audit
+	RoleAnalyst = "analyst" // read, re-scan, override, review reports
+	RoleAdmin   = "admin"   // all of the above, users and tokens
+)
+
+// Scopes narrow an API token to one purpose instead of a role.
+const (
+	ScopeExtension = "extension" // the browser extension: only the hover check
+)
+
+// PathAudit is GET /api/v1/audit?before=ID&n=: the audit log, newest first.
+const PathAudit = Version + "/audit"
+
+// AuditEntry is one security-relevant change, as the audit log
+// (clickproxy/audit) keeps it and GET /api/v1/audit returns it: who, when,
+// what, why. Every change to users, tokens, overrides, block and allow
+// entries and report outcomes, and every login, is one entry.
+type AuditEntry struct {
+	ID       string    `json:"id"`             // the audit stream's entry ID, set when stored; a cursor
+	Time     time.Time `json:"time"`           // set by the writer (the server's clock)
+	Actor    string    `json:"actor"`          // who: "user:EMAIL", "token:NAME", "config-token", "cli:USER"
+	Role     string    `json:"role,omitempty"` // the actor's role or scope then
+	Action   string    `json:"action"`         // one of the Audit* constants
+	Target   string    `json:"target,omitempty"`
+	Reason   string    `json:"reason,omitempty"`    // the actor's reason (an override's note, a report's outcome)
+	ClientIP string    `json:"client_ip,omitempty"` // where the request came from; empty from the CLI
+	// Detail holds what else the action needs to be understood later
+	// (an override's list and kind, a new role, an expiry).
+	Detail  map[string]string `json:"detail,omitempty"`
+	Outcome string            `json:"outcome,omitempty"` // "success" (default) or "failure" (a failed login)
+}
+
+// Audit actions: "area.verb".
+const (
+	AuditLogin        = "login"           // a console sign-in; Outcome failure for a wrong password
+	AuditLogout       = "logout"          //
+	AuditUserCreate   = "user.create"     // Target: the email; Detail role
+	AuditUserUpdate   = "user.update"     // role, password or disabled changed
+	AuditUserDelete   = "user.delete"     //
+	AuditTokenCreate  = "token.create"    // Target: the token's ID; Detail name, role or scope
+	AuditTokenRevoke  = "token.revoke"    //
+	AuditOverrideAdd  = "override.add"    // Target: list|kind|value; Reason: the note
+	AuditOverrideDel  = "override.remove" //
+	AuditRescan       = "url.rescan"      // Target: the URL
+	AuditReportReview = "report.review"   // Target: the report's click ID; Reason: the outcome
+)
+
+// AuditList is the answer of GET /api/v1/audit, newest first. Next, when
+// set, is the before= of the following page.
+type AuditList struct {
+	Entries []AuditEntry `json:"entries"`
+	Next    string       `json:"next,omitempty"`
+}
