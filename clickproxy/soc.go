@@ -441,8 +441,9 @@ func (s *Server) recheckLoop(ctx context.Context) {
 }
 
 // recheckOnce re-renders up to Recheck.Max distinct URLs that were
-// clicked and redirected as clean within Recheck.Window and were not
-// re-checked within it, newest click first. It returns how many it
+// clicked and redirected as clean within Recheck.Window, were not
+// re-checked within it and have no other verdict cached now, newest
+// click first. It returns how many it
 // rendered.
 func (s *Server) recheckOnce(ctx context.Context) (int, error) {
 	no := false
@@ -459,6 +460,10 @@ func (s *Server) recheckOnce(ctx context.Context) (int, error) {
 				continue
 			}
 			seen[e.URLDigest] = true
+			// Known bad already (a re-scan, another render): nothing to learn.
+			if c, err := s.store.getRedis(ctx, e.URLDigest, s.cfg.Now()); err == nil && c != nil && c.Verdict.Level != verdict.Clean {
+				continue
+			}
 			ok, err := s.cfg.Redis.SetNX(ctx, keyRechecked+e.URLDigest, "1", s.cfg.Recheck.Window).Result()
 			if err != nil {
 				return 0, err
