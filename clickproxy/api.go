@@ -4,7 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"go.uber.org/zap"
@@ -43,7 +43,20 @@ func (s *Server) addOverride(ctx *fasthttp.RequestCtx, _ string) error {
 	if err := normalizeOverride(&ov); err != nil {
 		return apiBadRequest(err)
 	}
-	ov.Created = s.cfg.Now().UTC()
+	now := s.cfg.Now().UTC()
+	if !ov.Expires.IsZero() && !ov.Expires.After(now) {
+		return apiBadRequest(errors.New("expires is in the past"))
+	}
+	ov.Created = now
+	ov.By = principal(ctx).Actor()
+	detail := map[string]string{"list": ov.List, "kind": ov.Kind, "value": ov.Value}
+	if !ov.Expires.IsZero() {
+		detail["expires"] = ov.Expires.UTC().Format(time.RFC3339)
+	}
+	// Audited first: a change that cannot be audited is not made.
+	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditOverrideAdd, Target: overrideField(ov), Reason: ov.Note, Detail: detail}); err != nil {
+		return err
+	}
 	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
 	defer cancel()
 	if err := s.ov.add(rctx, ov); err != nil {
@@ -52,7 +65,15 @@ func (s *Server) addOverride(ctx *fasthttp.RequestCtx, _ string) error {
 	if ov.Kind == api.KindURL {
 		s.store.forget(rctx, urlDigest(ov.Value))
 	}
-	s.log.Info("override added", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
+	// A block condemns (the retro-hunt finds the clicks let through
+	// before); an allow of the same subject lifts a condemnation.
+	subject, u := overrideSubject(ov)
+	if ov.List == api.ListBlock {
+		s.condemn(rctx, subject, u, api.Condemnation{Time: now, Via: "override", By: ov.By, Reason: ov.Note})
+	} else {
+		s.absolve(rctx, subject)
+	}
+	s.log.Info("override added", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value), zap.String("by", ov.By))
 	ctx.SetStatusCode(fasthttp.StatusCreated)
 	writeJSON(ctx, ov)
 	return nil
@@ -66,6 +87,10 @@ func (s *Server) removeOverride(ctx *fasthttp.RequestCtx, _ string) error {
 	if err := normalizeOverride(&ov); err != nil {
 		return apiBadRequest(err)
 	}
+	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditOverrideDel, Target: overrideField(ov), Reason: string(a.Peek("reason")),
+		Detail: map[string]string{"list": ov.List, "kind": ov.Kind, "value": ov.Value}}); err != nil {
+		return err
+	}
 	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
 	defer cancel()
 	found, err := s.ov.remove(rctx, ov)
@@ -77,23 +102,6 @@ func (s *Server) removeOverride(ctx *fasthttp.RequestCtx, _ string) error {
 	}
 	s.log.Info("override removed", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value))
 	writeJSON(ctx, api.Removed{Removed: true})
-	return nil
-}
-
-// recentClicks is GET /api/v1/clicks?n=.
-func (s *Server) recentClicks(ctx *fasthttp.RequestCtx, _ string) error {
-	q := api.ClicksQuery{}
-	q.N, _ = strconv.ParseInt(string(ctx.QueryArgs().Peek("n")), 10, 64)
-	if q.N <= 0 || q.N > api.MaxClicks {
-		q.N = api.DefaultClicks
-	}
-	rctx, cancel := context.WithTimeout(requestContext(ctx), redisAPITimeout)
-	defer cancel()
-	evs, err := s.cfg.Events.Recent(rctx, q.N)
-	if err != nil {
-		return apiUnavailable("click log unavailable", err)
-	}
-	writeJSON(ctx, api.ClickList{Clicks: evs})
 	return nil
 }
 

@@ -66,7 +66,7 @@ func TestOverrides(t *testing.T) {
 	}
 	code, body = e.api("POST", "/api/v1/overrides", `{"list":"block","kind":"domain","value":"example-shop.co.jp","note":"compromised","by":"soc"}`, apiToken)
 	var added api.Override
-	if err := json.Unmarshal([]byte(body), &added); code != 201 || err != nil || added.Value != "example-shop.co.jp" || added.Created.IsZero() || added.By != "soc" {
+	if err := json.Unmarshal([]byte(body), &added); code != 201 || err != nil || added.Value != "example-shop.co.jp" || added.Created.IsZero() || added.By != "config-token" {
 		t.Fatalf("add: %d %s", code, body)
 	}
 	if a := e.get(e.link(clean)); a.action != "block" || !strings.Contains(a.body, "管理者") {

@@ -301,10 +301,10 @@ func bigForged(t *testing.T) {
 		if len(ev.UserAgent) > clicklog.MaxUserAgent || len(ev.URL) > clicklog.MaxURL {
 			t.Errorf("%s event: user_agent %d bytes, url %d, clipped %v", ev.Error, len(ev.UserAgent), len(ev.URL), ev.Clipped)
 		}
-		if ev.ClickID == forgedUA.clickID && (len(ev.UserAgent) != clicklog.MaxUserAgent || !slices.Contains(ev.Clipped, "user_agent")) {
+		if ev.ClickID == forgedUA.clickID && (len(ev.UserAgent) != clicklog.MaxUserAgent || !slices.Contains(ev.Clipped, "user_agent.original")) {
 			t.Errorf("big User-Agent: %d bytes stored, clipped %v", len(ev.UserAgent), ev.Clipped)
 		}
-		if ev.Error == "unsigned" && (len(ev.URL) != clicklog.MaxURL || !slices.Contains(ev.Clipped, "url")) {
+		if ev.Error == "unsigned" && (len(ev.URL) != clicklog.MaxURL || !slices.Contains(ev.Clipped, "url.full")) {
 			t.Errorf("unsigned event: url %d bytes, clipped %v", len(ev.URL), ev.Clipped)
 		}
 		if b, _ := json.Marshal(ev); len(b) > 3500 {

@@ -255,6 +255,7 @@ func (s *Server) emit(ctx *fasthttp.RequestCtx, p *pendingClick, action, source 
 	s.m.clicks.WithLabelValues(action).Inc()
 	ev := clicklog.Event{
 		ClickID: p.ClickID, Time: p.Started, Recipient: p.Recipient, Message: p.Message, URL: p.Dest, Host: p.Host,
+		Domain: p.registrable(), URLDigest: p.Digest,
 		Action: action, Proceeded: proceeded, Source: source, ClientIP: p.ClientIP, UserAgent: p.UserAgent,
 		Scanner: p.Scanner, ScannerWhy: p.ScannerWhy,
 		LatencyMS: float64(s.cfg.Now().Sub(p.Started).Microseconds()) / 1000,

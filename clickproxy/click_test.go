@@ -49,20 +49,21 @@ func TestClicks(t *testing.T) {
 		t.Errorf("forged proceed token: %d %q", f.status, f.location)
 	}
 
-	// "Report this" on a block page reaches the SOC's list; a forged one
-	// (another click ID with this MAC) does not. Both are thanked.
+	// "Report this" on a block page reaches the SOC's inbox; a forged one
+	// (another click ID with this MAC) does not, and its page says so.
 	m := reReport.FindStringSubmatch(blk.body)
 	if m == nil {
 		t.Fatalf("block page without a report form")
 	}
 	report := strings.ReplaceAll(m[1], "&amp;", "&")
-	for _, u := range []string{report, strings.Replace(report, "c="+blk.clickID, "c="+strings.Repeat("0", 16), 1)} {
+	for i, u := range []string{report, strings.Replace(report, "c="+blk.clickID, "c="+strings.Repeat("0", 16), 1)} {
 		r := e.do("POST", e.base+u, "click_id="+blk.clickID, "Content-Type", "application/x-www-form-urlencoded", "Accept-Language", "en")
-		if r.status != 200 || !strings.Contains(r.body, "Your security team has been told") {
-			t.Errorf("report: %d %s", r.status, r.body)
+		want := []string{"recorded for your security team to review", "could not be recorded"}[i]
+		if r.status != 200 || !strings.Contains(r.body, want) || strings.Contains(r.body, "has been told") {
+			t.Errorf("report %d: %d %s", i, r.status, r.body)
 		}
 	}
-	if n, _ := e.rdb.LLen(context.Background(), keyReports).Result(); n != 1 {
+	if n, _ := e.rdb.ZCard(context.Background(), keyReportsAll).Result(); n != 1 {
 		t.Errorf("%d reports recorded, want 1", n)
 	}
 	if r := e.get(e.base + "/report"); r.status != 404 {

@@ -150,6 +150,15 @@ type Config struct {
 	// MetricsPublic answers /metrics to every client, not only to
 	// loopback ones (the click port faces every employee).
 	MetricsPublic bool
+	// Retention is how long the SOC's records last: condemnations (the
+	// retro-hunt), message records; the click log's own is
+	// clicklog.Config.Retention (set both from serve.click_retention).
+	// Default 30 days.
+	Retention time.Duration
+	// Recheck is the scheduled re-check of recently clicked clean URLs.
+	Recheck Recheck
+	// Reports configures the report inbox's webhook.
+	Reports ReportConfig
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
 	// Rand returns a number in [0, 1), safe for concurrent use: where in
@@ -179,6 +188,21 @@ func (c *Config) defaults() {
 	}
 	if c.Policy.OneTimeCleanHistory == 0 {
 		c.Policy.OneTimeCleanHistory = 5
+	}
+	if c.Retention == 0 {
+		c.Retention = 30 * 24 * time.Hour
+	}
+	if c.Recheck.Every == 0 {
+		c.Recheck.Every = DefaultRecheck.Every
+	}
+	if c.Recheck.Window == 0 {
+		c.Recheck.Window = DefaultRecheck.Window
+	}
+	if c.Recheck.Max == 0 {
+		c.Recheck.Max = DefaultRecheck.Max
+	}
+	if c.Reports.Timeout == 0 {
+		c.Reports.Timeout = DefaultReportConfig.Timeout
 	}
 	c.ClickLimit = c.ClickLimit.withDefault(DefaultClickLimit)
 	c.APILimit = c.APILimit.withDefault(DefaultAPILimit)
@@ -226,6 +250,15 @@ func (c *Config) validate() error {
 			errs = append(errs, errors.New("an API token is shorter than 16 characters"))
 			break
 		}
+	}
+	if c.Retention < 0 || c.Recheck.Window < 0 || c.Recheck.Max < 0 {
+		errs = append(errs, errors.New("retention, re-check window and re-check max must not be negative"))
+	}
+	if c.Recheck.Every > 0 && c.Recheck.Every < time.Minute {
+		errs = append(errs, fmt.Errorf("re-check interval %v is under a minute", c.Recheck.Every))
+	}
+	if err := c.Reports.validate(); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 || c.SessionTTL < 0 {
 		errs = append(errs, errors.New("negative duration"))

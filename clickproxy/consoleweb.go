@@ -40,7 +40,6 @@ func (s *Server) consoleRoutes() []route {
 		c(post, console.PathLogout, access.PermRead, s.consoleLogout),
 		c(getOrHead, console.PathClicks, access.PermRead, s.consoleClicks),
 		c(getOrHead, console.PathURL, access.PermRead, s.consoleURL),
-		c(getOrHead, console.PathShot, access.PermRead, s.consoleShot),
 		c(getOrHead, console.PathOverrides, access.PermRead, s.consoleOverrides),
 		c(post, console.PathOverrides, access.PermAct, s.consoleAddOverride),
 		c(post, console.PathOverrides+"/remove", access.PermAct, s.consoleRemoveOverride),
@@ -240,33 +239,68 @@ func (s *Server) consoleLogout(ctx *fasthttp.RequestCtx, _ string) error {
 	return seeOther(ctx, console.PathLogin)
 }
 
-// ---- reading ----
+// ---- reading and acting: through the API's own handlers ----
 
-// recentWindow is how many of the newest click events the console reads
-// for its home page.
-const recentWindow = 1000
+// viaAPI runs an API route's handler for the console: on a request of
+// its own (the API's query or JSON body), as the same principal from the
+// same client address, and decodes the JSON answer into out. So the
+// console and the API share one implementation (the data side: search,
+// URL pages, retro-hunt, re-scan, overrides, reports), one validation
+// and one audit entry per change. An error is the handler's (an
+// httpError), which consoleFail maps to a page.
+func (s *Server) viaAPI(ctx *fasthttp.RequestCtx, method string, h handler, tail string, query url.Values, body, out any) error {
+	var req fasthttp.Request
+	req.Header.SetMethod(method)
+	req.SetRequestURI("/api?" + query.Encode())
+	if xff := ctx.Request.Header.Peek("X-Forwarded-For"); len(xff) > 0 {
+		req.Header.SetBytesV("X-Forwarded-For", xff)
+	}
+	if body != nil {
+		b, _ := json.Marshal(body)
+		req.SetBody(b)
+		req.Header.SetContentType("application/json")
+	}
+	var sub fasthttp.RequestCtx
+	sub.Init(&req, ctx.RemoteAddr(), nil)
+	sub.SetUserValue(principalKey, principal(ctx))
+	if err := h(&sub, tail); err != nil {
+		return err
+	}
+	if out != nil {
+		if err := json.Unmarshal(sub.Response.Body(), out); err != nil {
+			return fmt.Errorf("console: the API answered %d with unreadable JSON: %w", sub.Response.StatusCode(), err)
+		}
+	}
+	return nil
+}
+
+// badRequestText is the text of a 400 from the API, to show beside a
+// form; ok is false for any other error.
+func badRequestText(err error) (string, bool) {
+	var he *httpError
+	if errors.As(err, &he) && he.status == fasthttp.StatusBadRequest {
+		return he.msg, true
+	}
+	return "", false
+}
 
 func (s *Server) consoleHome(ctx *fasthttp.RequestCtx, tail string) error {
 	if tail != "" {
 		return errNotFound
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	home, err := s.homeData(c)
+	home, err := s.homeData(ctx)
 	if err != nil {
 		return err
 	}
 	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageHome, home))
 }
 
-// homeData summarises the clicks of the last 24 hours.
-func (s *Server) homeData(c context.Context) (console.Home, error) {
+// homeData summarises the last 24 hours: clicks by action and by hour
+// (the click log's search, page by page), top clicked domains (people,
+// not scanners), the retro-hunt and the reports waiting.
+func (s *Server) homeData(ctx *fasthttp.RequestCtx) (console.Home, error) {
 	until := s.cfg.Now().UTC()
 	since := until.Add(-24 * time.Hour)
-	evs, err := s.cfg.Events.Recent(c, recentWindow)
-	if err != nil {
-		return console.Home{}, apiUnavailable("click log unavailable", err)
-	}
 	h := console.Home{Since: since, Until: until}
 	buckets := make([]console.Bucket, 24)
 	start := until.Truncate(time.Hour).Add(-23 * time.Hour)
@@ -274,31 +308,64 @@ func (s *Server) homeData(c context.Context) (console.Home, error) {
 		buckets[i] = console.Bucket{Start: start.Add(time.Duration(i) * time.Hour), Counts: map[string]int{}}
 	}
 	byAction, byDomain := map[string]int{}, map[string]int{}
-	for _, e := range evs {
-		if e.Time.Before(since) {
-			continue
+	c, cancel := context.WithTimeout(requestContext(ctx), 4*redisAPITimeout)
+	defer cancel()
+	q := api.ClickQuery{From: since, To: until, Limit: api.MaxClicks}
+	for range homeMaxPages {
+		p, err := s.cfg.Events.Search(c, q)
+		if err != nil {
+			return h, apiUnavailable("click log unavailable", err)
 		}
-		h.Total++
-		byAction[e.Action]++
-		if d := registrable(e.Host); d != "" && !e.Scanner {
-			byDomain[d]++
+		for _, e := range p.Events {
+			h.Total++
+			byAction[e.Action]++
+			if d := registrable(e.Host); d != "" && !e.Scanner {
+				byDomain[d]++
+			}
+			if i := int(e.Time.Sub(start) / time.Hour); i >= 0 && i < len(buckets) {
+				buckets[i].Counts[e.Action]++
+			}
 		}
-		if i := int(e.Time.Sub(start) / time.Hour); i >= 0 && i < len(buckets) {
-			buckets[i].Counts[e.Action]++
+		if p.Next == "" {
+			break
 		}
+		q.Cursor = p.Next
 	}
 	h.ByAction = sortedCounts(byAction, 0)
 	h.TopDomains = sortedCounts(byDomain, 10)
 	h.Chart = console.NewChart(buckets)
-	reps, err := s.reportRows(c, "new", 10)
-	if err != nil {
-		return console.Home{}, err
+	var reps api.ReportList
+	if err := s.viaAPI(ctx, "GET", s.listReports, "", url.Values{"status": {api.ReportNew}, "limit": {"10"}}, nil, &reps); err != nil {
+		return h, err
 	}
-	h.Reports = reps
-	h.ReportsWaiting = len(reps)
-	h.Retro, err = s.retroRows(c)
-	return h, err
+	h.Reports = reportRows(reps.Reports)
+	n, err := s.cfg.Redis.ZCard(c, keyReportsNew).Result()
+	if err != nil {
+		return h, apiUnavailable("reports unavailable", err)
+	}
+	h.ReportsWaiting = int(n)
+	var retro api.RetroHuntList
+	if err := s.viaAPI(ctx, "GET", s.getRetroHunt, "", url.Values{}, nil, &retro); err != nil {
+		return h, err
+	}
+	for i, hit := range retro.Hits {
+		if i == homeRetroRows {
+			break
+		}
+		h.Retro = append(h.Retro, console.RetroRow{
+			ClickID: hit.Click.ClickID, ClickTime: hit.Click.Time, KnownTime: hit.Condemned.Time, Recipient: hit.Click.Recipient,
+			URL: hit.Click.URL, Proceeded: hit.Click.Proceeded, Via: hit.Condemned.Via,
+		})
+	}
+	return h, nil
 }
+
+// Bounds of the home page's work: pages of the 24 hours' clicks read
+// (the counts say "at least" beyond), and retro-hunt rows shown.
+const (
+	homeMaxPages  = 50
+	homeRetroRows = 50
+)
 
 func sortedCounts(m map[string]int, n int) []console.Count {
 	out := make([]console.Count, 0, len(m))
@@ -312,291 +379,168 @@ func sortedCounts(m map[string]int, n int) []console.Count {
 	return out
 }
 
-// retroRows is the retro-hunt list (the data side fills it: see
-// docs/console.md).
-func (s *Server) retroRows(c context.Context) ([]console.RetroRow, error) {
-	return nil, nil
-}
+// clickFilters are the console's search fields, named as the API's
+// query (api.ParseClickQuery).
+var clickFilters = []string{"from", "to", "recipient", "message", "url", "host", "domain", "verdict", "action", "proceeded", "scanner", "cursor"}
 
 func (s *Server) consoleClicks(ctx *fasthttp.RequestCtx, _ string) error {
-	q, _ := url.ParseQuery(string(ctx.QueryArgs().QueryString()))
+	q := url.Values{}
+	ctx.QueryArgs().VisitAll(func(k, v []byte) {
+		if slices.Contains(clickFilters, string(k)) && len(v) > 0 {
+			q.Set(string(k), string(v))
+		}
+	})
 	data := console.Clicks{Query: q}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	rows, next, problems, err := s.searchClicks(c, q)
-	if err != nil {
+	var list api.ClickList
+	err := s.viaAPI(ctx, "GET", s.searchClicks, "", q, nil, &list)
+	if msg, ok := badRequestText(err); ok {
+		data.Errors = strings.Split(msg, "\n")
+	} else if err != nil {
 		return err
 	}
-	data.Rows, data.Next, data.Errors = rows, next, problems
-	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageClicks, data))
-}
-
-// searchClicks runs a click search for the console; problems are shown
-// with the form.
-func (s *Server) searchClicks(c context.Context, q url.Values) ([]api.ClickEvent, string, []string, error) {
-	evs, err := s.cfg.Events.Recent(c, api.MaxClicks)
-	if err != nil {
-		return nil, "", nil, apiUnavailable("click log unavailable", err)
-	}
-	has := func(field, k string) bool {
-		v := strings.ToLower(q.Get(k))
-		return v == "" || strings.Contains(strings.ToLower(field), v)
-	}
-	var out []api.ClickEvent
-	for _, e := range evs {
-		if has(e.Recipient, "recipient") && has(e.URL, "url") && has(e.Host, "host") && has(e.Message, "message") &&
-			(q.Get("domain") == "" || registrable(e.Host) == strings.ToLower(q.Get("domain"))) &&
-			(q.Get("verdict") == "" || e.Verdict == q.Get("verdict")) && (q.Get("action") == "" || e.Action == q.Get("action")) &&
-			(q.Get("proceeded") == "" || fmt.Sprint(e.Proceeded) == q.Get("proceeded")) && (q.Get("scanner") == "" || fmt.Sprint(e.Scanner) == q.Get("scanner")) {
-			out = append(out, e)
+	data.Rows = list.Clicks
+	if list.Next != "" {
+		next := url.Values{}
+		for k, v := range q {
+			next[k] = v
 		}
+		next.Set("cursor", list.Next)
+		data.Next = next.Encode()
 	}
-	return out, "", nil, nil
+	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageClicks, data))
 }
 
 func (s *Server) consoleURL(ctx *fasthttp.RequestCtx, _ string) error {
 	raw := strings.TrimSpace(string(ctx.QueryArgs().Peek("u")))
-	u, err := parseDest(raw)
-	if err != nil || raw == "" {
-		return apiBadRequest(fmt.Errorf("%q is not an http(s) URL", raw))
-	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	data, err := s.urlData(c, raw, u)
-	if err != nil {
+	var pg api.URLPage
+	if err := s.viaAPI(ctx, "GET", s.urlRoute, "", url.Values{"url": {raw}}, nil, &pg); err != nil {
 		return err
+	}
+	data := console.URLPage{URL: pg.URL, Digest: pg.URLDigest, Clicks: pg.Clicks}
+	if pg.Verdict != nil {
+		data.Verdict = string(pg.Verdict.Level)
+		for _, r := range pg.Verdict.Reasons {
+			data.Reasons = append(data.Reasons, string(r.Code))
+		}
+	}
+	if pg.Condemned != nil {
+		data.Known = &console.RetroRow{KnownTime: pg.Condemned.Time, Via: pg.Condemned.Via}
+	}
+	for _, r := range pg.Renders {
+		rr := console.RenderRow{Time: r.Time, Verdict: string(r.Verdict), Chain: r.Chain, FinalURL: r.FinalURL, UserAgent: r.UserAgent, Trigger: r.Trigger, By: r.By}
+		for _, x := range r.Reasons {
+			rr.Reasons = append(rr.Reasons, string(x.Code))
+		}
+		// The API's screenshot path: same origin, and the session
+		// cookie authenticates the image request as it does the page.
+		if strings.HasPrefix(r.Screenshot, api.PathURLs) {
+			rr.ShotURL = r.Screenshot
+		}
+		data.Renders = append(data.Renders, rr)
 	}
 	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageURL, data))
 }
 
-func (s *Server) urlData(c context.Context, raw string, u *url.URL) (console.URLPage, error) {
-	canon := canonicalURL(raw, u)
-	digest := urlDigest(canon)
-	data := console.URLPage{URL: canon, Digest: digest}
-	cv, err := s.store.getRedis(c, digest, s.cfg.Now())
-	if err != nil {
-		return data, apiUnavailable("verdict cache unavailable", err)
-	}
-	if cv != nil {
-		data.Verdict = string(cv.Verdict.Level)
-		for _, r := range cv.Verdict.Reasons {
-			data.Reasons = append(data.Reasons, string(r.Code))
-		}
-		rr := console.RenderRow{Time: cv.Verdict.JudgedAt, Verdict: data.Verdict, Reasons: data.Reasons, Chain: cv.Chain}
-		if len(cv.Chain) > 0 {
-			rr.FinalURL = cv.Chain[len(cv.Chain)-1]
-		}
-		if cv.HasShot {
-			rr.ShotURL = console.PathShot + digest
-		}
-		data.Renders = append(data.Renders, rr)
-	}
-	clicks, _, _, err := s.searchClicks(c, url.Values{})
-	if err != nil {
-		return data, err
-	}
-	for _, e := range clicks {
-		if e.URL == raw || e.URL == canon {
-			data.Clicks = append(data.Clicks, e)
-		}
-	}
-	return data, nil
-}
-
-// consoleShot is GET /console/shot/DIGEST: a render's screenshot, for
-// readers (no MAC: the session is the credential).
-func (s *Server) consoleShot(ctx *fasthttp.RequestCtx, digest string) error {
-	if len(digest) != 32 || strings.Trim(digest, "0123456789abcdef") != "" {
-		return errNotFound
-	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	b, err := s.cfg.Redis.Get(c, keyShot+digest).Bytes()
-	if err != nil {
-		return errNotFound
-	}
-	ctx.Response.Header.Set("Cache-Control", "private, no-store")
-	ctx.SetContentType("image/jpeg")
-	ctx.SetBody(b)
-	return nil
-}
-
 func (s *Server) consoleOverrides(ctx *fasthttp.RequestCtx, _ string) error {
+	var list api.OverrideList
+	if err := s.viaAPI(ctx, "GET", s.listOverrides, "", url.Values{}, nil, &list); err != nil {
+		return err
+	}
 	var data console.Overrides
-	for _, o := range s.ov.list() {
-		data.Rows = append(data.Rows, console.OverrideRow{List: o.List, Kind: o.Kind, Value: o.Value, Note: o.Note, By: o.By, Created: o.Created})
+	for _, o := range list.Overrides {
+		data.Rows = append(data.Rows, console.OverrideRow{List: o.List, Kind: o.Kind, Value: o.Value, Note: o.Note, By: o.By, Created: o.Created, Expires: o.Expires})
 	}
 	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageOverrides, data))
 }
 
 func (s *Server) consoleReports(ctx *fasthttp.RequestCtx, _ string) error {
 	status := string(ctx.QueryArgs().Peek("status"))
-	if status != "new" && status != "reviewed" {
+	if status != api.ReportNew && status != api.ReportReviewed {
 		status = ""
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	rows, err := s.reportRows(c, status, 200)
-	if err != nil {
+	q := url.Values{"limit": {"200"}}
+	if status != "" {
+		q.Set("status", status)
+	}
+	if c := string(ctx.QueryArgs().Peek("cursor")); c != "" {
+		q.Set("cursor", c)
+	}
+	var list api.ReportList
+	if err := s.viaAPI(ctx, "GET", s.listReports, "", q, nil, &list); err != nil {
 		return err
 	}
-	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageReports, console.Reports{Status: status, Rows: rows}))
+	data := console.Reports{Status: status, Rows: reportRows(list.Reports)}
+	if list.Next != "" {
+		data.Next = url.Values{"status": {status}, "cursor": {list.Next}}.Encode()
+	}
+	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageReports, data))
 }
 
-// reportRows reads the users' reports (keyReports) with their reviews
-// (keyReviews), newest first.
-func (s *Server) reportRows(c context.Context, status string, n int64) ([]console.ReportRow, error) {
-	raw, err := s.cfg.Redis.LRange(c, keyReports, 0, 999).Result()
-	if err != nil {
-		return nil, apiUnavailable("reports unavailable", err)
+func reportRows(rs []api.Report) []console.ReportRow {
+	out := make([]console.ReportRow, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, console.ReportRow{ID: r.ID, ClickID: r.ClickID, Time: r.Time, URL: r.URL, Digest: r.URLDigest, Recipient: r.Recipient,
+			Status: r.Status, Outcome: r.Outcome, Note: r.Note, ReviewedBy: r.ReviewedBy, Reviewed: r.ReviewedAt})
 	}
-	reviews, err := s.cfg.Redis.HGetAll(c, keyReviews).Result()
-	if err != nil {
-		return nil, apiUnavailable("reports unavailable", err)
-	}
-	var out []console.ReportRow
-	for _, r := range raw {
-		var rep struct {
-			ClickID   string    `json:"click_id"`
-			URL       string    `json:"url"`
-			Recipient string    `json:"recipient"`
-			Time      time.Time `json:"time"`
-		}
-		if json.Unmarshal([]byte(r), &rep) != nil {
-			continue
-		}
-		row := console.ReportRow{ID: rep.ClickID, ClickID: rep.ClickID, Time: rep.Time, URL: rep.URL, Recipient: rep.Recipient, Status: "new"}
-		if rv, ok := reviews[rep.ClickID]; ok {
-			var x reportReview
-			if json.Unmarshal([]byte(rv), &x) == nil {
-				row.Status, row.Outcome, row.Note, row.ReviewedBy, row.Reviewed = "reviewed", x.Outcome, x.Note, x.By, x.Time
-			}
-		}
-		if status != "" && row.Status != status {
-			continue
-		}
-		out = append(out, row)
-		if int64(len(out)) == n {
-			break
-		}
-	}
-	return out, nil
-}
-
-type reportReview struct {
-	Outcome string    `json:"outcome"`
-	Note    string    `json:"note,omitempty"`
-	By      string    `json:"by"`
-	Time    time.Time `json:"time"`
+	return out
 }
 
 func (s *Server) consoleAudit(ctx *fasthttp.RequestCtx, _ string) error {
-	c, cancel := rctx(ctx)
-	defer cancel()
-	es, next, err := s.audit.List(c, string(ctx.QueryArgs().Peek("before")), 100)
-	if err != nil {
-		return apiBadRequest(err)
+	var list api.AuditList
+	q := url.Values{}
+	if b := string(ctx.QueryArgs().Peek("before")); b != "" {
+		q.Set("before", b)
 	}
-	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageAudit, console.Audit{Entries: es, Next: next}))
+	if err := s.viaAPI(ctx, "GET", s.listAudit, "", q, nil, &list); err != nil {
+		return err
+	}
+	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageAudit, console.Audit{Entries: list.Entries, Next: list.Next}))
 }
 
-// ---- changes (analysts) ----
-
 // consoleAddOverride is POST /console/overrides: list, kind, value, note
-// (the reason, required) and expires (a duration, optional).
+// (the reason, required here) and expires (a duration, optional).
 func (s *Server) consoleAddOverride(ctx *fasthttp.RequestCtx, _ string) error {
-	ov := api.Override{List: form(ctx, "list"), Kind: form(ctx, "kind"), Value: form(ctx, "value"), Note: form(ctx, "note"), By: principal(ctx).Actor()}
-	var problems []error
+	ov := api.Override{List: form(ctx, "list"), Kind: form(ctx, "kind"), Value: form(ctx, "value"), Note: form(ctx, "note")}
 	if ov.Note == "" {
-		problems = append(problems, errors.New("a reason is required"))
+		return apiBadRequest(errors.New("a reason is required"))
 	}
-	var ttl time.Duration
 	if e := form(ctx, "expires"); e != "" {
 		d, err := time.ParseDuration(e)
 		if err != nil || d <= 0 {
-			problems = append(problems, fmt.Errorf("expiry %q is not a positive duration", e))
+			return apiBadRequest(fmt.Errorf("expiry %q is not a positive duration", e))
 		}
-		ttl = d
+		ov.Expires = s.cfg.Now().Add(d).UTC()
 	}
-	if err := normalizeOverride(&ov); err != nil {
-		problems = append(problems, err)
-	}
-	if err := errors.Join(problems...); err != nil {
-		return apiBadRequest(err)
-	}
-	ov.Created = s.cfg.Now().UTC()
-	detail := map[string]string{"list": ov.List, "kind": ov.Kind}
-	if ttl > 0 {
-		detail["expires"] = ov.Created.Add(ttl).Format(time.RFC3339)
-	}
-	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditOverrideAdd, Target: overrideField(ov), Reason: ov.Note, Detail: detail}); err != nil {
+	if err := s.viaAPI(ctx, "POST", s.addOverride, "", url.Values{}, ov, nil); err != nil {
 		return err
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	if err := s.ov.add(c, ov); err != nil {
-		return apiUnavailable("override not saved: storage unavailable", err)
-	}
-	if ov.Kind == api.KindURL {
-		s.store.forget(c, urlDigest(ov.Value))
-	}
-	s.log.Info("override added", zap.String("list", ov.List), zap.String("kind", ov.Kind), zap.String("value", ov.Value), zap.String("by", ov.By))
 	return seeOther(ctx, console.PathOverrides+"?done=override")
 }
 
 func (s *Server) consoleRemoveOverride(ctx *fasthttp.RequestCtx, _ string) error {
-	ov := api.Override{List: form(ctx, "list"), Kind: form(ctx, "kind"), Value: form(ctx, "value")}
-	if err := normalizeOverride(&ov); err != nil {
-		return apiBadRequest(err)
-	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	found, err := s.ov.remove(c, ov)
-	switch {
-	case err != nil:
-		return apiUnavailable("override not removed: storage unavailable", err)
-	case !found:
-		return errNotFound
-	}
-	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditOverrideDel, Target: overrideField(ov)}); err != nil {
-		s.log.Error("override removed without an audit entry", zap.String("value", ov.Value))
+	q := url.Values{"list": {form(ctx, "list")}, "kind": {form(ctx, "kind")}, "value": {form(ctx, "value")}}
+	if err := s.viaAPI(ctx, "DELETE", s.removeOverride, "", q, nil, nil); err != nil {
+		return err
 	}
 	return seeOther(ctx, console.PathOverrides+"?done=override_removed")
 }
 
-// consoleRescan is POST /console/rescan: the URL's cached verdict is
-// dropped everywhere, so the next click renders it again.
+// consoleRescan is POST /console/rescan: renders the URL now (the API's
+// re-scan: every replica's cache, audited), then shows its page.
 func (s *Server) consoleRescan(ctx *fasthttp.RequestCtx, _ string) error {
 	raw := form(ctx, "url")
-	u, err := parseDest(raw)
-	if err != nil || raw == "" {
-		return apiBadRequest(fmt.Errorf("%q is not an http(s) URL", raw))
-	}
-	canon := canonicalURL(raw, u)
-	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditRescan, Target: canon}); err != nil {
+	var res api.RescanResult
+	if err := s.viaAPI(ctx, "POST", s.postRescan, "", url.Values{}, api.RescanRequest{URL: raw, Reason: form(ctx, "reason")}, &res); err != nil {
 		return err
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	s.store.forget(c, urlDigest(canon))
-	return seeOther(ctx, console.PathURL+"?"+url.Values{"u": {canon}, "done": {"rescan"}}.Encode())
+	return seeOther(ctx, console.PathURL+"?"+url.Values{"u": {raw}, "done": {"rescan"}}.Encode())
 }
 
 // consoleReview is POST /console/reports/review: id, outcome, note.
 func (s *Server) consoleReview(ctx *fasthttp.RequestCtx, _ string) error {
-	id, outcome, note := form(ctx, "id"), form(ctx, "outcome"), form(ctx, "note")
-	if id == "" || !slices.Contains(console.Outcomes, outcome) || len(note) > 500 {
-		return apiBadRequest(fmt.Errorf("a review needs a report ID and one of the outcomes %s, and a note of at most 500 bytes", strings.Join(console.Outcomes, ", ")))
-	}
-	rv := reportReview{Outcome: outcome, Note: note, By: principal(ctx).Actor(), Time: s.cfg.Now().UTC()}
-	if err := s.recordAudit(ctx, api.AuditEntry{Action: api.AuditReportReview, Target: id, Reason: outcome, Detail: map[string]string{"note": note}}); err != nil {
+	rv := api.ReportReview{Outcome: form(ctx, "outcome"), Note: form(ctx, "note")}
+	if err := s.viaAPI(ctx, "POST", s.reviewReport, form(ctx, "id"), url.Values{}, rv, nil); err != nil {
 		return err
-	}
-	b, _ := json.Marshal(rv)
-	c, cancel := rctx(ctx)
-	defer cancel()
-	if err := s.cfg.Redis.HSet(c, keyReviews, id, b).Err(); err != nil {
-		return apiUnavailable("review not saved", err)
 	}
 	return seeOther(ctx, console.PathReports+"?done=review")
 }

@@ -12,8 +12,10 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/sandbox"
+	"github.com/kensa-mail/kensa/sandbox/capture"
 )
 
 // herd makes sure a destination is rendered once however many clicks
@@ -32,6 +34,15 @@ type herd struct {
 	log      *zap.Logger
 	m        *metrics
 	bg       *sync.WaitGroup // the Server's: Close waits for renders
+	// onRender, if set, is told of every render's outcome (the URL's
+	// render history and retro-hunt: soc.go). Set before serving.
+	onRender func(ctx context.Context, digest, dest string, c *cached, rep *capture.Report, shot []byte, req sandbox.Request, trig trigger)
+}
+
+// trigger is why a render ran and who asked for it.
+type trigger struct {
+	kind string // api.TriggerClick, TriggerRescan, TriggerRecheck
+	by   string // the audit actor of a rescan
 }
 
 // outcome is a resolved verdict and how it was obtained.
@@ -109,7 +120,7 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 			return outcome{c: c, source: "redis"}
 		}
 	}
-	return h.render(ctx, digest, dest, regDomain, req, clickID)
+	return h.render(ctx, digest, dest, regDomain, req, clickID, trigger{kind: api.TriggerClick})
 }
 
 // waitOther waits for another replica's render. It returns false when the
@@ -143,7 +154,7 @@ func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Durati
 	}
 }
 
-func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string) outcome {
+func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req sandbox.Request, clickID string, trig trigger) outcome {
 	start := time.Now()
 	h.log.Info("render", zap.String("click_id", clickID), zap.String("host", hostOf(dest))) // the host only: URLs carry tokens
 	rctx, cancel := context.WithTimeout(ctx, h.timeout)
@@ -168,6 +179,7 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 	}
 	h.m.renderSeconds.Observe(time.Since(start).Seconds())
 	var shot []byte
+	var rep *capture.Report
 	if err != nil || res.Report == nil {
 		if err == nil {
 			err = errors.New("no report")
@@ -186,11 +198,15 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 			c.Chain = append(c.Chain, hop.URL)
 		}
 		shot = res.Report.Screenshot
+		rep = res.Report
 	}
 	h.log.Info("verdict", zap.String("click_id", clickID), zap.String("level", string(c.Verdict.Level)),
 		zap.Int("reasons", len(c.Verdict.Reasons)), zap.Duration("took", time.Since(start)))
 	if err := h.store.put(ctx, digest, c, shot, regDomain); err != nil {
 		h.log.Warn("verdict not saved to Redis", zap.String("click_id", clickID), zap.Error(err))
+	}
+	if h.onRender != nil {
+		h.onRender(ctx, digest, dest, c, rep, shot, req, trig)
 	}
 	return outcome{c: c, source: "render"}
 }

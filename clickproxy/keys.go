@@ -7,18 +7,30 @@ import "time"
 // versioned, so that a format change never reads old entries. (The click
 // log's stream, kensa:clicks, is clickproxy/clicklog's.)
 const (
-	keyVerdict   = "kensa:v1:verdict:"       // + digest: string, the cached JSON; TTL by level (TTLs)
-	keyShot      = "kensa:v1:shot:"          // + digest: string, JPEG; same TTL as the verdict
-	keyLock      = "kensa:v1:lock:"          // + digest: string, the instance rendering it; lockTTL
-	keyDone      = "kensa:v1:done:"          // + digest: pub/sub channel, published when a verdict lands
-	keyPending   = "kensa:v1:pending:"       // + click ID: string, JSON pendingClick; pendingTTL
-	keyCleanHist = "kensa:v1:cleanhist:"     // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
-	keyBadHist   = "kensa:v1:badhist:"       // + registrable domain: string, the last non-clean level; historyTTL
-	keySkipHist  = "kensa:v1:skiphist:"      // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
-	keyReports   = "kensa:v1:reports"        // list of JSON reports, newest first, at most maxReports; no TTL
-	keyReviews   = "kensa:v1:report-reviews" // hash: click ID -> JSON review (outcome, note, by, time); no TTL
-	keyOverrides = "kensa:v1:overrides"      // hash: "block|url|..." -> JSON api.Override; no TTL
+	keyVerdict   = "kensa:v1:verdict:"   // + digest: string, the cached JSON; TTL by level (TTLs)
+	keyShot      = "kensa:v1:shot:"      // + digest: string, JPEG; same TTL as the verdict
+	keyLock      = "kensa:v1:lock:"      // + digest: string, the instance rendering it; lockTTL
+	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
+	keyPending   = "kensa:v1:pending:"   // + click ID: string, JSON pendingClick; pendingTTL
+	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
+	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: string, the last non-clean level; historyTTL
+	keySkipHist  = "kensa:v1:skiphist:"  // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
+	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON api.Override; no TTL
 	chanOverride = "kensa:v1:overrides-changed"
+
+	// The SOC's (issue 13).
+	keyMsg        = "kensa:v1:msg:"            // + message digest: string, JSON api.MessageInfo; the click retention period (RecordMessage)
+	keyMsgID      = "kensa:v1:msgid:"          // + "<Message-ID>": string, the message digest; same TTL
+	keyRenders    = "kensa:v1:renders:"        // + URL digest: list of JSON api.Render, newest first, at most maxRenders; renderHistoryTTL
+	keyRenderShot = "kensa:v1:rshot:"          // + URL digest + ":" + render ID: string, JPEG; the verdict's TTL
+	keyCondemned  = "kensa:v1:condemned"       // sorted set: "url:DIGEST" | "host:HOST" | "domain:DOMAIN", scored by the ms it became malicious; trimmed to the retention period
+	keyCondemnInf = "kensa:v1:condemninfo"     // hash: the same members -> JSON condemnation (api.Condemnation and the URL)
+	keyReport     = "kensa:v1:report"          // hash: report ID -> JSON api.Report; no TTL, bounded by maxReports
+	keyReportsAll = "kensa:v1:reports:all"     // sorted set: report IDs by time (ms)
+	keyReportsNew = "kensa:v1:reports:new"     // sorted set: the IDs of reports not reviewed yet
+	keyRecheckRun = "kensa:v1:recheck:lock"    // string: the replica running the scheduled re-check; the re-check interval
+	keyRechecked  = "kensa:v1:rechecked:"      // + URL digest: string "1"; re-checked recently (the re-check interval)
+	chanVerdict   = "kensa:v1:verdict-changed" // pub/sub: a URL digest whose verdict an analyst changed (re-scan): every replica drops its memory copy
 )
 
 // Lifetimes and bounds of what the keys hold.
@@ -26,8 +38,12 @@ const (
 	// historyTTL is how long a domain's verdict history counts for the
 	// one-time rule (renewed by every new verdict).
 	historyTTL = 30 * 24 * time.Hour
-	// maxReports bounds the list of reported links.
+	// maxReports bounds the reports kept (the inbox and the old list).
 	maxReports = 100_000
+	// maxRenders bounds a URL's render history; renderHistoryTTL is how
+	// long it lives after its last render.
+	maxRenders       = 20
+	renderHistoryTTL = 90 * 24 * time.Hour
 	// lockSlack is added to the render timeout for the render lock's TTL
 	// (lockTTL), so the lock outlives a render that uses all its time.
 	lockSlack = 5 * time.Second

@@ -14,6 +14,12 @@ type metrics struct {
 	rateLimited   *prometheus.CounterVec // by limit: clicks, api
 	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
 	saturated     prometheus.Counter     // renders refused by a saturated sandbox
+	exported      prometheus.Counter     // click events written by the export
+	reports       *prometheus.CounterVec // users' "report this link", by result: recorded|not-recorded
+	reportsNew    prometheus.Gauge       // reports waiting for an analyst (as this replica last saw)
+	webhook       *prometheus.CounterVec // report webhook deliveries, by result: ok|failed|dropped
+	retroHits     prometheus.Counter     // let-through clicks found on URLs condemned later
+	rechecks      *prometheus.CounterVec // scheduled re-checks of clicked clean URLs, by resulting level
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -46,9 +52,28 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		saturated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_render_saturated_total", Help: "Renders refused because the sandbox had too many waiting (sandbox/fair); each gave an unknown verdict (sandbox-busy), not cached.",
 		}),
+		exported: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_click_events_exported_total", Help: "Click events written by GET /api/v1/clicks/export.",
+		}),
+		reports: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_link_reports_total", Help: `Users' "report this link", by result: recorded (in the SOC inbox) or not-recorded (expired click, bad MAC, Redis down).`,
+		}, []string{"result"}),
+		reportsNew: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "kensa_link_reports_waiting", Help: "Reports waiting for an analyst's review, as last counted by this replica.",
+		}),
+		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_report_webhook_total", Help: "Report webhook deliveries, by result: ok, failed (error or non-2xx answer), dropped (queue full).",
+		}, []string{"result"}),
+		retroHits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "kensa_retrohunt_hits_total", Help: "Clicks that were let through on a URL condemned later, found when it was condemned.",
+		}),
+		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_recheck_total", Help: "Scheduled re-checks of recently clicked clean URLs, by the verdict they gave.",
+		}, []string{"level"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated,
+			m.exported, m.reports, m.reportsNew, m.webhook, m.retroHits, m.rechecks)
 	}
 	return m
 }

@@ -61,14 +61,15 @@ func normalizeOverride(o *Override) error {
 }
 
 type overrides struct {
+	now func() time.Time // expiry
 	rdb redis.UniversalClient
 	log *zap.Logger
 	mu  sync.RWMutex
 	set map[string]Override // by overrideField
 }
 
-func newOverrides(rdb redis.UniversalClient, log *zap.Logger) *overrides {
-	return &overrides{rdb: rdb, log: log, set: map[string]Override{}}
+func newOverrides(rdb redis.UniversalClient, log *zap.Logger, now func() time.Time) *overrides {
+	return &overrides{rdb: rdb, log: log, set: map[string]Override{}, now: now}
 }
 
 // load replaces the in-memory copy with Redis's.
@@ -78,11 +79,20 @@ func (o *overrides) load(ctx context.Context) error {
 		return err
 	}
 	set := make(map[string]Override, len(all))
+	now := o.now()
 	for k, v := range all {
 		var ov Override
-		if json.Unmarshal([]byte(v), &ov) == nil {
-			set[k] = ov
+		if json.Unmarshal([]byte(v), &ov) != nil {
+			continue
 		}
+		if !ov.Expires.IsZero() && !now.Before(ov.Expires) {
+			// Expired: gone from Redis too (only if unchanged since read).
+			o.rdb.Eval(ctx, `if redis.call("hget", KEYS[1], ARGV[1]) == ARGV[2] then return redis.call("hdel", KEYS[1], ARGV[1]) end return 0`,
+				[]string{keyOverrides}, k, v)
+			o.log.Info("override expired", zap.String("override", k), zap.Time("expires", ov.Expires))
+			continue
+		}
+		set[k] = ov
 	}
 	o.mu.Lock()
 	o.set = set
@@ -136,8 +146,11 @@ func (o *overrides) list() []Override {
 	o.mu.RLock()
 	defer o.mu.RUnlock()
 	out := make([]Override, 0, len(o.set))
+	now := o.now()
 	for _, ov := range o.set {
-		out = append(out, ov)
+		if ov.Expires.IsZero() || now.Before(ov.Expires) {
+			out = append(out, ov)
+		}
 	}
 	return out
 }
@@ -152,7 +165,7 @@ func (o *overrides) match(normalized, host string, regDomain func() string) (Ove
 	}
 	for _, kv := range [][2]string{{"url", normalized}, {"host", host}, {"domain", regDomain()}} {
 		for _, list := range []string{"block", "allow"} {
-			if ov, ok := o.set[list+"|"+kv[0]+"|"+kv[1]]; ok {
+			if ov, ok := o.set[list+"|"+kv[0]+"|"+kv[1]]; ok && (ov.Expires.IsZero() || o.now().Before(ov.Expires)) {
 				return ov, true
 			}
 		}

@@ -41,6 +41,7 @@ var (
 	get       = []string{"GET"}
 	post      = []string{"POST"}
 	del       = []string{"DELETE"}
+	getOrPost = []string{"GET", "POST"}
 )
 
 // routes is the route table: every path the click proxy answers, in the
@@ -85,7 +86,16 @@ func (s *Server) routes() (base, root []route) {
 		route{api: true, methods: get, path: api.PathOverrides, perm: access.PermRead, h: s.listOverrides},
 		route{api: true, methods: post, path: api.PathOverrides, perm: access.PermAct, h: s.addOverride},
 		route{api: true, methods: del, path: api.PathOverrides, perm: access.PermAct, h: s.removeOverride},
-		route{api: true, methods: get, path: api.PathClicks, perm: access.PermRead, h: s.recentClicks},
+		// The SOC (issue 13): reads need PermRead (viewer), changes PermAct (analyst).
+		route{api: true, methods: get, path: api.PathClicks, perm: access.PermRead, h: s.searchClicks},
+		route{api: true, methods: get, path: api.PathExport, perm: access.PermRead, h: s.exportClicks},
+		route{api: true, methods: get, path: api.PathURLs, perm: access.PermRead, h: s.urlRoute},
+		route{api: true, methods: get, path: api.PathRetroHunt, perm: access.PermRead, h: s.getRetroHunt},
+		route{api: true, methods: post, path: api.PathRescan, perm: access.PermAct, h: s.postRescan},
+		route{api: true, methods: get, path: api.PathReports, perm: access.PermRead, h: s.listReports},
+		route{api: true, methods: post, path: api.PathReports + "/", perm: access.PermAct, h: s.reviewReport},
+		route{api: true, methods: getOrPost, path: api.PathDecode, perm: access.PermRead, h: s.decodeLink},
+		route{api: true, methods: get, path: api.PathMessages, perm: access.PermRead, h: s.getMessage},
 		route{api: true, methods: get, path: api.PathAudit, perm: access.PermRead, h: s.listAudit},
 		// Any other /api/ path: a 404 only for those who may read.
 		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},

@@ -50,6 +50,7 @@ type Server struct {
 	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
 	base                 []route      // under basePath (routes)
 	root                 []route      // at the root
+	reports              *reportSink  // the report webhook (reports.go)
 	stop                 context.CancelFunc
 	bg                   sync.WaitGroup // the override watcher and the herd's renders
 }
@@ -77,7 +78,7 @@ func New(cfg Config) (*Server, error) {
 		basePath:       strings.TrimSuffix(bu.Path, "/"),
 		origin:         bu.Scheme + "://" + bu.Host,
 		store:          st,
-		ov:             newOverrides(cfg.Redis, cfg.Log),
+		ov:             newOverrides(cfg.Redis, cfg.Log, cfg.Now),
 		audit:          audit.New(cfg.Redis, cfg.Now),
 		access:         access.NewStore(cfg.Redis, cfg.Now),
 		loginLimit:     ratelimit.New(ratelimit.Config{Rate: cfg.LoginLimit.Rate, Burst: cfg.LoginLimit.Burst}),
@@ -93,6 +94,8 @@ func New(cfg Config) (*Server, error) {
 		apiLimit:       ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
 	}
 	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
+	s.herd.onRender = s.recordRender
+	s.reports = newReportSink(cfg.Reports, cfg.Log, m)
 	for _, t := range cfg.APITokens {
 		s.apiKeys = append(s.apiKeys, sha256.Sum256([]byte(t)))
 	}
@@ -126,6 +129,23 @@ func New(cfg Config) (*Server, error) {
 			}
 		}
 	}()
+	// The SOC's background work (soc.go, reports.go).
+	s.bg.Add(2)
+	go func() {
+		defer s.bg.Done()
+		s.watchVerdicts(ctx)
+	}()
+	go func() {
+		defer s.bg.Done()
+		s.reports.run(ctx)
+	}()
+	if cfg.Recheck.Every > 0 {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			s.recheckLoop(ctx)
+		}()
+	}
 	return s, nil
 }
 

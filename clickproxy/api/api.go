@@ -9,19 +9,20 @@ const Version = "/api/v1"
 // the link base path).
 const (
 	PathOverrides = Version + "/overrides" // GET list, POST add, DELETE remove
-	PathClicks    = Version + "/clicks"    // GET recent click events
+	PathClicks    = Version + "/clicks"    // GET search click events (ClickQuery -> ClickList)
 )
 
 // Override is an administrator's decision about a URL, a host or a
 // registrable domain: the body of POST /api/v1/overrides, its answer (201,
 // the override as stored) and an element of OverrideList.
 type Override struct {
-	List    string    `json:"list"`  // "block" or "allow"
-	Kind    string    `json:"kind"`  // "url", "host" or "domain"
-	Value   string    `json:"value"` // stored normalised: a URL as the click proxy normalises it, a lower-case host or domain
-	Note    string    `json:"note,omitempty"`
-	By      string    `json:"by,omitempty"`     // whatever the caller writes; the API does not know who holds a token
+	List    string    `json:"list"`             // "block" or "allow"
+	Kind    string    `json:"kind"`             // "url", "host" or "domain"
+	Value   string    `json:"value"`            // stored normalised: a URL as the click proxy normalises it, a lower-case host or domain
+	Note    string    `json:"note,omitempty"`   // why: the reason, kept with the override and in the audit log
+	By      string    `json:"by,omitempty"`     // who: set by the server from the caller's identity when it knows it
 	Created time.Time `json:"created,omitzero"` // set by the server
+	Expires time.Time `json:"expires,omitzero"` // optional: the override ends then (it is removed and no longer matches)
 }
 
 // The values of Override.List and Override.Kind.
@@ -52,51 +53,89 @@ type Removed struct {
 	Removed bool `json:"removed"`
 }
 
-// ClicksQuery is GET /api/v1/clicks?n=: how many of the newest click
-// events to return, 1 to MaxClicks (anything else means DefaultClicks).
-type ClicksQuery struct {
-	N int64 `json:"n"`
-}
-
-// Bounds of ClicksQuery.N.
+// Bounds of ClickQuery.Limit.
 const (
 	DefaultClicks = 100
 	MaxClicks     = 1000
 )
 
-// ClickList is the answer of GET /api/v1/clicks, newest first.
+// ClickList is the answer of GET /api/v1/clicks (and of the clicks part
+// of other answers), in the order asked (newest first by default). Next,
+// when set, is the cursor of the following page.
 type ClickList struct {
 	Clicks []ClickEvent `json:"clicks"`
+	Next   string       `json:"next,omitempty"`
 }
 
+// SchemaVersion is the version of ClickEvent's field names, written in
+// every event as "kensa.schema_version". Version 1 (snake_case names:
+// "time", "message", "url", ...) was replaced by version 2, the Elastic
+// Common Schema names below (docs/siem.md); readers still accept version
+// 1 entries from the Redis stream.
+const SchemaVersion = 2
+
+// ECSVersion is the Elastic Common Schema version the names follow,
+// written in every event as "ecs.version".
+const ECSVersion = "8.11.0"
+
 // ClickEvent is one click, as the click log writes it (to its JSON line
-// stream and its Redis stream) and the API returns it. The field names are
-// a contract with the SOC console and SIEM exports.
+// stream and its Redis stream), the API returns it and the export writes
+// it. The field names are Elastic Common Schema names where ECS has one
+// and "kensa.*" otherwise (docs/siem.md has the mapping); they are a
+// contract with the SOC console and SIEMs. Flat dotted keys, as ECS
+// ingest pipelines accept them.
 type ClickEvent struct {
-	ClickID    string    `json:"click_id"`
-	Time       time.Time `json:"time"`
-	Recipient  string    `json:"recipient,omitempty"`
-	Message    string    `json:"message,omitempty"` // hex message digest from the link
-	URL        string    `json:"url"`
-	Host       string    `json:"host"`
-	Verdict    string    `json:"verdict"`             // clean|suspicious|malicious|unknown|"" (not judged: bad link)
-	Reasons    []string  `json:"reasons,omitempty"`   // reason codes
-	Action     string    `json:"action"`              // redirect|warn|block|checking|error
-	Proceeded  bool      `json:"proceeded,omitempty"` // the user clicked "continue anyway"
-	Source     string    `json:"source"`              // where the verdict came from: memory|redis|render|override|one-time|proceed|none
-	LatencyMS  float64   `json:"latency_ms"`
-	ClientIP   string    `json:"client_ip"`
-	UserAgent  string    `json:"user_agent"`
-	Scanner    bool      `json:"scanner,omitempty"` // looks like a security scanner, not a person
-	ScannerWhy string    `json:"scanner_why,omitempty"`
-	Error      string    `json:"error,omitempty"` // for Action=error: the link error code
+	Time       time.Time `json:"@timestamp"`
+	ClickID    string    `json:"kensa.click_id"`
+	Action     string    `json:"event.action"`  // redirect|warn|block|checking|neutral|error
+	Outcome    string    `json:"event.outcome"` // success (the user reached the destination)|failure (stopped or error)|unknown (checking, neutral)
+	Recipient  string    `json:"user.email,omitempty"`
+	Message    string    `json:"kensa.message_digest,omitempty"` // hex message digest sealed in the link
+	MessageID  string    `json:"email.message_id,omitempty"`     // the mail's Message-ID, when the rewriter recorded it (set by the API, not the click log)
+	URL        string    `json:"url.full"`
+	Host       string    `json:"url.domain"`
+	Domain     string    `json:"url.registered_domain,omitempty"` // the registrable domain of Host
+	URLDigest  string    `json:"kensa.url_digest,omitempty"`      // the verdict cache key (hex): names the URL's page, /api/v1/urls/DIGEST
+	Verdict    string    `json:"kensa.verdict"`                   // clean|suspicious|malicious|unknown|"" (not judged: bad link)
+	Reasons    []string  `json:"rule.name,omitempty"`             // reason codes
+	Proceeded  bool      `json:"kensa.proceeded,omitempty"`       // the user clicked "continue anyway"
+	Source     string    `json:"kensa.verdict_source"`            // memory|redis|render|override|one-time|proceed|none
+	LatencyMS  float64   `json:"kensa.latency_ms"`
+	ClientIP   string    `json:"source.ip"`
+	UserAgent  string    `json:"user_agent.original"`
+	Scanner    bool      `json:"kensa.scanner,omitempty"` // looks like a security scanner, not a person
+	ScannerWhy string    `json:"kensa.scanner_why,omitempty"`
+	Error      string    `json:"error.code,omitempty"` // for Action=error: the link error code
 	// Clipped names the fields cut to their maximum (clickproxy/clicklog:
-	// url 2048 bytes, user_agent 512, other strings 256, 20 reasons).
-	Clipped []string `json:"clipped,omitempty"`
+	// url.full 2048 bytes, user_agent.original 512, other strings 256, 20
+	// reasons).
+	Clipped []string `json:"kensa.clipped,omitempty"`
 	// Suppressed is set on an aggregate event only: how many error events
 	// (forged or unsigned links) from ClientIP's network in the minute from
 	// Time were counted but not logged one by one.
-	Suppressed int64 `json:"suppressed,omitempty"`
+	Suppressed int64  `json:"kensa.suppressed,omitempty"`
+	ECS        string `json:"ecs.version,omitempty"`          // ECSVersion, set by the click log
+	Schema     int    `json:"kensa.schema_version,omitempty"` // SchemaVersion, set by the click log
+}
+
+// The values of ClickEvent.Outcome.
+const (
+	OutcomeSuccess = "success"
+	OutcomeFailure = "failure"
+	OutcomeUnknown = "unknown"
+)
+
+// OutcomeOf is the event.outcome of a click: "success" when the user went
+// on to the destination (redirected, or "continue anyway"), "failure" when
+// stopped (warned, blocked, a bad link), "unknown" while undecided.
+func OutcomeOf(action string, proceeded bool) string {
+	switch {
+	case action == "redirect" || proceeded:
+		return OutcomeSuccess
+	case action == "warn" || action == "block" || action == "error":
+		return OutcomeFailure
+	}
+	return OutcomeUnknown
 }
 
 // Error is the body of every error answer of the API (4xx and 5xx).

@@ -25,9 +25,16 @@ type Event = api.ClickEvent
 
 // Config configures a Log. The zero value of each field means its default.
 type Config struct {
-	Redis      redis.UniversalClient // may be nil: then only the zap stream
-	Stream     string                // Redis stream key; default "kensa:clicks"
-	MaxLen     int64                 // XADD MAXLEN ~ bound; default 1_000_000
+	Redis  redis.UniversalClient // may be nil: then only the zap stream
+	Stream string                // Redis stream key; default "kensa:clicks"
+	MaxLen int64                 // the storage bound: XTRIM MAXLEN ~; default 1_000_000
+	// Retention is how long events are kept in the stream and its indexes
+	// (XTRIM MINID ~ on every write); default 30 days, negative: by
+	// MaxLen only. MaxLen still bounds storage: if clicks outnumber it
+	// within Retention, the oldest go first (the gauge
+	// kensa_click_stream_oldest_seconds shows how far back the stream
+	// reaches; the archives keep everything).
+	Retention  time.Duration
 	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
 	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none
 	ErrLog     *zap.Logger           // for operational errors (Redis down, buffer full); nil = nop
@@ -39,6 +46,8 @@ const (
 	DefaultStream = "kensa:clicks"
 	DefaultMaxLen = 1_000_000
 	DefaultBuffer = 100_000
+	// DefaultRetention is the default Config.Retention.
+	DefaultRetention = 30 * 24 * time.Hour
 )
 
 const (
@@ -61,20 +70,24 @@ var (
 
 // Log records click events. Its methods are safe for concurrent use.
 type Log struct {
-	rdb    redis.UniversalClient
-	stream string
-	maxLen int64
-	buffer int64
-	log    *zap.Logger
-	errLog *zap.Logger
-	now    func() time.Time
+	rdb       redis.UniversalClient
+	stream    string
+	maxLen    int64
+	retention time.Duration // 0: none
+	buffer    int64
+	log       *zap.Logger
+	errLog    *zap.Logger
+	now       func() time.Time
 
 	emitted  atomic.Int64
 	written  atomic.Int64
 	dropped  atomic.Int64
 	buffered atomic.Int64 // events reserved in the buffer: queued or in the writer's batch
 
-	queue   chan []byte // event JSON; never full: buffered bounds it
+	budget       int  // entries a Search reads at most: scanBudget; tests lower it
+	scriptLoaded bool // the writer goroutine's: addScript is in Redis's script cache
+
+	queue   chan queued // never full: buffered bounds it
 	dropLog limiter
 
 	closed    atomic.Bool
@@ -105,15 +118,17 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 		return nil, err
 	}
 	l := &Log{
-		rdb:     cfg.Redis,
-		stream:  cmp.Or(cfg.Stream, DefaultStream),
-		maxLen:  cmp.Or(cfg.MaxLen, DefaultMaxLen),
-		buffer:  int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
-		log:     cfg.Log,
-		errLog:  cfg.ErrLog,
-		now:     now,
-		closing: make(chan struct{}),
-		done:    make(chan struct{}),
+		rdb:       cfg.Redis,
+		stream:    cmp.Or(cfg.Stream, DefaultStream),
+		maxLen:    cmp.Or(cfg.MaxLen, DefaultMaxLen),
+		retention: max(cmp.Or(cfg.Retention, DefaultRetention), 0),
+		budget:    scanBudget,
+		buffer:    int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
+		log:       cfg.Log,
+		errLog:    cfg.ErrLog,
+		now:       now,
+		closing:   make(chan struct{}),
+		done:      make(chan struct{}),
 	}
 	if l.errLog == nil {
 		l.errLog = zap.NewNop()
@@ -127,7 +142,7 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 		close(l.done)
 		return l, nil
 	}
-	l.queue = make(chan []byte, l.buffer)
+	l.queue = make(chan queued, l.buffer)
 	go l.run()
 	return l, nil
 }
@@ -142,6 +157,8 @@ func (l *Log) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = l.now()
 	}
+	e.ECS, e.Schema = api.ECSVersion, api.SchemaVersion
+	e.Outcome = api.OutcomeOf(e.Action, e.Proceeded)
 	// QUIRK: encoding/json refuses NaN and ±Inf; a latency that is not a
 	// number carries no information, and the event must still be written.
 	if math.IsNaN(e.LatencyMS) || math.IsInf(e.LatencyMS, 0) {
@@ -168,7 +185,8 @@ func (l *Log) Emit(e Event) {
 		l.drop("clicklog: buffer full; click event not queued for redis (it was logged)")
 		return
 	}
-	l.queue <- b // never blocks: at most l.buffer reservations exist
+	// never blocks: at most l.buffer reservations exist
+	l.queue <- queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...)}
 }
 
 // reserve takes a place in the buffer, if there is one.
@@ -255,8 +273,8 @@ func (l *Log) Recent(ctx context.Context, n int64) ([]Event, error) {
 	var bad []string
 	for _, m := range msgs {
 		s, _ := m.Values["event"].(string)
-		var e Event
-		if err := json.Unmarshal([]byte(s), &e); err != nil {
+		e, err := Decode([]byte(s))
+		if err != nil {
 			bad = append(bad, m.ID)
 			continue
 		}
@@ -266,6 +284,57 @@ func (l *Log) Recent(ctx context.Context, n int64) ([]Event, error) {
 		return events, fmt.Errorf("%w: %d in %s (ids %v)", ErrMalformed, len(bad), l.stream, bad)
 	}
 	return events, nil
+}
+
+// Decode reads an event as the stream and the JSON-line log hold it:
+// schema version 2 (ECS names), or version 1 (the snake_case names the
+// click log wrote before; converted, so that nothing written before the
+// change is lost to readers).
+func Decode(b []byte) (Event, error) {
+	var e Event
+	if err := json.Unmarshal(b, &e); err != nil {
+		return Event{}, err
+	}
+	if e.Schema >= 2 {
+		return e, nil
+	}
+	var v1 struct {
+		ClickID    string    `json:"click_id"`
+		Time       time.Time `json:"time"`
+		Recipient  string    `json:"recipient"`
+		Message    string    `json:"message"`
+		URL        string    `json:"url"`
+		Host       string    `json:"host"`
+		Verdict    string    `json:"verdict"`
+		Reasons    []string  `json:"reasons"`
+		Action     string    `json:"action"`
+		Proceeded  bool      `json:"proceeded"`
+		Source     string    `json:"source"`
+		LatencyMS  float64   `json:"latency_ms"`
+		ClientIP   string    `json:"client_ip"`
+		UserAgent  string    `json:"user_agent"`
+		Scanner    bool      `json:"scanner"`
+		ScannerWhy string    `json:"scanner_why"`
+		Error      string    `json:"error"`
+		Clipped    []string  `json:"clipped"`
+		Suppressed int64     `json:"suppressed"`
+	}
+	if err := json.Unmarshal(b, &v1); err != nil {
+		return Event{}, err
+	}
+	if v1.ClickID == "" && e.ClickID == "" {
+		return Event{}, errors.New("clicklog: not a click event")
+	}
+	if e.ClickID != "" { // version 2 without its version field
+		return e, nil
+	}
+	return Event{
+		ClickID: v1.ClickID, Time: v1.Time, Recipient: v1.Recipient, Message: v1.Message, URL: v1.URL, Host: v1.Host,
+		Verdict: v1.Verdict, Reasons: v1.Reasons, Action: v1.Action, Outcome: api.OutcomeOf(v1.Action, v1.Proceeded),
+		Proceeded: v1.Proceeded, Source: v1.Source, LatencyMS: v1.LatencyMS, ClientIP: v1.ClientIP, UserAgent: v1.UserAgent,
+		Scanner: v1.Scanner, ScannerWhy: v1.ScannerWhy, Error: v1.Error, Clipped: v1.Clipped, Suppressed: v1.Suppressed,
+		Schema: 1,
+	}, nil
 }
 
 // limiter allows one action per interval, across goroutines.

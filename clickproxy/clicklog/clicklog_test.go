@@ -17,6 +17,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/internal/redistest"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
@@ -39,6 +40,9 @@ func newClient(t testing.TB, s *redistest.Server) *redis.Client {
 // newTestLog returns a Log that is closed when the test ends.
 func newTestLog(t testing.TB, cfg Config) *Log {
 	t.Helper()
+	if cfg.Retention == 0 {
+		cfg.Retention = 20 * 365 * 24 * time.Hour // sample's events are from 2025
+	}
 	l, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -167,7 +171,7 @@ func sample(id string) Event {
 		Scanner:    true,
 		ScannerWhy: "head_request",
 		Error:      "expired",
-		Clipped:    []string{"url"},
+		Clipped:    []string{"url.full"},
 		Suppressed: 3,
 	}
 }
@@ -454,6 +458,8 @@ func TestRecentRoundTrip(t *testing.T) {
 			e.Clipped, e.Suppressed = nil, 0
 			e.Verdict = "" // not judged: bad link
 		}
+		// Set by Emit.
+		e.ECS, e.Schema, e.Outcome = api.ECSVersion, api.SchemaVersion, api.OutcomeOf(e.Action, e.Proceeded)
 		sent = append(sent, e)
 		l.Emit(e)
 	}
@@ -491,7 +497,9 @@ func TestRecentRoundTrip(t *testing.T) {
 
 // The JSON names are a contract with the SOC console and the SIEM export.
 func TestJSONNames(t *testing.T) {
-	b, err := json.Marshal(sample("x"))
+	e := sample("x")
+	e.MessageID, e.Domain, e.URLDigest, e.ECS, e.Schema = "<a@b>", "example-bank.test", "00112233445566778899aabbccddeeff", api.ECSVersion, api.SchemaVersion
+	b, err := json.Marshal(e)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -500,7 +508,9 @@ func TestJSONNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := slices.Sorted(maps.Keys(m))
-	want := strings.Fields("action click_id client_ip clipped error host latency_ms message proceeded reasons recipient scanner scanner_why source suppressed time url user_agent verdict")
+	want := strings.Fields("@timestamp ecs.version email.message_id error.code event.action event.outcome kensa.click_id kensa.clipped kensa.latency_ms " +
+		"kensa.message_digest kensa.proceeded kensa.scanner kensa.scanner_why kensa.schema_version kensa.suppressed kensa.url_digest kensa.verdict " +
+		"kensa.verdict_source rule.name source.ip url.domain url.full url.registered_domain user.email user_agent.original")
 	if !slices.Equal(got, want) {
 		t.Errorf("JSON keys\n got %v\nwant %v", got, want)
 	}
@@ -684,7 +694,7 @@ func TestClip(t *testing.T) {
 	if len(g.UserAgent) != MaxUserAgent || len(g.Host) != MaxField || len(g.Reasons) != MaxReasons {
 		t.Errorf("user_agent %d, host %d, reasons %d", len(g.UserAgent), len(g.Host), len(g.Reasons))
 	}
-	if want := []string{"url", "host", "user_agent", "reasons"}; !slices.Equal(g.Clipped, want) {
+	if want := []string{"url.full", "url.domain", "user_agent.original", "rule.name"}; !slices.Equal(g.Clipped, want) {
 		t.Errorf("clipped %v, want %v", g.Clipped, want)
 	}
 	if b, _ := json.Marshal(g); len(b) > 4000 {
@@ -695,5 +705,30 @@ func TestClip(t *testing.T) {
 	}
 	if lines := zapLines(t, zbuf.Bytes()); len(lines) != 1 || len(lines[0].UserAgent) != MaxUserAgent {
 		t.Errorf("the JSON line stream is not clipped")
+	}
+}
+
+// Entries written before the ECS names (schema version 1) still read back,
+// converted; a version 2 entry reads as written.
+func TestDecodeV1(t *testing.T) {
+	v1 := `{"click_id":"2646155a046b83db","time":"2026-11-30T03:10:34.633Z","recipient":"taro@example.co.jp","message":"9f86d081884c7d65",` +
+		`"url":"http://a.example/login","host":"a.example","verdict":"clean","action":"redirect","source":"render","latency_ms":3.5,` +
+		`"client_ip":"192.0.2.10","user_agent":"UA","reasons":["x"],"proceeded":true}`
+	e, err := Decode([]byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Event{ClickID: "2646155a046b83db", Time: time.Date(2026, 11, 30, 3, 10, 34, 633e6, time.UTC), Recipient: "taro@example.co.jp",
+		Message: "9f86d081884c7d65", URL: "http://a.example/login", Host: "a.example", Verdict: "clean", Action: "redirect", Outcome: "success",
+		Source: "render", LatencyMS: 3.5, ClientIP: "192.0.2.10", UserAgent: "UA", Reasons: []string{"x"}, Proceeded: true, Schema: 1}
+	sameEvent(t, "v1", e, want)
+	b, _ := json.Marshal(want)
+	if e2, err := Decode(b); err != nil || e2.ClickID != want.ClickID || e2.URL != want.URL {
+		t.Errorf("v2 round trip: %+v %v", e2, err)
+	}
+	for _, bad := range []string{`{}`, `[]`, `{"something":"else"}`, `not json`} {
+		if _, err := Decode([]byte(bad)); err == nil {
+			t.Errorf("Decode(%s) = nil error", bad)
+		}
 	}
 }

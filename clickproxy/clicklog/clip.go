@@ -7,9 +7,9 @@ import "unicode/utf8"
 // event stream of gigabytes). Emit cuts a longer value at a UTF-8 boundary
 // and names the field in Event.Clipped.
 const (
-	MaxURL       = 2048 // url
-	MaxUserAgent = 512  // user_agent
-	MaxField     = 256  // every other string: click_id, recipient, host, client_ip, scanner_why, ...
+	MaxURL       = 2048 // url.full
+	MaxUserAgent = 512  // user_agent.original
+	MaxField     = 256  // every other string: kensa.click_id, user.email, url.domain, source.ip, ...
 	MaxReasons   = 20   // reason codes kept, each at most MaxField
 )
 
@@ -23,18 +23,20 @@ func clip(e *Event) {
 			clipped = append(clipped, name)
 		}
 	}
-	cut(&e.ClickID, MaxField, "click_id")
-	cut(&e.Recipient, MaxField, "recipient")
-	cut(&e.Message, MaxField, "message")
-	cut(&e.URL, MaxURL, "url")
-	cut(&e.Host, MaxField, "host")
-	cut(&e.Verdict, MaxField, "verdict")
-	cut(&e.Action, MaxField, "action")
-	cut(&e.Source, MaxField, "source")
-	cut(&e.ClientIP, MaxField, "client_ip")
-	cut(&e.UserAgent, MaxUserAgent, "user_agent")
-	cut(&e.ScannerWhy, MaxField, "scanner_why")
-	cut(&e.Error, MaxField, "error")
+	cut(&e.ClickID, MaxField, "kensa.click_id")
+	cut(&e.Recipient, MaxField, "user.email")
+	cut(&e.Message, MaxField, "kensa.message_digest")
+	cut(&e.URL, MaxURL, "url.full")
+	cut(&e.Host, MaxField, "url.domain")
+	cut(&e.Domain, MaxField, "url.registered_domain")
+	cut(&e.URLDigest, MaxField, "kensa.url_digest")
+	cut(&e.Verdict, MaxField, "kensa.verdict")
+	cut(&e.Action, MaxField, "event.action")
+	cut(&e.Source, MaxField, "kensa.verdict_source")
+	cut(&e.ClientIP, MaxField, "source.ip")
+	cut(&e.UserAgent, MaxUserAgent, "user_agent.original")
+	cut(&e.ScannerWhy, MaxField, "kensa.scanner_why")
+	cut(&e.Error, MaxField, "error.code")
 	long := len(e.Reasons) > MaxReasons
 	for _, r := range e.Reasons {
 		long = long || len(r) > MaxField
@@ -45,7 +47,7 @@ func clip(e *Event) {
 			rs = append(rs, truncate(r, MaxField))
 		}
 		e.Reasons = rs
-		clipped = append(clipped, "reasons")
+		clipped = append(clipped, "rule.name")
 	}
 	if clipped != nil {
 		e.Clipped = append(append([]string(nil), e.Clipped...), clipped...)

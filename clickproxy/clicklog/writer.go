@@ -18,7 +18,7 @@ func (l *Log) run() {
 	var (
 		ctx       = context.Background()
 		closing   bool
-		batch     = make([][]byte, 0, maxBatch)
+		batch     = make([]queued, 0, maxBatch)
 		backoff   = minBackoff
 		downSince time.Time // zero while Redis is fine
 		failLog   limiter
@@ -92,18 +92,23 @@ func (l *Log) run() {
 // write sends batch as one pipeline and returns the events that were not
 // written, in order, and the error. Only events whose XADD failed are kept:
 // an XADD that succeeded is never sent again by the writer.
-func (l *Log) write(ctx context.Context, batch [][]byte) ([][]byte, error) {
+func (l *Log) write(ctx context.Context, batch []queued) ([]queued, error) {
+	if !l.scriptLoaded {
+		if err := addScript.Load(ctx, l.rdb).Err(); err != nil {
+			return batch, err
+		}
+		l.scriptLoaded = true
+	}
 	pipe := l.rdb.Pipeline()
-	cmds := make([]*redis.StringCmd, len(batch))
-	for i, b := range batch {
-		cmds[i] = pipe.XAdd(ctx, &redis.XAddArgs{
-			Stream: l.stream,
-			MaxLen: l.maxLen,
-			Approx: true,
-			Values: []any{"event", b},
-		})
+	cmds := make([]*redis.Cmd, len(batch))
+	now := l.now()
+	for i, q := range batch {
+		cmds[i] = addScript.EvalSha(ctx, pipe, q.keys, l.args(q, now)...)
 	}
 	_, err := pipe.Exec(ctx)
+	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
+		l.scriptLoaded = false // Redis restarted without it: load it again
+	}
 	if err == nil {
 		n := int64(len(batch))
 		l.written.Add(n)

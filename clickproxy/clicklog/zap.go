@@ -9,14 +9,14 @@ import (
 )
 
 // NewZap returns the dedicated click-stream logger writing JSON lines to w
-// (time in RFC3339Nano, no sampling, no caller/stack), for callers that want
-// one. Each line carries the keys of internal/logging's JSON format
-// ("@timestamp", "level", "msg") and the event's own fields beside them.
-// Writes to w are serialised.
+// (no sampling, no caller/stack), for callers that want one. Each line
+// carries "level" and "msg" ("click") of internal/logging's JSON format and
+// the event's own fields beside them; its "@timestamp" is the click's time
+// (the event's own field, so the logger writes none). Writes to w are
+// serialised.
 func NewZap(w io.Writer) *zap.Logger {
 	ec := zap.NewProductionEncoderConfig()
-	ec.TimeKey = "@timestamp"
-	ec.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	ec.TimeKey = zapcore.OmitKey // the event carries "@timestamp"
 	ec.CallerKey = zapcore.OmitKey
 	ec.StacktraceKey = zapcore.OmitKey
 	ec.FunctionKey = zapcore.OmitKey
@@ -48,50 +48,67 @@ func encodeEvent(e Event) ([]byte, error) {
 // eventFields writes an Event's fields into a zap line under the same names
 // and omitempty rules as its JSON, so that a line of the zap stream decodes
 // into the same Event as the Redis entry. Time is written as RFC3339Nano
-// text whatever the logger's time encoder is.
+// text ("@timestamp") whatever the logger's time encoder is; Emit has set
+// ECS, Schema and Outcome.
 type eventFields Event
 
 func (e eventFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
-	enc.AddString("click_id", e.ClickID)
-	enc.AddString("time", e.Time.Format(time.RFC3339Nano))
+	enc.AddString("@timestamp", e.Time.Format(time.RFC3339Nano))
+	enc.AddString("kensa.click_id", e.ClickID)
+	enc.AddString("event.action", e.Action)
+	enc.AddString("event.outcome", e.Outcome)
 	if e.Recipient != "" {
-		enc.AddString("recipient", e.Recipient)
+		enc.AddString("user.email", e.Recipient)
 	}
 	if e.Message != "" {
-		enc.AddString("message", e.Message)
+		enc.AddString("kensa.message_digest", e.Message)
 	}
-	enc.AddString("url", e.URL)
-	enc.AddString("host", e.Host)
-	enc.AddString("verdict", e.Verdict)
+	if e.MessageID != "" {
+		enc.AddString("email.message_id", e.MessageID)
+	}
+	enc.AddString("url.full", e.URL)
+	enc.AddString("url.domain", e.Host)
+	if e.Domain != "" {
+		enc.AddString("url.registered_domain", e.Domain)
+	}
+	if e.URLDigest != "" {
+		enc.AddString("kensa.url_digest", e.URLDigest)
+	}
+	enc.AddString("kensa.verdict", e.Verdict)
 	if len(e.Reasons) > 0 {
-		if err := enc.AddArray("reasons", stringArray(e.Reasons)); err != nil {
+		if err := enc.AddArray("rule.name", stringArray(e.Reasons)); err != nil {
 			return err
 		}
 	}
-	enc.AddString("action", e.Action)
 	if e.Proceeded {
-		enc.AddBool("proceeded", true)
+		enc.AddBool("kensa.proceeded", true)
 	}
-	enc.AddString("source", e.Source)
-	enc.AddFloat64("latency_ms", e.LatencyMS)
-	enc.AddString("client_ip", e.ClientIP)
-	enc.AddString("user_agent", e.UserAgent)
+	enc.AddString("kensa.verdict_source", e.Source)
+	enc.AddFloat64("kensa.latency_ms", e.LatencyMS)
+	enc.AddString("source.ip", e.ClientIP)
+	enc.AddString("user_agent.original", e.UserAgent)
 	if e.Scanner {
-		enc.AddBool("scanner", true)
+		enc.AddBool("kensa.scanner", true)
 	}
 	if e.ScannerWhy != "" {
-		enc.AddString("scanner_why", e.ScannerWhy)
+		enc.AddString("kensa.scanner_why", e.ScannerWhy)
 	}
 	if e.Error != "" {
-		enc.AddString("error", e.Error)
+		enc.AddString("error.code", e.Error)
 	}
 	if len(e.Clipped) > 0 {
-		if err := enc.AddArray("clipped", stringArray(e.Clipped)); err != nil {
+		if err := enc.AddArray("kensa.clipped", stringArray(e.Clipped)); err != nil {
 			return err
 		}
 	}
 	if e.Suppressed != 0 {
-		enc.AddInt64("suppressed", e.Suppressed)
+		enc.AddInt64("kensa.suppressed", e.Suppressed)
+	}
+	if e.ECS != "" {
+		enc.AddString("ecs.version", e.ECS)
+	}
+	if e.Schema != 0 {
+		enc.AddInt("kensa.schema_version", e.Schema)
 	}
 	return nil
 }

@@ -30,7 +30,6 @@ const (
 	PathAudit     = Prefix + "audit"
 	PathUsers     = Prefix + "users"
 	PathTokens    = Prefix + "tokens"
-	PathShot      = Prefix + "shot/"       // + digest (+ "/" + render ID)
 	PathStyle     = Prefix + "console.css" // public, like the pages' CSS
 )
 
@@ -114,7 +113,7 @@ type ReportRow struct {
 }
 
 // Outcomes an analyst may give a report.
-var Outcomes = []string{"malicious", "suspicious", "clean", "spam", "duplicate"}
+var Outcomes = []string{"malicious", "suspicious", "benign", "spam"}
 
 // Clicks is the click search page's data.
 type Clicks struct {

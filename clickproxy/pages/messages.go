@@ -21,7 +21,9 @@ var messages = map[Lang]map[string]string{
 		"lead.checking":         "行き先のページを安全な環境で開いて確認しています。確認が終わると自動的に次へ進みます。",
 		"title.unchecked":       "このリンクは確認できません",
 		"title.reported":        "ご報告ありがとうございます",
-		"lead.reported":         "ご報告ありがとうございます。セキュリティ担当者に通知しました。",
+		"lead.reported":         "ご報告ありがとうございます。セキュリティ担当者が確認できるよう、このリンクを記録しました。",
+		"title.report-failed":   "報告を記録できませんでした",
+		"lead.report-failed":    "このページの有効期限が切れたか、サービスが一時的に利用できないため、報告を記録できませんでした。危険なリンクだと思われる場合は、セキュリティ担当者に直接お知らせください。",
 		"lead.unchecked":        "このリンクは Kensa が発行した正式なリンクではないため、安全かどうかを確認できません。リンクとして開くこともできません。",
 
 		"dest.heading":        "リンクの行き先",
@@ -100,7 +102,9 @@ var messages = map[Lang]map[string]string{
 		"lead.checking":         "Kensa is opening the page in a safe, isolated browser to check it. You will be taken on automatically when the check is done.",
 		"title.unchecked":       "This link cannot be checked",
 		"title.reported":        "Thank you for your report",
-		"lead.reported":         "Thank you. Your security team has been told about this link.",
+		"lead.reported":         "Thank you. This link has been recorded for your security team to review.",
+		"title.report-failed":   "Your report could not be recorded",
+		"lead.report-failed":    "Your report could not be recorded: this page has expired, or the service is unavailable for a moment. If you think the link is dangerous, tell your security team directly.",
 		"lead.unchecked":        "This is not a link issued by Kensa, so Kensa cannot check whether it is safe, and it cannot be opened from here.",
 
 		"dest.heading":        "Where this link goes",

@@ -54,17 +54,19 @@ func TestMessageKeysUsed(t *testing.T) {
 	for _, k := range []Kind{KindWarn, KindBlock, KindChecking, KindError, KindUnchecked, KindReported} {
 		for _, l := range levels {
 			for _, e := range append(slices.Clone(errorKeys), "version", "no-such-key") {
-				v, err := newView(Page{Kind: k, Level: l, ErrorKey: e, Reasons: reasons})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, key := range []string{v.TitleKey, v.LeadKey, v.BodyKey, v.AdviceKey} {
-					if key != "" {
-						used[key] = "newView"
+				for _, recorded := range []bool{false, true} {
+					v, err := newView(Page{Kind: k, Level: l, ErrorKey: e, Reasons: reasons, Recorded: recorded})
+					if err != nil {
+						t.Fatal(err)
 					}
-				}
-				for _, r := range v.Reasons {
-					used[r.BadgeKey] = "newView"
+					for _, key := range []string{v.TitleKey, v.LeadKey, v.BodyKey, v.AdviceKey} {
+						if key != "" {
+							used[key] = "newView"
+						}
+					}
+					for _, r := range v.Reasons {
+						used[r.BadgeKey] = "newView"
+					}
 				}
 			}
 		}

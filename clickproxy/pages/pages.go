@@ -46,6 +46,10 @@ type Page struct {
 	RefreshSeconds int              // for KindChecking, clamped to 1..60 (0 means 2)
 	ErrorKey       string           // for KindError: "malformed", "bad-signature", "unknown-key", "expired", "not-found", "not-checked", "too-many" or "internal"; picks the message
 	UncheckedText  string           // for KindUnchecked: the text the unsigned link carried (shown as text only)
+	// Recorded, for KindReported: the report is in the SOC's inbox. When
+	// false the page says it could not be recorded (never that anyone
+	// was told).
+	Recorded bool
 }
 
 // errorKeys are the values of Page.ErrorKey that have their own message.
@@ -251,9 +255,13 @@ func newView(p Page) (*view, error) {
 			v.Dest = d
 		}
 	case KindReported:
-		// The same thanks whether or not the report was recorded: the page
-		// must not tell a prober which click IDs exist.
+		// It says only what is true: recorded in the inbox, or not. That
+		// tells a prober nothing: only the page's own MAC-signed report
+		// URL can be recorded, so a guessed click ID never is.
 		v.TitleKey, v.LeadKey = "title.reported", "lead.reported"
+		if !p.Recorded {
+			v.TitleKey, v.LeadKey = "title.report-failed", "lead.report-failed"
+		}
 	default:
 		return nil, fmt.Errorf("%w %q", errKind, p.Kind)
 	}

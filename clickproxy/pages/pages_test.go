@@ -81,8 +81,9 @@ func goldenPages() map[string]Page {
 		}
 	}
 	pages["error-expired-en"] = Page{Kind: KindError, Lang: EN, ErrorKey: "expired"}
-	pages["reported-ja"] = Page{Kind: KindReported, Lang: JA}
-	pages["reported-en"] = Page{Kind: KindReported, Lang: EN}
+	pages["reported-ja"] = Page{Kind: KindReported, Lang: JA, Recorded: true}
+	pages["reported-en"] = Page{Kind: KindReported, Lang: EN, Recorded: true}
+	pages["report-failed-en"] = Page{Kind: KindReported, Lang: EN}
 	pages["hostile-ja"] = hostilePage(KindWarn)
 	return pages
 }
