@@ -27,6 +27,11 @@ have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
 # wrk for make bench (the click proxy against a bare fasthttp server).
 have wrk || NEED_DEBS+=(wrk)
 have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
+# Node.js and npm for the browser extension (extension/: esbuild, its unit
+# tests, web-ext lint, playwright-core driving Chromium end to end) and the
+# SOC console's browser test (clickproxy/console/e2e: playwright-core).
+have node || NEED_DEBS+=(nodejs)
+have npm || NEED_DEBS+=(npm)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -42,4 +47,14 @@ fi
 scripts/postfix-root.sh >/dev/null # private Postfix + swaks for internal/postfixtest, not installed
 go version >/dev/null
 go mod download
+# The console's browser test's npm packages (playwright-core), from its
+# lock file, when they changed; the test (clickproxy/console_browser_test.go)
+# checks the stamp and never installs.
+e2e=clickproxy/console/e2e
+e2e_lock=$(sha256sum $e2e/package-lock.json | cut -d' ' -f1)
+if [ "$(cat $e2e/node_modules/.kensa-lock-sha256 2>/dev/null)" != "$e2e_lock" ]; then
+  echo "setup: npm ci in $e2e/" >&2
+  (cd $e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$e2e_lock" > $e2e/node_modules/.kensa-lock-sha256
+fi
 echo "setup: ok ($(go version))" >&2
