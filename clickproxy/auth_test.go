@@ -2,6 +2,7 @@ package clickproxy
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -226,5 +227,46 @@ func TestCSRF(t *testing.T) {
 	id, ss, _ := st.NewSession(ctx, "admin@example.com", time.Hour)
 	if a := e.do("POST", e.base+console.PathOverrides, "", "Cookie", cookie+"="+id, "X-CSRF-Token", ss.CSRF, "Origin", "http://"+host); a.status != 400 {
 		t.Errorf("same origin with token: %d", a.status)
+	}
+}
+
+// TestLoginAndTokenLimits: sign-in attempts are limited per client
+// network and per email, and requests per token wherever they come from.
+func TestLoginAndTokenLimits(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newFakeEnv(t, Policy{})
+	base, _, srv := e.start(func(c *Config) {
+		c.LoginLimit = RateLimit{Rate: 0.001, Burst: 3}
+		c.PrincipalLimit = RateLimit{Rate: 0.001, Burst: 4}
+	})
+	ctx := context.Background()
+	if _, err := srv.access.CreateUser(ctx, "a@example.com", api.RoleViewer, "login-limit-password"); err != nil {
+		t.Fatal(err)
+	}
+	statuses := func(n int, f func() int) (out []int) {
+		for range n {
+			out = append(out, f())
+		}
+		return out
+	}
+	login := func() int {
+		a := e.do("POST", base+console.PathLogin, "email=a%40example.com&password=wrong&csrf=x",
+			"Content-Type", "application/x-www-form-urlencoded", "Cookie", "kensa-login=x")
+		return a.status
+	}
+	// Three wrong passwords are answered (401 with the form), then 429.
+	if got := statuses(5, login); fmt.Sprint(got) != "[401 401 401 429 429]" {
+		t.Errorf("sign-in attempts: %v", got)
+	}
+	secret, _, err := srv.access.CreateToken(ctx, access.Token{Name: "busy", Role: api.RoleViewer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	call := func() int {
+		a := e.do("GET", base+api.PathAudit, "", "Authorization", "Bearer "+secret)
+		return a.status
+	}
+	if got := statuses(6, call); fmt.Sprint(got) != "[200 200 200 200 429 429]" {
+		t.Errorf("token requests: %v", got)
 	}
 }

@@ -11,7 +11,7 @@ type metrics struct {
 	herdWaiters   prometheus.Gauge
 	redisErrors   prometheus.Counter
 	errors        *prometheus.CounterVec // by code, from fail (errors.go)
-	rateLimited   *prometheus.CounterVec // by limit: clicks, api
+	rateLimited   *prometheus.CounterVec // by limit: clicks, api, login, principal
 	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
 	saturated     prometheus.Counter     // renders refused by a saturated sandbox
 	exported      prometheus.Counter     // click events written by the export
@@ -44,7 +44,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
 		}, []string{"code"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api).",
+			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api, login, principal: a token or signed-in user).",
 		}, []string{"limit"}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
