@@ -9,7 +9,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -59,6 +61,23 @@ type ServeSection struct {
 	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
 	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
 	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
+	// The SOC (issue 13). ClickRetention: how long clicks stay searchable
+	// in Redis (and condemnations, message records); default 30 days.
+	// ClickArchiveDir: rotated daily JSON-line archives of the click
+	// stream, kept ClickArchiveKeep (default: forever).
+	ClickRetention   time.Duration `yaml:"click_retention"`
+	ClickArchiveDir  string        `yaml:"click_archive_dir"`
+	ClickArchiveKeep time.Duration `yaml:"click_archive_keep"`
+	// The scheduled re-check of recently clicked clean URLs: every
+	// recheck_every (default 1h; negative: off), the URLs clicked within
+	// recheck_window (default 24h), at most recheck_max (default 50).
+	RecheckEvery  time.Duration `yaml:"recheck_every"`
+	RecheckWindow time.Duration `yaml:"recheck_window"`
+	RecheckMax    int           `yaml:"recheck_max"`
+	// ReportWebhook receives each user report as JSON (https, or http to
+	// loopback); ReportWebhookTimeout bounds a delivery (default 5s).
+	ReportWebhook        string        `yaml:"report_webhook"`
+	ReportWebhookTimeout time.Duration `yaml:"report_webhook_timeout"`
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
@@ -184,6 +203,8 @@ func (c *ServeConfig) Validate() error {
 	}{
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
+		{"click_retention", s.ClickRetention < 0}, {"click_archive_keep", s.ClickArchiveKeep < 0},
+		{"recheck_window", s.RecheckWindow < 0}, {"recheck_max", s.RecheckMax < 0}, {"report_webhook_timeout", s.ReportWebhookTimeout < 0},
 		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
 	} {
 		if n.negative {
@@ -197,6 +218,15 @@ func (c *ServeConfig) Validate() error {
 		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) {
 			errs = append(errs, fmt.Errorf("serve.%s: want a number of requests per second", r.key))
 		}
+	}
+	if s.RecheckEvery > 0 && s.RecheckEvery < time.Minute {
+		errs = append(errs, fmt.Errorf("serve.recheck_every %v: at least 1m (negative: off)", s.RecheckEvery))
+	}
+	if s.ClickArchiveKeep > 0 && s.ClickArchiveKeep < s.ClickRetention {
+		errs = append(errs, fmt.Errorf("serve.click_archive_keep %v is shorter than serve.click_retention %v: archives would go first", s.ClickArchiveKeep, s.ClickRetention))
+	}
+	if err := (clickproxy.ReportConfig{Webhook: s.ReportWebhook, Timeout: s.ReportWebhookTimeout}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("serve.%w", err))
 	}
 	if _, err := clickproxy.ParseRanges(strings.Join(s.ScannerRanges, ",")); err != nil {
 		errs = append(errs, fmt.Errorf("serve.scanner_ranges: %w", err))
@@ -301,6 +331,9 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		ClickLimit: clickproxy.RateLimit{Rate: cfg.Serve.ClickRate, Burst: cfg.Serve.ClickBurst},
 		APILimit:   clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
 		Log:        log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
+		Retention: cfg.Serve.ClickRetention,
+		Recheck:   clickproxy.Recheck{Every: cfg.Serve.RecheckEvery, Window: cfg.Serve.RecheckWindow, Max: cfg.Serve.RecheckMax},
+		Reports:   clickproxy.ReportConfig{Webhook: cfg.Serve.ReportWebhook, Timeout: cfg.Serve.ReportWebhookTimeout},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -324,24 +357,57 @@ func newRedis(cfg ServeConfig, log *zap.Logger) (*redis.Client, error) {
 }
 
 // openClickLog opens the click log: JSON lines to serve.click_log (default
-// stdout), and the Redis stream.
+// stdout) and to the daily archives of serve.click_archive_dir, and the
+// Redis stream. SIGHUP reopens both files (after logrotate).
 func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
 	clickFile := zapcore.AddSync(stdout)
+	var reopen []func() error
 	if cfg.Serve.ClickLog != "" {
-		f, err := os.OpenFile(cfg.Serve.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+		f, err := clicklog.OpenFile(cfg.Serve.ClickLog)
 		if err != nil {
 			return nil, fmt.Errorf("click log: %w", err)
 		}
 		cleanup.add(func() { f.Close() })
-		clickFile = f
+		clickFile, reopen = f, append(reopen, f.Reopen)
+	}
+	if cfg.Serve.ClickArchiveDir != "" {
+		a, err := clicklog.NewArchive(cfg.Serve.ClickArchiveDir, cfg.Serve.ClickArchiveKeep, nil)
+		if err != nil {
+			return nil, fmt.Errorf("click archive: %w", err)
+		}
+		cleanup.add(func() { a.Close() })
+		clickFile, reopen = zapcore.NewMultiWriteSyncer(clickFile, a), append(reopen, a.Reopen)
 	}
 	// The JSON click lines are written in batches (at most 256 KiB or
 	// 200 ms apart) rather than one write per click; the Redis stream is
 	// the durable copy, and shutdown flushes.
 	clickOut := &zapcore.BufferedWriteSyncer{WS: clickFile, Size: 256 << 10, FlushInterval: 200 * time.Millisecond}
 	cleanup.add(func() { clickOut.Stop() })
+	if len(reopen) > 0 {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		done := make(chan struct{})
+		cleanup.add(func() { signal.Stop(hup); close(done) })
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-hup:
+					clickOut.Sync()
+					for _, r := range reopen {
+						if err := r(); err != nil {
+							log.Error("click log not reopened", zap.Error(err))
+						}
+					}
+					log.Info("click log files reopened (SIGHUP)")
+				}
+			}
+		}()
+	}
 	return clicklog.New(clicklog.Config{
-		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
+		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Retention: cfg.Serve.ClickRetention,
+		Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
 }
 
