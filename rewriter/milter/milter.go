@@ -37,7 +37,7 @@ type Config struct {
 	// it in Redis for the SOC's join of a click to its mail. It must not
 	// block for long; it runs before the message is answered.
 	Rewritten func(digest, messageID string, recipients []string, links int)
-	now          func() time.Time
+	now       func() time.Time
 }
 
 // Server is a running milter.
