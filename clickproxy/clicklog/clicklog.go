@@ -31,9 +31,8 @@ type Config struct {
 	// Retention is how long events are kept in the stream and its indexes
 	// (XTRIM MINID ~ on every write); default 30 days, negative: by
 	// MaxLen only. MaxLen still bounds storage: if clicks outnumber it
-	// within Retention, the oldest go first (the gauge
-	// kensa_click_stream_oldest_seconds shows how far back the stream
-	// reaches; the archives keep everything).
+	// within Retention, the oldest go first (Oldest says how far back
+	// the stream reaches; the archives keep every line).
 	Retention  time.Duration
 	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
 	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none

@@ -21,7 +21,7 @@ import (
 // a cursor to go on from (a page may then be short, or even empty, and
 // still have a next page).
 const (
-	scanBudget  = 5_000
+	scanBudget  = 1_000
 	streamBatch = 500
 	indexBatch  = 200
 	// lateSlack widens a stream scan's upper ID bound: an event written
