@@ -185,7 +185,11 @@ func (l *Log) Emit(e Event) {
 		return
 	}
 	// never blocks: at most l.buffer reservations exist
-	l.queue <- queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...)}
+	q := queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...), domain: e.Domain}
+	if e.Suppressed == 0 {
+		q.action = e.Action
+	}
+	l.queue <- q
 }
 
 // reserve takes a place in the buffer, if there is one.
