@@ -19,7 +19,10 @@ import (
 //	GET    /api/v1/overrides                           api.OverrideList
 //	POST   /api/v1/overrides   api.Override            201 api.Override (added or replaced)
 //	DELETE /api/v1/overrides?list=&kind=&value=        api.Removed
-//	GET    /api/v1/clicks?n=100                        api.ClickList, newest first
+//	GET    /api/v1/clicks?ClickQuery                   api.ClickList (socsearch.go)
+//
+// The SOC's other routes (issue 13) are listed in clickproxy/api/soc.go
+// and routes.go; docs/click-proxy.md describes them.
 
 var (
 	errNoSuchOverride   = &httpError{status: fasthttp.StatusNotFound, code: api.CodeNotFound, msg: "no such override", err: errors.New("no such override")}

@@ -257,7 +257,7 @@ func (c *Config) validate() error {
 	if c.Recheck.Every > 0 && c.Recheck.Every < time.Minute {
 		errs = append(errs, fmt.Errorf("re-check interval %v is under a minute", c.Recheck.Every))
 	}
-	if err := c.Reports.validate(); err != nil {
+	if err := c.Reports.Validate(); err != nil {
 		errs = append(errs, err)
 	}
 	if c.Wait < 0 || c.RenderTimeout < 0 || c.ProceedTTL < 0 || c.SessionTTL < 0 {

@@ -295,55 +295,41 @@ func (s *Server) consoleHome(ctx *fasthttp.RequestCtx, tail string) error {
 	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageHome, home))
 }
 
-// homeData summarises the last 24 hours: clicks by action and by hour
-// (the click log's search, page by page), top clicked domains (people,
-// not scanners), the retro-hunt and the reports waiting.
+// homeData is the last 24 hours (GET /api/v1/summary: counters kept with
+// each click, so the page costs the same at any volume), the reports
+// waiting and the retro-hunt.
 func (s *Server) homeData(ctx *fasthttp.RequestCtx) (console.Home, error) {
-	until := s.cfg.Now().UTC()
-	since := until.Add(-24 * time.Hour)
-	h := console.Home{Since: since, Until: until}
-	buckets := make([]console.Bucket, 24)
-	start := until.Truncate(time.Hour).Add(-23 * time.Hour)
-	for i := range buckets {
-		buckets[i] = console.Bucket{Start: start.Add(time.Duration(i) * time.Hour), Counts: map[string]int{}}
+	var sum api.Summary
+	if err := s.viaAPI(ctx, "GET", s.getSummary, "", url.Values{}, nil, &sum); err != nil {
+		return console.Home{}, err
 	}
-	byAction, byDomain := map[string]int{}, map[string]int{}
-	c, cancel := context.WithTimeout(requestContext(ctx), 4*redisAPITimeout)
-	defer cancel()
-	q := api.ClickQuery{From: since, To: until, Limit: api.MaxClicks}
-	for range homeMaxPages {
-		p, err := s.cfg.Events.Search(c, q)
-		if err != nil {
-			return h, apiUnavailable("click log unavailable", err)
-		}
-		for _, e := range p.Events {
-			h.Total++
-			byAction[e.Action]++
-			if d := registrable(e.Host); d != "" && !e.Scanner {
-				byDomain[d]++
-			}
-			if i := int(e.Time.Sub(start) / time.Hour); i >= 0 && i < len(buckets) {
-				buckets[i].Counts[e.Action]++
-			}
-		}
-		if p.Next == "" {
-			break
-		}
-		q.Cursor = p.Next
+	h := console.Home{Since: sum.Since, Until: s.cfg.Now().UTC(), ReportsWaiting: int(sum.ReportsNew)}
+	byAction := map[string]int{}
+	for a, n := range sum.ByAction {
+		byAction[a] = int(n)
+		h.Total += int(n)
 	}
 	h.ByAction = sortedCounts(byAction, 0)
-	h.TopDomains = sortedCounts(byDomain, 10)
+	buckets := make([]console.Bucket, 0, len(sum.Hours))
+	for _, hc := range sum.Hours {
+		b := console.Bucket{Start: hc.Start, Counts: map[string]int{}}
+		for a, n := range hc.ByAction {
+			b.Counts[a] = int(n)
+		}
+		buckets = append(buckets, b)
+	}
 	h.Chart = console.NewChart(buckets)
+	for i, d := range sum.TopDomains {
+		if i == 10 {
+			break
+		}
+		h.TopDomains = append(h.TopDomains, console.Count{Label: d.Domain, N: int(d.Clicks)})
+	}
 	var reps api.ReportList
 	if err := s.viaAPI(ctx, "GET", s.listReports, "", url.Values{"status": {api.ReportNew}, "limit": {"10"}}, nil, &reps); err != nil {
 		return h, err
 	}
 	h.Reports = reportRows(reps.Reports)
-	n, err := s.cfg.Redis.ZCard(c, keyReportsNew).Result()
-	if err != nil {
-		return h, apiUnavailable("reports unavailable", err)
-	}
-	h.ReportsWaiting = int(n)
 	var retro api.RetroHuntList
 	if err := s.viaAPI(ctx, "GET", s.getRetroHunt, "", url.Values{}, nil, &retro); err != nil {
 		return h, err
@@ -360,12 +346,8 @@ func (s *Server) homeData(ctx *fasthttp.RequestCtx) (console.Home, error) {
 	return h, nil
 }
 
-// Bounds of the home page's work: pages of the 24 hours' clicks read
-// (the counts say "at least" beyond), and retro-hunt rows shown.
-const (
-	homeMaxPages  = 50
-	homeRetroRows = 50
-)
+// homeRetroRows bounds the retro-hunt rows on the home page.
+const homeRetroRows = 50
 
 func sortedCounts(m map[string]int, n int) []console.Count {
 	out := make([]console.Count, 0, len(m))

@@ -43,7 +43,8 @@ type ReportConfig struct {
 // DefaultReportConfig are the defaults of ReportConfig.
 var DefaultReportConfig = ReportConfig{Timeout: 5 * time.Second}
 
-func (c ReportConfig) validate() error {
+// Validate checks the webhook URL and timeout.
+func (c ReportConfig) Validate() error {
 	if c.Webhook == "" {
 		return nil
 	}

@@ -96,6 +96,7 @@ func (s *Server) routes() (base, root []route) {
 		route{api: true, methods: post, path: api.PathReports + "/", perm: access.PermAct, h: s.reviewReport},
 		route{api: true, methods: getOrPost, path: api.PathDecode, perm: access.PermRead, h: s.decodeLink},
 		route{api: true, methods: get, path: api.PathMessages, perm: access.PermRead, h: s.getMessage},
+		route{api: true, methods: get, path: api.PathSummary, perm: access.PermRead, h: s.getSummary},
 		route{api: true, methods: get, path: api.PathAudit, perm: access.PermRead, h: s.listAudit},
 		// Any other /api/ path: a 404 only for those who may read.
 		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},

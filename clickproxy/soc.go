@@ -536,3 +536,37 @@ func RecordMessage(ctx context.Context, rdb redis.UniversalClient, mi api.Messag
 	})
 	return err
 }
+
+// getSummary is GET /api/v1/summary: the console's home page. The clicks
+// are counted per whole hour (the 25 hours that hold the last 24) and the
+// top domains over the UTC days those hours touch.
+func (s *Server) getSummary(ctx *fasthttp.RequestCtx, _ string) error {
+	now := s.cfg.Now()
+	since := now.Add(-24 * time.Hour)
+	rctx, cancel := context.WithTimeout(requestContext(ctx), 4*redisAPITimeout)
+	defer cancel()
+	hours, doms, err := s.cfg.Events.Counts(rctx, since, now, 10)
+	if err != nil {
+		return apiUnavailable("click counts unavailable", err)
+	}
+	sum := api.Summary{Since: since.UTC(), ByAction: map[string]int64{}, Hours: hours, TopDomains: doms}
+	if sum.TopDomains == nil {
+		sum.TopDomains = []api.DomainCount{}
+	}
+	for _, h := range hours {
+		for a, n := range h.ByAction {
+			sum.ByAction[a] += n
+		}
+	}
+	hits, err := s.retroHunt(rctx, now.Add(-s.cfg.Retention))
+	if err != nil {
+		return apiUnavailable("retro-hunt unavailable", err)
+	}
+	sum.RetroHunt = len(hits)
+	if sum.ReportsNew, err = s.cfg.Redis.ZCard(rctx, keyReportsNew).Result(); err != nil {
+		return apiUnavailable("reports unavailable", err)
+	}
+	s.m.reportsNew.Set(float64(sum.ReportsNew))
+	writeJSON(ctx, sum)
+	return nil
+}

@@ -307,6 +307,15 @@ func TestSOCAPI(t *testing.T) {
 		t.Errorf("reviewed: %+v", rl)
 	}
 
+	// The home page's summary: today's clicks by action, top domains, the
+	// inbox (one report reviewed: none waiting).
+	var sum api.Summary
+	e.apiJSON("GET", api.PathSummary, "", 200, &sum)
+	if sum.ByAction["redirect"] != 2 || sum.ByAction["block"] != 2 || len(sum.Hours) < 24 || sum.ReportsNew != 0 ||
+		len(sum.TopDomains) != 2 || sum.TopDomains[0].Domain != "account-check.top" && sum.TopDomains[0].Domain != "example-shop.co.jp" {
+		t.Errorf("summary: %+v", sum)
+	}
+
 	// An override with an expiry in the past is refused; one in the future is listed.
 	past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
 	if code, _ := e.api("POST", api.PathOverrides, `{"list":"allow","kind":"host","value":"a.example","expires":"`+past+`"}`, apiToken); code != 400 {

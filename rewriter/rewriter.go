@@ -2,6 +2,7 @@ package rewriter
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -113,6 +114,10 @@ type Result struct {
 	// form or not, its action rewritten or not). Every link the rewrite
 	// signed then carries linktoken.FlagPasswordForm.
 	PasswordField bool
+	// MessageID is the message's Message-ID field, and MessageDigest the
+	// hex digest of it that every link carries (empty without one): the
+	// caller logs both so that a click joins to its mail (docs/siem.md).
+	MessageID, MessageDigest string
 	// Skipped counts links that were left alone, by reason
 	// ("already-kensa", "never-rewrite", "bad-url", ...).
 	Skipped map[string]int
@@ -265,6 +270,11 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 		splices = rewriteMessage(src, headerEnd, bodyStart, root, err, lk, res)
 	}
 	res.PasswordField = lk.passwordField
+	// What the links carry, for the SOC's join of a click to its mail.
+	res.MessageID = strings.TrimSpace(headerFieldValue(src[:headerEnd], "Message-Id"))
+	if lk.ctx.MessageDigest != ([8]byte{}) {
+		res.MessageDigest = hex.EncodeToString(lk.ctx.MessageDigest[:])
+	}
 	if len(res.Fallbacks) > 0 && opts.Policy.OnUnparsable == OnUnparsableHold {
 		res.Hold = true
 	}

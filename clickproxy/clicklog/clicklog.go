@@ -31,9 +31,8 @@ type Config struct {
 	// Retention is how long events are kept in the stream and its indexes
 	// (XTRIM MINID ~ on every write); default 30 days, negative: by
 	// MaxLen only. MaxLen still bounds storage: if clicks outnumber it
-	// within Retention, the oldest go first (the gauge
-	// kensa_click_stream_oldest_seconds shows how far back the stream
-	// reaches; the archives keep everything).
+	// within Retention, the oldest go first (Oldest says how far back
+	// the stream reaches; the archives keep every line).
 	Retention  time.Duration
 	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
 	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none
@@ -186,7 +185,11 @@ func (l *Log) Emit(e Event) {
 		return
 	}
 	// never blocks: at most l.buffer reservations exist
-	l.queue <- queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...)}
+	q := queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...), domain: e.Domain}
+	if e.Suppressed == 0 {
+		q.action = e.Action
+	}
+	l.queue <- q
 }
 
 // reserve takes a place in the buffer, if there is one.

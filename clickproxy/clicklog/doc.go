@@ -13,8 +13,12 @@
 //     the record of last resort for SIEM export; it does not depend on
 //     Redis.
 //   - To a Redis Stream (default key "kensa:clicks", one entry per click,
-//     field "event" = the event's JSON), bounded with XADD MAXLEN ~, which
-//     the SOC console and the API read back (Recent).
+//     field "event" = the event's JSON), kept for Config.Retention (XTRIM
+//     MINID ~) and bounded by Config.MaxLen (XTRIM MAXLEN ~), which the
+//     SOC console and the API read back (Search, Each, Recent). With each
+//     entry go secondary indexes (index.go: sorted sets per recipient,
+//     registrable domain, URL digest and message digest, scored by time),
+//     so that a search costs its page, not the stream.
 //
 // Promises:
 //   - Emit never blocks on Redis and never fails. The Redis write happens
@@ -47,6 +51,10 @@
 // before they reach it.
 //
 // The JSON field names of Event are a contract with the SOC console and the
-// SIEM export: they are snake_case and never change meaning; new fields may
-// be added.
+// SIEM export: Elastic Common Schema names (schema version 2,
+// docs/siem.md); they never change meaning; new fields may be added.
+// Decode still reads the snake_case entries of version 1.
+//
+// File and Archive are the JSON-line stream's files: reopened on SIGHUP,
+// and rotated daily in an archive directory.
 package clicklog

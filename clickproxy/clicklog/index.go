@@ -20,6 +20,13 @@ const (
 	IndexDomain    = "kensa:v1:ix:dom:"  // + registrable domain
 	IndexURL       = "kensa:v1:ix:url:"  // + URL digest (the verdict cache key)
 	IndexMessage   = "kensa:v1:ix:msg:"  // + message digest (16 hex digits)
+
+	// Counters for the console's home page (Counts): per hour of the
+	// event's time, a hash action -> clicks; per day, a sorted set
+	// registrable domain -> clicks. Both expire after statsTTL.
+	StatsHour = "kensa:v1:stats:hour:" // + YYYYMMDDHH (UTC)
+	StatsDay  = "kensa:v1:stats:dom:"  // + YYYYMMDD (UTC)
+	statsTTL  = 8 * 24 * time.Hour
 )
 
 // indexKeys are the index sets an event belongs to.
@@ -50,7 +57,10 @@ func indexKeys(e *Event) []string {
 // One script so that the entry and its index entries land together.
 //
 // KEYS[1] stream, KEYS[2..] index sets. ARGV: event JSON, event ms, min
-// ms to keep (0: no time trim), max length, index TTL in seconds.
+// ms to keep (0: no time trim), max length, index TTL in seconds, then the
+// counters: hour hash key ("" for none), action, day set key, domain, TTL.
+// (The counters' keys are ARGV, not KEYS: one Redis, not a cluster; see
+// docs/redis.md.)
 var addScript = redis.NewScript(`
 local id = redis.pcall('XADD', KEYS[1], ARGV[2] .. '-*', 'event', ARGV[1])
 if type(id) == 'table' and id.err then
@@ -67,14 +77,24 @@ for i = 2, #KEYS do
   end
   redis.call('EXPIRE', KEYS[i], ARGV[5])
 end
+if ARGV[6] ~= '' then
+  redis.call('HINCRBY', ARGV[6], ARGV[7], 1)
+  redis.call('EXPIRE', ARGV[6], ARGV[10])
+  if ARGV[9] ~= '' then
+    redis.call('ZINCRBY', ARGV[8], 1, ARGV[9])
+    redis.call('EXPIRE', ARGV[8], ARGV[10])
+  end
+end
 return id
 `)
 
 // queued is an event waiting for Redis.
 type queued struct {
-	json []byte
-	ms   int64    // the event's time
-	keys []string // KEYS: the stream, then the index sets
+	json   []byte
+	ms     int64    // the event's time
+	keys   []string // KEYS: the stream, then the index sets
+	action string   // counted per hour ("" for an aggregate event: not a click)
+	domain string   // counted per day
 }
 
 // args are the script's ARGV for q at now.
@@ -84,7 +104,12 @@ func (l *Log) args(q queued, now time.Time) []any {
 		minID = strconv.FormatInt(now.Add(-l.retention).UnixMilli(), 10)
 	}
 	ttl := int64(l.indexTTL().Seconds())
-	return []any{q.json, q.ms, minID, l.maxLen, ttl}
+	hour, day := "", ""
+	if q.action != "" {
+		t := time.UnixMilli(q.ms).UTC()
+		hour, day = StatsHour+t.Format("2006010215"), StatsDay+t.Format("20060102")
+	}
+	return []any{q.json, q.ms, minID, l.maxLen, ttl, hour, q.action, day, q.domain, int64(statsTTL.Seconds())}
 }
 
 // indexTTL is how long an idle index set lives: the retention period, or

@@ -1,11 +1,13 @@
 package clicklog
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -21,7 +23,7 @@ import (
 // a cursor to go on from (a page may then be short, or even empty, and
 // still have a next page).
 const (
-	scanBudget  = 5_000
+	scanBudget  = 1_000
 	streamBatch = 500
 	indexBatch  = 200
 	// lateSlack widens a stream scan's upper ID bound: an event written
@@ -386,4 +388,58 @@ func (l *Log) Oldest(ctx context.Context) (time.Time, error) {
 	}
 	ms, _ := idMillis(msgs[0].ID)
 	return time.UnixMilli(ms), nil
+}
+
+// Counts are the clicks of the hours from since to now (UTC hours, oldest
+// first), by action, and the most clicked registrable domains of the days
+// they touch (at most top): the console's home page. They come from
+// counters written with each event, so they cost the same for any volume;
+// an event is counted in the hour of its own time.
+func (l *Log) Counts(ctx context.Context, since, now time.Time, top int) (hours []api.HourCount, domains []api.DomainCount, err error) {
+	if l.rdb == nil {
+		return nil, nil, ErrNoRedis
+	}
+	pipe := l.rdb.Pipeline()
+	var cmds []*redis.MapStringStringCmd
+	var starts []time.Time
+	for h := since.UTC().Truncate(time.Hour); !h.After(now); h = h.Add(time.Hour) {
+		cmds = append(cmds, pipe.HGetAll(ctx, StatsHour+h.Format("2006010215")))
+		starts = append(starts, h)
+	}
+	var days []string
+	for d := since.UTC().Truncate(24 * time.Hour); !d.After(now); d = d.Add(24 * time.Hour) {
+		days = append(days, StatsDay+d.Format("20060102"))
+	}
+	var top0 *redis.ZSliceCmd
+	if len(days) == 1 {
+		top0 = pipe.ZRevRangeWithScores(ctx, days[0], 0, int64(top)-1)
+	} else {
+		top0 = pipe.ZUnionWithScores(ctx, redis.ZStore{Keys: days})
+	}
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+		return nil, nil, fmt.Errorf("clicklog: counts: %w", err)
+	}
+	for i, c := range cmds {
+		hc := api.HourCount{Start: starts[i], ByAction: map[string]int64{}}
+		for k, v := range c.Val() {
+			n, _ := strconv.ParseInt(v, 10, 64)
+			hc.ByAction[k] = n
+		}
+		hours = append(hours, hc)
+	}
+	zs := top0.Val()
+	// ZUNION has no order option: sort here (scores desc, then name).
+	slices.SortFunc(zs, func(a, b redis.Z) int {
+		if a.Score != b.Score {
+			return cmp.Compare(b.Score, a.Score)
+		}
+		return cmp.Compare(fmt.Sprint(a.Member), fmt.Sprint(b.Member))
+	})
+	for i, z := range zs {
+		if i == top {
+			break
+		}
+		domains = append(domains, api.DomainCount{Domain: fmt.Sprint(z.Member), Clicks: int64(z.Score)})
+	}
+	return hours, domains, nil
 }

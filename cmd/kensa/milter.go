@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,8 +14,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
+	"github.com/kensa-mail/kensa/clickproxy"
+	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/rewriter/milter"
 )
 
@@ -27,6 +31,13 @@ type MilterSection struct {
 	TrustedAuthservID string        `yaml:"trusted_authserv_id"`
 	SkipSignedBy      []string      `yaml:"skip_signed_by"`
 	ShutdownTimeout   time.Duration `yaml:"shutdown_timeout"` // default 30s
+	// Redis, if set, receives a record of each rewritten message (its
+	// Message-ID and recipients under the digest its links carry) for
+	// MessageRetention (default 720h: serve.click_retention's default),
+	// so that the SOC API joins a click to its mail by Message-ID.
+	// Without it the "message rewritten" log line has the same.
+	Redis            string        `yaml:"redis"`
+	MessageRetention time.Duration `yaml:"message_retention"`
 }
 
 // MilterConfig is the configuration of `kensa milter`: the top level of the
@@ -61,6 +72,14 @@ func (c *MilterConfig) Validate() error {
 	}
 	if c.Milter.ShutdownTimeout < 0 {
 		errs = append(errs, errors.New("milter.shutdown_timeout must not be negative"))
+	}
+	if c.Milter.MessageRetention < 0 {
+		errs = append(errs, errors.New("milter.message_retention must not be negative"))
+	}
+	if c.Milter.Redis != "" {
+		if _, err := redis.ParseURL(c.Milter.Redis); err != nil {
+			errs = append(errs, fmt.Errorf("milter.redis %s: want redis://[:PASSWORD@]HOST:PORT/DB", redactURL(c.Milter.Redis)))
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -103,7 +122,23 @@ func runMilter(ctx context.Context, args []string, _ io.Reader, _ io.Writer, std
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	var rewritten func(string, string, []string, int)
+	if cfg.Milter.Redis != "" {
+		opts, _ := redis.ParseURL(cfg.Milter.Redis) // checked by Validate
+		rdb := redis.NewClient(opts)
+		defer rdb.Close()
+		ttl := cmp.Or(cfg.Milter.MessageRetention, 30*24*time.Hour)
+		rewritten = func(digest, id string, rcpts []string, links int) {
+			rctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond) // mail must not wait on Redis
+			defer cancel()
+			mi := api.MessageInfo{Digest: digest, MessageID: id, Recipients: rcpts, Time: time.Now().UTC(), Links: links}
+			if err := clickproxy.RecordMessage(rctx, rdb, mi, ttl); err != nil {
+				log.Warn("message record not saved (the log line has it)", zap.String("kensa.message_digest", digest), zap.Error(err))
+			}
+		}
+	}
 	srv, err := milter.Start(network, address, milter.Config{
+		Rewritten:         rewritten,
 		Codec:             codec,
 		Policy:            cfg.Policy,
 		TrustedAuthservID: cfg.Milter.TrustedAuthservID,

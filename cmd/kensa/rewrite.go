@@ -70,6 +70,8 @@ func runRewrite(_ context.Context, args []string, stdin io.Reader, stdout, stder
 	}
 	log.Info("message rewritten",
 		zap.Int("links", res.Links),
+		zap.String("kensa.message_digest", res.MessageDigest), // a click's kensa.message_digest joins here (docs/siem.md)
+		zap.String("email.message_id", res.MessageID),
 		zap.Int("parts", res.Parts),
 		zap.Any("skipped", res.Skipped),
 		zap.Strings("relabelled_qp", res.Relabelled),

@@ -10,7 +10,9 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -57,16 +59,33 @@ type ServeSection struct {
 	APIRate           float64 `yaml:"api_rate"`    // the API; default 5
 	APIBurst          int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
 	TrustProxyHeaders bool    `yaml:"trust_proxy_headers"`
+	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
+	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
+	// The SOC (issue 13). ClickRetention: how long clicks stay searchable
+	// in Redis (and condemnations, message records); default 30 days.
+	// ClickArchiveDir: rotated daily JSON-line archives of the click
+	// stream, kept ClickArchiveKeep (default: forever).
+	ClickRetention   time.Duration `yaml:"click_retention"`
+	ClickArchiveDir  string        `yaml:"click_archive_dir"`
+	ClickArchiveKeep time.Duration `yaml:"click_archive_keep"`
+	// The scheduled re-check of recently clicked clean URLs: every
+	// recheck_every (default 1h; negative: off), the URLs clicked within
+	// recheck_window (default 24h), at most recheck_max (default 50).
+	RecheckEvery  time.Duration `yaml:"recheck_every"`
+	RecheckWindow time.Duration `yaml:"recheck_window"`
+	RecheckMax    int           `yaml:"recheck_max"`
+	// ReportWebhook receives each user report as JSON (https, or http to
+	// loopback); ReportWebhookTimeout bounds a delivery (default 5s).
+	ReportWebhook        string        `yaml:"report_webhook"`
+	ReportWebhookTimeout time.Duration `yaml:"report_webhook_timeout"`
 	// The SOC console (docs/console.md).
-	SessionTTL        time.Duration `yaml:"session_ttl"`      // a console sign-in; default 8h
-	InsecureCookies   bool          `yaml:"insecure_cookies"` // session cookie without Secure: plain http on a loopback listen address only
-	LoginRate         float64       `yaml:"login_rate"`       // sign-in attempts per second per client network and per email; default 0.2
-	LoginBurst        int           `yaml:"login_burst"`      // default 5
-	PrincipalRate     float64       `yaml:"principal_rate"`   // API and console requests per second per token or signed-in user; default 10
-	PrincipalBurst    int           `yaml:"principal_burst"`  // default 20
-	MetricsPublic     bool          `yaml:"metrics_public"`   // /metrics for every client, not only loopback
-	ClickLog          string        `yaml:"click_log"`        // file for the click JSON lines; default stdout
-	ClickStreamMaxLen int64         `yaml:"click_stream_maxlen"`
+	SessionTTL      time.Duration `yaml:"session_ttl"`      // a console sign-in; default 8h
+	InsecureCookies bool          `yaml:"insecure_cookies"` // session cookie without Secure: plain http on a loopback listen address only
+	LoginRate       float64       `yaml:"login_rate"`       // sign-in attempts per second per client network and per email; default 0.2
+	LoginBurst      int           `yaml:"login_burst"`      // default 5
+	PrincipalRate   float64       `yaml:"principal_rate"`   // API and console requests per second per token or signed-in user; default 10
+	PrincipalBurst  int           `yaml:"principal_burst"`  // default 20
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
@@ -193,6 +212,8 @@ func (c *ServeConfig) Validate() error {
 	}{
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
+		{"click_retention", s.ClickRetention < 0}, {"click_archive_keep", s.ClickArchiveKeep < 0},
+		{"recheck_window", s.RecheckWindow < 0}, {"recheck_max", s.RecheckMax < 0}, {"report_webhook_timeout", s.ReportWebhookTimeout < 0},
 		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
 		{"session_ttl", s.SessionTTL < 0}, {"login_burst", s.LoginBurst < 0}, {"principal_burst", s.PrincipalBurst < 0},
 	} {
@@ -210,6 +231,15 @@ func (c *ServeConfig) Validate() error {
 	}
 	if s.InsecureCookies && !loopbackListen(cmp.Or(s.Listen, defaultServeListen)) {
 		errs = append(errs, fmt.Errorf("serve.insecure_cookies: only for a loopback listen address, not %q (a session cookie without Secure would cross the network in clear)", cmp.Or(s.Listen, defaultServeListen)))
+	}
+	if s.RecheckEvery > 0 && s.RecheckEvery < time.Minute {
+		errs = append(errs, fmt.Errorf("serve.recheck_every %v: at least 1m (negative: off)", s.RecheckEvery))
+	}
+	if s.ClickArchiveKeep > 0 && s.ClickArchiveKeep < s.ClickRetention {
+		errs = append(errs, fmt.Errorf("serve.click_archive_keep %v is shorter than serve.click_retention %v: archives would go first", s.ClickArchiveKeep, s.ClickRetention))
+	}
+	if err := (clickproxy.ReportConfig{Webhook: s.ReportWebhook, Timeout: s.ReportWebhookTimeout}).Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("serve.%w", err))
 	}
 	if _, err := clickproxy.ParseRanges(strings.Join(s.ScannerRanges, ",")); err != nil {
 		errs = append(errs, fmt.Errorf("serve.scanner_ranges: %w", err))
@@ -330,6 +360,9 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		PrincipalLimit: clickproxy.RateLimit{Rate: cfg.Serve.PrincipalRate, Burst: cfg.Serve.PrincipalBurst},
 		SessionTTL:     cfg.Serve.SessionTTL, InsecureCookies: cfg.Serve.InsecureCookies,
 		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
+		Retention: cfg.Serve.ClickRetention,
+		Recheck:   clickproxy.Recheck{Every: cfg.Serve.RecheckEvery, Window: cfg.Serve.RecheckWindow, Max: cfg.Serve.RecheckMax},
+		Reports:   clickproxy.ReportConfig{Webhook: cfg.Serve.ReportWebhook, Timeout: cfg.Serve.ReportWebhookTimeout},
 	})
 	if err != nil {
 		return nil, nil, err
@@ -353,24 +386,57 @@ func newRedis(cfg ServeConfig, log *zap.Logger) (*redis.Client, error) {
 }
 
 // openClickLog opens the click log: JSON lines to serve.click_log (default
-// stdout), and the Redis stream.
+// stdout) and to the daily archives of serve.click_archive_dir, and the
+// Redis stream. SIGHUP reopens both files (after logrotate).
 func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
 	clickFile := zapcore.AddSync(stdout)
+	var reopen []func() error
 	if cfg.Serve.ClickLog != "" {
-		f, err := os.OpenFile(cfg.Serve.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
+		f, err := clicklog.OpenFile(cfg.Serve.ClickLog)
 		if err != nil {
 			return nil, fmt.Errorf("click log: %w", err)
 		}
 		cleanup.add(func() { f.Close() })
-		clickFile = f
+		clickFile, reopen = f, append(reopen, f.Reopen)
+	}
+	if cfg.Serve.ClickArchiveDir != "" {
+		a, err := clicklog.NewArchive(cfg.Serve.ClickArchiveDir, cfg.Serve.ClickArchiveKeep, nil)
+		if err != nil {
+			return nil, fmt.Errorf("click archive: %w", err)
+		}
+		cleanup.add(func() { a.Close() })
+		clickFile, reopen = zapcore.NewMultiWriteSyncer(clickFile, a), append(reopen, a.Reopen)
 	}
 	// The JSON click lines are written in batches (at most 256 KiB or
 	// 200 ms apart) rather than one write per click; the Redis stream is
 	// the durable copy, and shutdown flushes.
 	clickOut := &zapcore.BufferedWriteSyncer{WS: clickFile, Size: 256 << 10, FlushInterval: 200 * time.Millisecond}
 	cleanup.add(func() { clickOut.Stop() })
+	if len(reopen) > 0 {
+		hup := make(chan os.Signal, 1)
+		signal.Notify(hup, syscall.SIGHUP)
+		done := make(chan struct{})
+		cleanup.add(func() { signal.Stop(hup); close(done) })
+		go func() {
+			for {
+				select {
+				case <-done:
+					return
+				case <-hup:
+					clickOut.Sync()
+					for _, r := range reopen {
+						if err := r(); err != nil {
+							log.Error("click log not reopened", zap.Error(err))
+						}
+					}
+					log.Info("click log files reopened (SIGHUP)")
+				}
+			}
+		}()
+	}
 	return clicklog.New(clicklog.Config{
-		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
+		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Retention: cfg.Serve.ClickRetention,
+		Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
 }
 

@@ -32,7 +32,12 @@ type Config struct {
 	SkipSignedBy []string
 	Log          *zap.Logger
 	Metrics      *Metrics // may be nil
-	now          func() time.Time
+	// Rewritten, if set, is told of every message whose links were
+	// rewritten (digest: what the links carry, hex): kensa milter records
+	// it in Redis for the SOC's join of a click to its mail. It must not
+	// block for long; it runs before the message is answered.
+	Rewritten func(digest, messageID string, recipients []string, links int)
+	now       func() time.Time
 }
 
 // Server is a running milter.
@@ -203,7 +208,13 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 	if f := rewriter.FormsTrace(res); f != "" {
 		trx.Headers().Add(rewriter.FormsHeader, f)
 	}
-	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled))...)
+	// The digest and Message-ID under the SOC's names (docs/siem.md): a
+	// click's kensa.message_digest joins to this line.
+	log.Info("message rewritten", append(fields, zap.Int("parts", res.Parts), zap.Any("skipped", res.Skipped), zap.Strings("relabelled_qp", res.Relabelled),
+		zap.String("kensa.message_digest", res.MessageDigest), zap.String("email.message_id", res.MessageID), zap.Strings("email.to.address", rcpts))...)
+	if s.cfg.Rewritten != nil && res.MessageDigest != "" {
+		s.cfg.Rewritten(res.MessageDigest, res.MessageID, rcpts, res.Links)
+	}
 	return "rewritten", "", hold
 }
 
