@@ -7,6 +7,7 @@
 //   KENSA_ADMIN       email:password of an admin
 //   KENSA_VIEWER      email:password of a viewer
 //   KENSA_HOST        a host whose clicks are in the log (malicious, with a screenshot)
+//   KENSA_RETRO       a host whose clean clicks were condemned later (retro-hunt hits)
 //   KENSA_OVERRIDE    a registrable domain to block through the console
 //   KENSA_SHOTS       optional: a folder for screenshots of every page (ja and en)
 //   CHROMIUM          default /usr/bin/chromium
@@ -23,6 +24,7 @@ const [adminEmail, adminPass] = env('KENSA_ADMIN').split(/:(.*)/s);
 const [viewerEmail, viewerPass] = env('KENSA_VIEWER').split(/:(.*)/s);
 const host = env('KENSA_HOST');
 const overrideDomain = env('KENSA_OVERRIDE');
+const retroHost = env('KENSA_RETRO');
 const shots = process.env.KENSA_SHOTS || '';
 
 function check(cond, what) {
@@ -88,6 +90,7 @@ try {
     check((await page.locator('.tile').count()) >= 3, `${lang}: home has the counts by action`);
     check(await page.getByRole('link', { name: host.split('.').slice(-2).join('.') }).count() > 0 ||
       await page.locator('text=' + host.split('.').slice(-2).join('.')).count() > 0, `${lang}: home lists the clicked domain`);
+    check(await page.locator('section.retro tbody tr', { hasText: retroHost }).count() === 2, `${lang}: home's retro-hunt lists the two clicks on ${retroHost}`);
     await shot(page, `home-${lang}`);
 
     // Click search by host.
