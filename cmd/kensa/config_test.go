@@ -101,6 +101,12 @@ func TestServeValidate(t *testing.T) {
 	}, "serve.wait", "serve.render_timeout", "serve.shutdown_timeout", "serve.tabs", "serve.click_stream_maxlen", "serve.click_burst", "serve.api_burst")
 	check("rates", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = math.NaN(), math.Inf(1) }, "serve.click_rate", "serve.api_rate")
 	check("no limits", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = -1, -1 })
+	check("insecure cookies on loopback", func(c *ServeConfig) { c.Serve.InsecureCookies = true })
+	check("insecure cookies on ::1", func(c *ServeConfig) { c.Serve.InsecureCookies, c.Serve.Listen = true, "[::1]:8080" })
+	check("insecure cookies on a network", func(c *ServeConfig) { c.Serve.InsecureCookies, c.Serve.Listen = true, "0.0.0.0:8080" }, "serve.insecure_cookies", "loopback")
+	check("console negatives", func(c *ServeConfig) {
+		c.Serve.SessionTTL, c.Serve.LoginBurst, c.Serve.PrincipalBurst, c.Serve.LoginRate, c.Serve.PrincipalRate = -1, -1, -1, math.NaN(), math.Inf(-1)
+	}, "serve.session_ttl", "serve.login_burst", "serve.principal_burst", "serve.login_rate", "serve.principal_rate")
 	check("scanner_ranges", func(c *ServeConfig) { c.Serve.ScannerRanges = []string{"10.0.0.0/33"} }, "scanner_ranges")
 	check("oauth", func(c *ServeConfig) { c.Serve.OAuthAllowed = []string{"nocolon", "google:"} }, `"nocolon"`, `"google:"`)
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
