@@ -135,19 +135,40 @@ func (s *Store) hash(password string) string {
 		base64.RawStdEncoding.EncodeToString(salt), base64.RawStdEncoding.EncodeToString(key))
 }
 
+// Bounds of the argon2id costs a stored hash may ask for, so that a
+// corrupted record cannot make one sign-in take gigabytes.
+const (
+	maxArgon2Memory = 256 * 1024 // KiB
+	maxArgon2Time   = 10
+)
+
+// parsePHC reads a PHC argon2id string:
+// $argon2id$v=19$m=M,t=T,p=P$SALT$KEY (unpadded standard base64).
+func parsePHC(phc string) (p Argon2Params, salt, key []byte, ok bool) {
+	f := strings.Split(phc, "$")
+	if len(f) != 6 || f[0] != "" || f[1] != "argon2id" || f[2] != fmt.Sprintf("v=%d", argon2.Version) {
+		return p, nil, nil, false
+	}
+	var m, t, th uint64
+	if n, err := fmt.Sscanf(f[3], "m=%d,t=%d,p=%d", &m, &t, &th); err != nil || n != 3 ||
+		fmt.Sprintf("m=%d,t=%d,p=%d", m, t, th) != f[3] {
+		return p, nil, nil, false
+	}
+	if m < 8*th || m > maxArgon2Memory || t < 1 || t > maxArgon2Time || th < 1 || th > 255 {
+		return p, nil, nil, false
+	}
+	salt, err1 := base64.RawStdEncoding.Strict().DecodeString(f[4])
+	key, err2 := base64.RawStdEncoding.Strict().DecodeString(f[5])
+	if err1 != nil || err2 != nil || len(salt) < 8 || len(key) < 16 || len(key) > 64 {
+		return p, nil, nil, false
+	}
+	return Argon2Params{Memory: uint32(m), Time: uint32(t), Threads: uint8(th)}, salt, key, true
+}
+
 // verify checks password against a PHC argon2id string, in constant time.
 func verify(phc, password string) bool {
-	f := strings.Split(phc, "$")
-	if len(f) != 6 || f[1] != "argon2id" || f[2] != fmt.Sprintf("v=%d", argon2.Version) {
-		return false
-	}
-	var p Argon2Params
-	if _, err := fmt.Sscanf(f[3], "m=%d,t=%d,p=%d", &p.Memory, &p.Time, &p.Threads); err != nil {
-		return false
-	}
-	salt, err1 := base64.RawStdEncoding.DecodeString(f[4])
-	want, err2 := base64.RawStdEncoding.DecodeString(f[5])
-	if err1 != nil || err2 != nil || len(want) == 0 || p.Memory > 1<<21 || p.Time > 16 || p.Threads == 0 {
+	p, salt, want, ok := parsePHC(phc)
+	if !ok {
 		return false
 	}
 	got := argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
