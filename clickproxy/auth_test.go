@@ -270,3 +270,59 @@ func TestLoginAndTokenLimits(t *testing.T) {
 		t.Errorf("token requests: %v", got)
 	}
 }
+
+// TestAdminAPI: users and tokens through the API, with their audit
+// entries; a token made there works at once and stops when revoked.
+func TestAdminAPI(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newFakeEnv(t, Policy{})
+	var u api.User
+	e.apiJSON("POST", api.PathUsers, `{"email":"Hanako@Example.co.jp","role":"analyst","password":"a long enough password"}`, 201, &u)
+	if u.Email != "hanako@example.co.jp" || u.Role != api.RoleAnalyst {
+		t.Errorf("created %+v", u)
+	}
+	for _, bad := range []string{`{"email":"x","role":"analyst","password":"a long enough password"}`, `{"email":"b@example.com","role":"root","password":"a long enough password"}`,
+		`{"email":"b@example.com","role":"viewer","password":"short"}`, `{"email":"hanako@example.co.jp","role":"viewer","password":"a long enough password"}`, `{`} {
+		if code, body := e.api("POST", api.PathUsers, bad, apiToken); code != 400 {
+			t.Errorf("POST users %s: %d %s", bad, code, body)
+		}
+	}
+	e.apiJSON("PATCH", api.PathUsers+"?email=hanako@example.co.jp", `{"role":"viewer","disabled":true}`, 200, &u)
+	if u.Role != api.RoleViewer || !u.Disabled {
+		t.Errorf("updated %+v", u)
+	}
+	var ct api.CreatedToken
+	e.apiJSON("POST", api.PathTokens, `{"name":"ext","scope":"extension"}`, 201, &ct)
+	if !strings.HasPrefix(ct.Secret, "kensa_") || ct.Scope != api.ScopeExtension || ct.CreatedBy != "config-token" {
+		t.Fatalf("token %+v", ct)
+	}
+	var tl api.TokenList
+	e.apiJSON("GET", api.PathTokens, "", 200, &tl)
+	if len(tl.Tokens) != 1 || tl.Tokens[0].ID != ct.ID || strings.Contains(fmt.Sprint(tl), ct.Secret) {
+		t.Errorf("tokens %+v", tl)
+	}
+	// The extension token may not read the audit log; nobody after revocation.
+	if code, _ := e.api("GET", api.PathAudit, "", ct.Secret); code != 403 {
+		t.Errorf("extension token on the audit log: %d", code)
+	}
+	e.apiJSON("DELETE", api.PathTokens+"?id="+ct.ID, "", 200, nil)
+	if code, _ := e.api("GET", api.PathAudit, "", ct.Secret); code != 401 {
+		t.Errorf("revoked token: %d", code)
+	}
+	if code, _ := e.api("DELETE", api.PathTokens+"?id="+ct.ID, "", apiToken); code != 404 {
+		t.Errorf("second revocation: %d", code)
+	}
+	e.apiJSON("DELETE", api.PathUsers+"?email=hanako@example.co.jp", "", 200, nil)
+	var al api.AuditList
+	e.apiJSON("GET", api.PathAudit, "", 200, &al)
+	var got []string
+	for _, a := range al.Entries {
+		got = append(got, a.Action)
+		if a.Actor != "config-token" {
+			t.Errorf("actor %q", a.Actor)
+		}
+	}
+	if s := strings.Join(got, " "); s != "user.delete token.revoke token.create user.update user.create" {
+		t.Errorf("audit: %s", s)
+	}
+}

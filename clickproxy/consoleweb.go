@@ -527,119 +527,83 @@ func (s *Server) consoleReview(ctx *fasthttp.RequestCtx, _ string) error {
 	return seeOther(ctx, console.PathReports+"?done=review")
 }
 
-// ---- users and tokens (admins) ----
+// ---- users and tokens (admins): through the API's handlers (admin.go) ----
 
 func (s *Server) consoleUsers(ctx *fasthttp.RequestCtx, _ string) error {
 	return s.usersPage(ctx, "", "")
 }
 
 func (s *Server) usersPage(ctx *fasthttp.RequestCtx, secret, name string) error {
-	c, cancel := rctx(ctx)
-	defer cancel()
-	us, err := s.access.Users(c)
-	if err != nil {
-		return apiUnavailable("user store unavailable", err)
+	var us api.UserList
+	var ts api.TokenList
+	if err := s.viaAPI(ctx, "GET", s.listUsers, "", url.Values{}, nil, &us); err != nil {
+		return err
 	}
-	ts, err := s.access.Tokens(c)
-	if err != nil {
-		return apiUnavailable("token store unavailable", err)
+	if err := s.viaAPI(ctx, "GET", s.listTokens, "", url.Values{}, nil, &ts); err != nil {
+		return err
 	}
 	data := console.Users{NewSecret: secret, NewSecretName: name, Roles: access.Roles, Scopes: access.Scopes}
-	for _, u := range us {
+	for _, u := range us.Users {
 		data.Users = append(data.Users, console.UserRow{Email: u.Email, Role: u.Role, Created: u.Created, Disabled: u.Disabled})
 	}
-	for _, t := range ts {
+	for _, t := range ts.Tokens {
 		data.Tokens = append(data.Tokens, console.TokenRow{ID: t.ID, Name: t.Name, Role: t.Role, Scope: t.Scope, CreatedBy: t.CreatedBy, Created: t.Created, Expires: t.Expires})
 	}
 	return s.consolePage(ctx, fasthttp.StatusOK, s.view(ctx, console.PageUsers, data))
 }
 
-// storeErr maps an access.Store error: the caller's mistake is a 400
-// with its text, anything else a 503.
-func storeErr(err error) error {
-	for _, e := range []error{access.ErrExists, access.ErrNotFound, access.ErrWeak, access.ErrBadRole, access.ErrBadScope, access.ErrBadEmail, access.ErrNeedsName, access.ErrRoleXScope} {
-		if errors.Is(err, e) {
-			return apiBadRequest(err)
-		}
-	}
-	return apiUnavailable("user store unavailable", err)
-}
-
 func (s *Server) consoleCreateUser(ctx *fasthttp.RequestCtx, _ string) error {
-	c, cancel := rctx(ctx)
-	defer cancel()
-	u, err := s.access.CreateUser(c, form(ctx, "email"), form(ctx, "role"), string(ctx.PostArgs().Peek("password")))
-	if err != nil {
-		return storeErr(err)
+	nu := api.NewUser{Email: form(ctx, "email"), Role: form(ctx, "role"), Password: string(ctx.PostArgs().Peek("password"))}
+	if err := s.viaAPI(ctx, "POST", s.createUser, "", url.Values{}, nu, nil); err != nil {
+		return err
 	}
-	s.recordAudit(ctx, api.AuditEntry{Action: api.AuditUserCreate, Target: u.Email, Detail: map[string]string{"role": u.Role}})
 	return seeOther(ctx, console.PathUsers+"?done=user")
 }
 
 func (s *Server) consoleUpdateUser(ctx *fasthttp.RequestCtx, _ string) error {
-	email := strings.ToLower(form(ctx, "email"))
-	if email == principal(ctx).Name {
-		return apiBadRequest(errors.New("you cannot change your own role or disable yourself"))
+	up := api.UserUpdate{Role: form(ctx, "role"), Disabled: form(ctx, "disabled") != ""}
+	if err := s.viaAPI(ctx, "PATCH", s.updateUser, "", url.Values{"email": {form(ctx, "email")}}, up, nil); err != nil {
+		return err
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	u, err := s.access.UpdateUser(c, email, form(ctx, "role"), "", form(ctx, "disabled") != "")
-	if err != nil {
-		return storeErr(err)
-	}
-	s.recordAudit(ctx, api.AuditEntry{Action: api.AuditUserUpdate, Target: u.Email, Detail: map[string]string{"role": u.Role, "disabled": fmt.Sprint(u.Disabled)}})
 	return seeOther(ctx, console.PathUsers+"?done=user")
 }
 
 func (s *Server) consoleDeleteUser(ctx *fasthttp.RequestCtx, _ string) error {
-	email := strings.ToLower(form(ctx, "email"))
-	if email == principal(ctx).Name {
-		return apiBadRequest(errors.New("you cannot delete yourself"))
+	if err := s.viaAPI(ctx, "DELETE", s.deleteUser, "", url.Values{"email": {form(ctx, "email")}}, nil, nil); err != nil {
+		return err
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	if err := s.access.DeleteUser(c, email); err != nil {
-		return storeErr(err)
-	}
-	s.recordAudit(ctx, api.AuditEntry{Action: api.AuditUserDelete, Target: email})
 	return seeOther(ctx, console.PathUsers+"?done=user_deleted")
 }
 
 // consoleCreateToken is POST /console/tokens: name, grant ("role:R" or
-// "scope:S"), expires. The answer shows the secret, once.
+// "scope:S"), expires. The answer shows the secret, once (no redirect:
+// the secret is never in a URL).
 func (s *Server) consoleCreateToken(ctx *fasthttp.RequestCtx, _ string) error {
-	t := access.Token{Name: form(ctx, "name"), CreatedBy: principal(ctx).Actor()}
+	nt := api.NewToken{Name: form(ctx, "name")}
 	kind, v, _ := strings.Cut(form(ctx, "grant"), ":")
 	switch kind {
 	case "role":
-		t.Role = v
+		nt.Role = v
 	case "scope":
-		t.Scope = v
+		nt.Scope = v
 	}
 	if e := form(ctx, "expires"); e != "" {
 		d, err := time.ParseDuration(e)
 		if err != nil || d <= 0 {
 			return apiBadRequest(fmt.Errorf("expiry %q is not a positive duration", e))
 		}
-		t.Expires = s.cfg.Now().Add(d).UTC()
+		nt.Expires = s.cfg.Now().Add(d).UTC()
 	}
-	c, cancel := rctx(ctx)
-	defer cancel()
-	secret, t, err := s.access.CreateToken(c, t)
-	if err != nil {
-		return storeErr(err)
+	var ct api.CreatedToken
+	if err := s.viaAPI(ctx, "POST", s.createToken, "", url.Values{}, nt, &ct); err != nil {
+		return err
 	}
-	s.recordAudit(ctx, api.AuditEntry{Action: api.AuditTokenCreate, Target: t.ID, Detail: map[string]string{"name": t.Name, "grant": cmp.Or(t.Role, "scope:"+t.Scope)}})
-	return s.usersPage(ctx, secret, t.Name)
+	return s.usersPage(ctx, ct.Secret, ct.Name)
 }
 
 func (s *Server) consoleRevokeToken(ctx *fasthttp.RequestCtx, _ string) error {
-	c, cancel := rctx(ctx)
-	defer cancel()
-	t, err := s.access.RevokeToken(c, form(ctx, "id"))
-	if err != nil {
-		return storeErr(err)
+	if err := s.viaAPI(ctx, "DELETE", s.revokeToken, "", url.Values{"id": {form(ctx, "id")}}, nil, nil); err != nil {
+		return err
 	}
-	s.recordAudit(ctx, api.AuditEntry{Action: api.AuditTokenRevoke, Target: t.ID, Detail: map[string]string{"name": t.Name}})
 	return seeOther(ctx, console.PathUsers+"?done=token_revoked")
 }

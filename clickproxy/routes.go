@@ -41,6 +41,7 @@ var (
 	get       = []string{"GET"}
 	post      = []string{"POST"}
 	del       = []string{"DELETE"}
+	patch     = []string{"PATCH"}
 	getOrPost = []string{"GET", "POST"}
 )
 
@@ -98,6 +99,14 @@ func (s *Server) routes() (base, root []route) {
 		route{api: true, methods: get, path: api.PathMessages, perm: access.PermRead, h: s.getMessage},
 		route{api: true, methods: get, path: api.PathSummary, perm: access.PermRead, h: s.getSummary},
 		route{api: true, methods: get, path: api.PathAudit, perm: access.PermRead, h: s.listAudit},
+		// Users and tokens (admin.go): admins only.
+		route{api: true, methods: get, path: api.PathUsers, perm: access.PermAdmin, h: s.listUsers},
+		route{api: true, methods: post, path: api.PathUsers, perm: access.PermAdmin, h: s.createUser},
+		route{api: true, methods: patch, path: api.PathUsers, perm: access.PermAdmin, h: s.updateUser},
+		route{api: true, methods: del, path: api.PathUsers, perm: access.PermAdmin, h: s.deleteUser},
+		route{api: true, methods: get, path: api.PathTokens, perm: access.PermAdmin, h: s.listTokens},
+		route{api: true, methods: post, path: api.PathTokens, perm: access.PermAdmin, h: s.createToken},
+		route{api: true, methods: del, path: api.PathTokens, perm: access.PermAdmin, h: s.revokeToken},
 		// Any other /api/ path: a 404 only for those who may read.
 		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},
 	)

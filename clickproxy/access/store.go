@@ -42,6 +42,7 @@ var (
 	ErrBadEmail   = errors.New("access: not an email address")
 	ErrNeedsName  = errors.New("access: a token needs a name")
 	ErrRoleXScope = errors.New("access: a token has a role or a scope, not both and not neither")
+	ErrPastExpiry = errors.New("access: the token's expiry is in the past")
 )
 
 // MinPassword is the shortest password accepted.
@@ -331,7 +332,7 @@ func (s *Store) CreateToken(ctx context.Context, t Token) (string, Token, error)
 	if !t.Expires.IsZero() {
 		ttl = t.Expires.Sub(s.now())
 		if ttl <= 0 {
-			return "", Token{}, errors.New("access: the token's expiry is in the past")
+			return "", Token{}, ErrPastExpiry
 		}
 	}
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {

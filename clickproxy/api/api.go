@@ -214,3 +214,74 @@ type AuditList struct {
 	Entries []AuditEntry `json:"entries"`
 	Next    string       `json:"next,omitempty"`
 }
+
+// Users and API tokens (admins only).
+const (
+	// PathUsers: GET -> UserList; POST NewUser -> 201 User; PATCH
+	// ?email= UserUpdate -> User; DELETE ?email= -> Removed.
+	PathUsers = Version + "/users"
+	// PathTokens: GET -> TokenList; POST NewToken -> 201 CreatedToken
+	// (the secret, this once); DELETE ?id= -> Removed (revoked).
+	PathTokens = Version + "/tokens"
+)
+
+// User is a console user (never the password or its hash).
+type User struct {
+	Email    string    `json:"email"`
+	Role     string    `json:"role"`
+	Created  time.Time `json:"created"`
+	Disabled bool      `json:"disabled,omitempty"`
+}
+
+// UserList is the answer of GET /api/v1/users, by email.
+type UserList struct {
+	Users []User `json:"users"`
+}
+
+// NewUser is the body of POST /api/v1/users. Password: at least 12
+// characters.
+type NewUser struct {
+	Email    string `json:"email"`
+	Role     string `json:"role"`
+	Password string `json:"password"`
+}
+
+// UserUpdate is the body of PATCH /api/v1/users?email=: what is set
+// changes (Role and Password when not empty; Disabled always).
+type UserUpdate struct {
+	Role     string `json:"role,omitempty"`
+	Password string `json:"password,omitempty"`
+	Disabled bool   `json:"disabled"`
+}
+
+// Token is an API token as listed: never its secret.
+type Token struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Role      string    `json:"role,omitempty"`
+	Scope     string    `json:"scope,omitempty"`
+	CreatedBy string    `json:"created_by,omitempty"`
+	Created   time.Time `json:"created"`
+	Expires   time.Time `json:"expires,omitzero"`
+}
+
+// TokenList is the answer of GET /api/v1/tokens, oldest first.
+type TokenList struct {
+	Tokens []Token `json:"tokens"`
+}
+
+// NewToken is the body of POST /api/v1/tokens: a name and a role or a
+// scope (not both); Expires is optional.
+type NewToken struct {
+	Name    string    `json:"name"`
+	Role    string    `json:"role,omitempty"`
+	Scope   string    `json:"scope,omitempty"`
+	Expires time.Time `json:"expires,omitzero"`
+}
+
+// CreatedToken is the answer of POST /api/v1/tokens: the secret is shown
+// this once; Kensa keeps only its SHA-256.
+type CreatedToken struct {
+	Token
+	Secret string `json:"secret"`
+}
