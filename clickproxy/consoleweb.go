@@ -381,6 +381,18 @@ func (s *Server) consoleClicks(ctx *fasthttp.RequestCtx, _ string) error {
 		return err
 	}
 	data.Rows = list.Clicks
+	if len(data.Errors) == 0 {
+		exp := url.Values{}
+		for k, v := range q {
+			if k != "cursor" {
+				exp[k] = v
+			}
+		}
+		exp.Set("format", api.FormatCSV)
+		data.ExportCSV = api.PathExport + "?" + exp.Encode()
+		exp.Set("format", api.FormatJSONL)
+		data.ExportJSONL = api.PathExport + "?" + exp.Encode()
+	}
 	if list.Next != "" {
 		next := url.Values{}
 		for k, v := range q {

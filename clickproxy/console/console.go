@@ -121,6 +121,9 @@ type Clicks struct {
 	Rows   []api.ClickEvent
 	Next   string // the query string of the next page, or ""
 	Errors []string
+	// ExportCSV and ExportJSONL are the API's export of the same search
+	// (same origin: the session authenticates the download).
+	ExportCSV, ExportJSONL string
 }
 
 // Get returns a filter's value for the form.

@@ -30,7 +30,7 @@ func sample() []*View {
 		login,
 		v(PageHome, Home{Since: t0, Until: t0.Add(24 * time.Hour), Total: 3, ByAction: []Count{{"block", 1}}, Chart: NewChart(buckets), TopDomains: []Count{{"example-phish.test", 2}},
 			Retro: []RetroRow{{ClickTime: t0, KnownTime: t0.Add(time.Hour), Recipient: "taro@example.co.jp", URL: click.URL, Proceeded: true}}, ReportsWaiting: 1, Reports: []ReportRow{rep}}),
-		v(PageClicks, Clicks{Query: url.Values{"verdict": {"malicious"}}, Rows: []api.ClickEvent{click}, Next: "cursor=abc", Errors: []string{"bad from"}}),
+		v(PageClicks, Clicks{Query: url.Values{"verdict": {"malicious"}}, Rows: []api.ClickEvent{click}, Next: "cursor=abc", Errors: []string{"bad from"}, ExportCSV: "/api/v1/clicks/export?format=csv", ExportJSONL: "/api/v1/clicks/export?format=jsonl"}),
 		v(PageURL, URLPage{URL: click.URL, Digest: "00", Verdict: "malicious", Reasons: []string{"credential-form"}, Known: &RetroRow{KnownTime: t0, Via: "override"},
 			Renders: []RenderRow{{Time: t0, Verdict: "malicious", ShotURL: "/console/shot/00", Chain: []string{"https://a.test/", click.URL}, FinalURL: click.URL, UserAgent: "Mozilla/5.0", Trigger: "click"}},
 			Clicks:  []api.ClickEvent{click}}),

@@ -100,6 +100,8 @@ try {
     const rows = page.locator('table.clicks tbody tr.act-block');
     check(await rows.count() >= 1, `${lang}: the search finds the blocked click on ${host}`);
     check(await page.locator('table.clicks tbody tr').filter({ hasNotText: host }).count() === 0, `${lang}: and only clicks on ${host}`);
+    const exp = await page.request.get(base + await page.locator('p.export a').first().getAttribute('href'));
+    check(exp.status() === 200 && (await exp.text()).split('\n')[0].startsWith('@timestamp,'), `${lang}: the search exports as CSV (ECS header)`);
     await shot(page, `clicks-${lang}`);
 
     // The URL's page: renders with the screenshot and chain, and the clickers.
