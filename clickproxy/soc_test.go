@@ -89,6 +89,21 @@ func TestRetroHunt(t *testing.T) {
 		t.Fatal(a.action)
 	}
 	waitWritten(t, e.events)
+	// A click's render is recorded in the URL's history just after the
+	// click is answered: wait for the three (a hang guard, not a timing).
+	for _, u := range urls {
+		pu, _ := parseDest(u)
+		key := keyRenders + urlDigest(canonicalURL(u, pu))
+		for i := 0; ; i++ {
+			if n, _ := e.rdb.LLen(context.Background(), key).Result(); n == 1 {
+				break
+			}
+			if i == 600 {
+				t.Fatalf("render of %s never recorded", u)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	var list api.RetroHuntList
 	e.apiJSON("GET", api.PathRetroHunt, "", 200, &list)
 	if len(list.Hits) != 0 {
@@ -344,5 +359,21 @@ func TestOverrideExpiry(t *testing.T) {
 	}
 	if len(o.list()) != 0 {
 		t.Error("expired override listed")
+	}
+}
+
+// Reports in the list of earlier releases move into the inbox.
+func TestMigrateReports(t *testing.T) {
+	e := newFakeEnv(t, Policy{})
+	ctx := context.Background()
+	e.rdb.LPush(ctx, keyReportsV1, `{"click_id":"0123456789abcdef","url":"http://`+fakePhish+`/login","recipient":"taro@example.co.jp","time":"2026-11-30T03:00:00Z"}`, `garbage`)
+	e.srv.migrateReports(ctx)
+	var rl api.ReportList
+	e.apiJSON("GET", api.PathReports+"?status=new", "", 200, &rl)
+	if len(rl.Reports) != 1 || rl.Reports[0].ClickID != "0123456789abcdef" || rl.Reports[0].Host != fakePhish {
+		t.Errorf("migrated: %+v", rl)
+	}
+	if n, _ := e.rdb.Exists(ctx, keyReportsV1).Result(); n != 0 {
+		t.Error("old list left")
 	}
 }
