@@ -206,7 +206,19 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 		h.log.Warn("verdict not saved to Redis", zap.String("click_id", clickID), zap.Error(err))
 	}
 	if h.onRender != nil {
-		h.onRender(ctx, digest, dest, c, rep, shot, req, trig)
+		if trig.kind != api.TriggerClick {
+			h.onRender(ctx, digest, dest, c, rep, shot, req, trig) // the re-scan answers with what it recorded
+		} else {
+			// Off the clicks' path: the waiters get the verdict now; the
+			// history and the retro-hunt follow.
+			h.bg.Add(1)
+			go func() {
+				defer h.bg.Done()
+				octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+				defer cancel()
+				h.onRender(octx, digest, dest, c, rep, shot, req, trig)
+			}()
+		}
 	}
 	return outcome{c: c, source: "render"}
 }

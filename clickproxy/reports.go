@@ -369,3 +369,45 @@ func (s *Server) reviewReport(ctx *fasthttp.RequestCtx, id string) error {
 	writeJSON(ctx, r)
 	return nil
 }
+
+// keyReportsV1 is the list the click proxy kept reports in before the
+// inbox (JSON: click_id, url, recipient, time), newest first.
+const keyReportsV1 = "kensa:v1:reports"
+
+// migrateReports moves the reports of the old list into the inbox, as
+// new, and deletes the list: nothing users reported before the inbox
+// existed is lost. Safe to run on every replica at once (HSETNX).
+func (s *Server) migrateReports(ctx context.Context) {
+	old, err := s.cfg.Redis.LRange(ctx, keyReportsV1, 0, -1).Result()
+	if err != nil || len(old) == 0 {
+		return
+	}
+	moved := 0
+	for _, o := range old {
+		var v1 struct {
+			ClickID   string    `json:"click_id"`
+			URL       string    `json:"url"`
+			Recipient string    `json:"recipient"`
+			Time      time.Time `json:"time"`
+		}
+		if json.Unmarshal([]byte(o), &v1) != nil || !isHexN(v1.ClickID, 16) {
+			continue
+		}
+		r := api.Report{ID: v1.ClickID, Time: v1.Time.UTC(), ClickID: v1.ClickID, URL: v1.URL, Recipient: v1.Recipient, Status: api.ReportNew}
+		if u, err := parseDest(v1.URL); err == nil {
+			r.Host = canonicalHost(u.Hostname())
+			r.URLDigest = urlDigest(canonicalURL(v1.URL, u))
+		}
+		b, _ := json.Marshal(r)
+		if ok, err := s.cfg.Redis.HSetNX(ctx, keyReport, r.ID, b).Result(); err != nil {
+			return // try again at the next start; the list is still there
+		} else if ok {
+			z := redis.Z{Score: float64(r.Time.UnixMilli()), Member: r.ID}
+			s.cfg.Redis.ZAdd(ctx, keyReportsAll, z)
+			s.cfg.Redis.ZAdd(ctx, keyReportsNew, z)
+			moved++
+		}
+	}
+	s.cfg.Redis.Del(ctx, keyReportsV1)
+	s.log.Info("reports moved from the old list into the inbox", zap.Int("moved", moved), zap.Int("listed", len(old)))
+}

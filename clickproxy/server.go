@@ -137,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 	}()
 	go func() {
 		defer s.bg.Done()
+		s.migrateReports(ctx)
 		s.reports.run(ctx)
 	}()
 	if cfg.Recheck.Every > 0 {

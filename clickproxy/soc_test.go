@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
@@ -89,6 +90,21 @@ func TestRetroHunt(t *testing.T) {
 		t.Fatal(a.action)
 	}
 	waitWritten(t, e.events)
+	// A click's render is recorded in the URL's history just after the
+	// click is answered: wait for the three (a hang guard, not a timing).
+	for _, u := range urls {
+		pu, _ := parseDest(u)
+		key := keyRenders + urlDigest(canonicalURL(u, pu))
+		for i := 0; ; i++ {
+			if n, _ := e.rdb.LLen(context.Background(), key).Result(); n == 1 {
+				break
+			}
+			if i == 600 {
+				t.Fatalf("render of %s never recorded", u)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 	var list api.RetroHuntList
 	e.apiJSON("GET", api.PathRetroHunt, "", 200, &list)
 	if len(list.Hits) != 0 {
@@ -344,5 +360,68 @@ func TestOverrideExpiry(t *testing.T) {
 	}
 	if len(o.list()) != 0 {
 		t.Error("expired override listed")
+	}
+}
+
+// Reports in the list of earlier releases move into the inbox.
+func TestMigrateReports(t *testing.T) {
+	e := newFakeEnv(t, Policy{})
+	ctx := context.Background()
+	e.rdb.LPush(ctx, keyReportsV1, `{"click_id":"0123456789abcdef","url":"http://`+fakePhish+`/login","recipient":"taro@example.co.jp","time":"2026-11-30T03:00:00Z"}`, `garbage`)
+	e.srv.migrateReports(ctx)
+	var rl api.ReportList
+	e.apiJSON("GET", api.PathReports+"?status=new", "", 200, &rl)
+	if len(rl.Reports) != 1 || rl.Reports[0].ClickID != "0123456789abcdef" || rl.Reports[0].Host != fakePhish {
+		t.Errorf("migrated: %+v", rl)
+	}
+	if n, _ := e.rdb.Exists(ctx, keyReportsV1).Result(); n != 0 {
+		t.Error("old list left")
+	}
+}
+
+// The report webhook gets each new report as JSON, at the configured URL
+// only: a redirect from it is not followed.
+func TestReportWebhook(t *testing.T) {
+	got := make(chan api.Report, 4)
+	elsewhere := make(chan string, 4)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere <- r.URL.Path }))
+	defer other.Close()
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var rep api.Report
+		if err := json.NewDecoder(r.Body).Decode(&rep); err != nil || r.Method != "POST" || r.Header.Get("Content-Type") != "application/json" {
+			t.Errorf("webhook: %s %v", r.Method, err)
+		}
+		got <- rep
+		http.Redirect(w, r, other.URL+"/internal", http.StatusFound)
+	}))
+	defer hook.Close()
+	e := newFakeEnv(t, Policy{})
+	base, _, _ := e.start(func(c *Config) { c.Reports = ReportConfig{Webhook: hook.URL + "/kensa"} })
+	blk := e.get(strings.Replace(e.link("http://"+fakePhish+"/login"), e.base, base, 1))
+	m := reReport.FindStringSubmatch(blk.body)
+	if m == nil {
+		t.Fatal("no report form")
+	}
+	e.do("POST", base+strings.ReplaceAll(m[1], "&amp;", "&"), "", "Content-Type", "application/x-www-form-urlencoded")
+	select {
+	case rep := <-got:
+		if rep.ClickID != blk.clickID || rep.Status != api.ReportNew || rep.URL != "http://"+fakePhish+"/login" {
+			t.Errorf("webhook got %+v", rep)
+		}
+	case <-time.After(60 * time.Second): // a hang guard
+		t.Fatal("webhook never called")
+	}
+	select {
+	case p := <-elsewhere:
+		t.Errorf("the webhook's redirect was followed to %s", p)
+	default:
+	}
+	for _, bad := range []string{"http://hooks.example.com/x", "ftp://127.0.0.1/x", "https://user:pw@hooks.example.com/", "/relative"} {
+		if err := (ReportConfig{Webhook: bad}).Validate(); err == nil {
+			t.Errorf("webhook %q accepted", bad)
+		}
+	}
+	if err := (ReportConfig{Webhook: "https://hooks.example.com/kensa"}).Validate(); err != nil {
+		t.Error(err)
 	}
 }
