@@ -220,6 +220,9 @@ func (s *Server) consoleLogin(ctx *fasthttp.RequestCtx, _ string) error {
 		s.access.EndSession(c, id)
 		return apiUnavailable("audit log unavailable", err)
 	}
+	if prev := ctx.Request.Header.Cookie(s.sessionCookie()); len(prev) > 0 {
+		s.access.EndSession(c, string(prev)) // one browser, one session
+	}
 	s.setSessionCookie(ctx, id, s.cfg.SessionTTL)
 	s.log.Info("console sign-in", zap.String("email", u.Email), zap.String("role", u.Role))
 	return seeOther(ctx, console.PathHome)

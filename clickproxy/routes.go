@@ -140,7 +140,11 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
 		s.m.rateLimited.WithLabelValues(limit).Inc()
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(lim.RetryAfter().Seconds()))))
-		s.fail(ctx, r.api, errRateLimited)
+		if r.console {
+			s.consoleFail(ctx, errRateLimited)
+		} else {
+			s.fail(ctx, r.api, errRateLimited)
+		}
 		return
 	}
 	if !r.bare {
