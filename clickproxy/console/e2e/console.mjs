@@ -77,7 +77,11 @@ try {
     await shot(page, `login-${lang}`);
     await page.fill('input[name=email]', adminEmail);
     await page.fill('input[name=password]', adminPass + 'x');
-    await page.click('button[type=submit]');
+    await Promise.all([
+      page.waitForResponse((r) => r.url() === base + '/console/login' && r.request().method() === 'POST'),
+      page.click('button[type=submit]'),
+    ]);
+    await page.locator('.problem').waitFor();
     check(await page.locator('.problem').count() === 1, `${lang}: a wrong password is refused with a message`);
     await login(page, adminEmail, adminPass);
     const cookies = await ctx.cookies();
@@ -145,7 +149,10 @@ try {
     // Users and tokens (admin): a new token is shown once.
     await page.goto(base + '/console/users');
     await page.fill('input[name=name]', `siem-${lang}`);
-    await page.click('form[action="/console/tokens"] button');
+    await Promise.all([
+      page.waitForResponse((r) => r.url() === base + '/console/tokens' && r.request().method() === 'POST'),
+      page.click('form[action="/console/tokens"] button'),
+    ]);
     const secret = await page.locator('.secret-value').textContent();
     check(/^kensa_[A-Za-z0-9_-]{40,}$/.test(secret || ''), `${lang}: a new token is shown once`);
     await shot(page, `users-${lang}`);
