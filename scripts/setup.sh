@@ -28,8 +28,7 @@ have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
 have wrk || NEED_DEBS+=(wrk)
 have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
 # Node.js and npm for the browser extension (extension/: esbuild, its unit
-# tests, web-ext lint, playwright-core driving Chromium end to end) and the
-# SOC console's browser test (clickproxy/console/e2e: playwright-core).
+# tests, web-ext lint, playwright-core driving Chromium end to end).
 have node || NEED_DEBS+=(nodejs)
 have npm || NEED_DEBS+=(npm)
 
@@ -47,7 +46,8 @@ fi
 scripts/postfix-root.sh >/dev/null # private Postfix + swaks for internal/postfixtest, not installed
 go version >/dev/null
 go mod download
-# The console's browser test's npm packages (playwright-core), from its
+# The SOC console's browser test's npm packages (playwright-core: needs
+# Node.js and npm, above), from its
 # lock file, when they changed; the test (clickproxy/console_browser_test.go)
 # checks the stamp and never installs.
 e2e=clickproxy/console/e2e
