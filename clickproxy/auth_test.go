@@ -334,3 +334,32 @@ func TestAdminAPI(t *testing.T) {
 		t.Errorf("audit: %s", s)
 	}
 }
+
+// TestSessionCookie: the cookie a sign-in sets, with and without
+// insecure_cookies; and a sign-in with insecure cookies is refused to a
+// client that is not on loopback (here: one behind a trusted proxy).
+func TestSessionCookie(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newFakeEnv(t, Policy{})
+	if _, err := e.srv.access.CreateUser(context.Background(), "a@example.com", api.RoleViewer, "session-cookie-password"); err != nil {
+		t.Fatal(err)
+	}
+	signIn := func(base string, hdr ...string) answer {
+		return e.do("POST", base+console.PathLogin, "email=a%40example.com&password=session-cookie-password&csrf=x",
+			append([]string{"Content-Type", "application/x-www-form-urlencoded", "Cookie", "kensa-login=x"}, hdr...)...)
+	}
+	a := signIn(e.base)
+	c := a.header.Get("Set-Cookie")
+	if a.status != 303 || a.location != console.PathHome || !strings.HasPrefix(c, "__Host-kensa-session=") ||
+		!strings.Contains(c, "; secure") || !strings.Contains(c, "; HttpOnly") || !strings.Contains(c, "; SameSite=Strict") || !strings.Contains(c, "; path=/") {
+		t.Errorf("secure sign-in: %d %q %q", a.status, a.location, c)
+	}
+	insecure, _, _ := e.start(func(c *Config) { c.InsecureCookies, c.TrustProxyHeaders = true, true })
+	a = signIn(insecure)
+	if c := a.header.Get("Set-Cookie"); a.status != 303 || !strings.HasPrefix(c, "kensa-session=") || strings.Contains(c, "secure") {
+		t.Errorf("insecure sign-in on loopback: %d %q", a.status, c)
+	}
+	if a := signIn(insecure, "X-Forwarded-For", "192.0.2.7"); a.status != 403 || a.header.Get("Set-Cookie") != "" {
+		t.Errorf("insecure sign-in from the network: %d %q", a.status, a.header.Get("Set-Cookie"))
+	}
+}
