@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kensa-mail/kensa/clickproxy/api"
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/sandbox"
 )
@@ -86,7 +87,11 @@ func TestConsoleBrowser(t *testing.T) {
 	e2eInstalled(t)
 	e := newEnvWith(t, Policy{}, jpegScanner{newFakeScanner()})
 	// Plain http on loopback: the session cookie without Secure.
-	base, _, srv := e.start(func(c *Config) { c.InsecureCookies = true })
+	base, codec, srv := e.start(func(c *Config) { c.InsecureCookies = true })
+	link, err := codec.Link(linktoken.Context{Issued: time.Now().Add(-time.Hour), Recipient: "taro@example.co.jp", MessageDigest: linktoken.MessageDigest("<m1@example.co.jp>")}, "https://"+fakePhish+"/login")
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx := context.Background()
 	const adminPass, viewerPass = "console e2e admin password", "console e2e viewer password"
 	if _, err := srv.access.CreateUser(ctx, "soc-admin@example.co.jp", api.RoleAdmin, adminPass); err != nil {
@@ -125,6 +130,7 @@ func TestConsoleBrowser(t *testing.T) {
 		"KENSA_VIEWER=soc-viewer@example.co.jp:"+viewerPass,
 		"KENSA_HOST="+fakePhish,
 		"KENSA_RETRO="+fakeClean,
+		"KENSA_LINK="+link,
 		"KENSA_OVERRIDE=phish-campaign.example",
 		"KENSA_SHOTS="+os.Getenv("KENSA_CONSOLE_SHOTS"),
 	)
@@ -133,7 +139,6 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	done := make(chan struct{})
 	var out []byte
-	var err error
 	go func() { out, err = cmd.CombinedOutput(); close(done) }()
 	select {
 	case <-done:

@@ -376,10 +376,24 @@ func (s *Server) consoleClicks(ctx *fasthttp.RequestCtx, _ string) error {
 		}
 	})
 	data := console.Clicks{Query: q}
+	if link := strings.TrimSpace(string(ctx.QueryArgs().Peek("link"))); link != "" {
+		// A pasted link: what it says (the API's decode, trimming as the
+		// click proxy does), above the search.
+		data.Link = link
+		var d api.Decoded
+		err := s.viaAPI(ctx, "GET", s.decodeLink, "", url.Values{"link": {link}}, nil, &d)
+		if msg, ok := badRequestText(err); ok {
+			data.Errors = append(data.Errors, msg)
+		} else if err != nil {
+			return err
+		} else {
+			data.Decoded = &d
+		}
+	}
 	var list api.ClickList
 	err := s.viaAPI(ctx, "GET", s.searchClicks, "", q, nil, &list)
 	if msg, ok := badRequestText(err); ok {
-		data.Errors = strings.Split(msg, "\n")
+		data.Errors = append(data.Errors, strings.Split(msg, "\n")...)
 	} else if err != nil {
 		return err
 	}

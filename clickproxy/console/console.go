@@ -124,6 +124,9 @@ type Clicks struct {
 	// ExportCSV and ExportJSONL are the API's export of the same search
 	// (same origin: the session authenticates the download).
 	ExportCSV, ExportJSONL string
+	// Link and Decoded: a Kensa link an analyst pasted, and what it says.
+	Link    string
+	Decoded *api.Decoded
 }
 
 // Get returns a filter's value for the form.

@@ -8,6 +8,7 @@
 //   KENSA_VIEWER      email:password of a viewer
 //   KENSA_HOST        a host whose clicks are in the log (malicious, with a screenshot)
 //   KENSA_RETRO       a host whose clean clicks were condemned later (retro-hunt hits)
+//   KENSA_LINK        a Kensa link of this proxy, to decode (to KENSA_HOST, for taro@example.co.jp)
 //   KENSA_OVERRIDE    a registrable domain to block through the console
 //   KENSA_SHOTS       optional: a folder for screenshots of every page (ja and en)
 //   CHROMIUM          default /usr/bin/chromium
@@ -25,6 +26,7 @@ const [viewerEmail, viewerPass] = env('KENSA_VIEWER').split(/:(.*)/s);
 const host = env('KENSA_HOST');
 const overrideDomain = env('KENSA_OVERRIDE');
 const retroHost = env('KENSA_RETRO');
+const kensaLink = env('KENSA_LINK');
 const shots = process.env.KENSA_SHOTS || '';
 
 function check(cond, what) {
@@ -107,6 +109,13 @@ try {
     const exp = await page.request.get(base + await page.locator('p.export a').first().getAttribute('href'));
     check(exp.status() === 200 && (await exp.text()).split('\n')[0].startsWith('@timestamp,'), `${lang}: the search exports as CSV (ECS header)`);
     await shot(page, `clicks-${lang}`);
+
+    // A pasted Kensa link, with the text a mail client ran into it.
+    await page.fill('input[name=link]', kensaLink + '）を確認');
+    await Promise.all([page.waitForURL(/link=/), page.click('form:has(input[name=link]) button')]);
+    const dec = page.locator('section.decoded');
+    check(await dec.count() === 1 && (await dec.textContent()).includes(host) && (await dec.textContent()).includes('taro@example.co.jp'),
+      `${lang}: a pasted link is decoded (destination, recipient)`);
 
     // The URL's page: renders with the screenshot and chain, and the clickers.
     await Promise.all([page.waitForURL(/\/console\/url\?/), rows.first().locator('td.url a').click()]);
