@@ -58,7 +58,7 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route) error {
 		return errUnauthorized
 	}
 	ctx.SetUserValue(principalKey, p)
-	if !s.principalLimit.Allow(p.Kind+":"+p.Name+":"+p.ID, s.cfg.Now()) {
+	if !s.principalLimit.Allow(limitKey(p), s.cfg.Now()) {
 		s.m.rateLimited.WithLabelValues("principal").Inc()
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(s.principalLimit.RetryAfter().Seconds()))))
 		return errPrincipalRL
@@ -107,6 +107,15 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Principal, error
 		return p, nil
 	}
 	return access.Principal{}, nil
+}
+
+// limitKey is whose requests count together: a user's, whatever their
+// sessions; a token's by its ID (names need not be unique).
+func limitKey(p access.Principal) string {
+	if p.Kind == access.KindToken {
+		return "token:" + p.ID
+	}
+	return p.Actor()
 }
 
 func safeMethod(ctx *fasthttp.RequestCtx) bool { return ctx.IsGet() || ctx.IsHead() }
