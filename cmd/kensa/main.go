@@ -26,7 +26,8 @@ var subcommands = map[string]subcommand{
 	"scan":    {"render a URL in the sandbox and print the report and verdict", runScan},
 	"decode":  {"verify a Kensa link and print its destination and context as JSON", runDecode},
 	"milter":  {"rewrite links in mail passing through Postfix (a milter)", runMilter},
-	"serve":   {"answer clicks on rewritten links (the click proxy, with the sandbox)", runServe},
+	"serve":   {"answer clicks on rewritten links (the click proxy, with the sandbox or the render queue)", runServe},
+	"worker":  {"render links from the render queue (a sandbox worker, for serve --sandbox=remote)", runWorker},
 	"keygen":  {"write a new link-signing key file, or add a key to one", runKeygen},
 	"version": {"print the version", runVersion},
 }

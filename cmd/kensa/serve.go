@@ -22,9 +22,11 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/fair"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
+	"github.com/kensa-mail/kensa/sandbox/remote"
 	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
@@ -62,6 +64,13 @@ type ServeSection struct {
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
+	// Sandbox is where links are rendered: "local" (default: Chromium in
+	// this process, one machine) or "remote" (jobs on the Redis render
+	// queue, rendered by `kensa worker`s).
+	Sandbox string `yaml:"sandbox"`
+	// RemoteInflight bounds this replica's jobs on the queue at once with
+	// sandbox remote; more wait in its fair queue; default 32.
+	RemoteInflight int `yaml:"remote_inflight"`
 }
 
 // denyBool is a bool that the config file states the other way round:
@@ -104,6 +113,8 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
 		setting{flag: "api-rate", env: "KENSA_API_RATE", v: floatValue{&c.Serve.APIRate}, usage: "API requests per second per client network (default 5; negative: no limit)"},
 		setting{flag: "api-burst", env: "KENSA_API_BURST", v: intValue{&c.Serve.APIBurst}, usage: "burst of --api-rate (default 10)"},
+		setting{flag: "sandbox", env: "KENSA_SANDBOX", v: stringValue{&c.Serve.Sandbox}, usage: "where links are rendered: local (Chromium in this process, default) or remote (the Redis render queue and kensa worker)"},
+		setting{flag: "remote-inflight", env: "KENSA_REMOTE_INFLIGHT", v: intValue{&c.Serve.RemoteInflight}, usage: "with --sandbox=remote: this replica's jobs on the queue at once (default 32)"},
 		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 	)
@@ -184,7 +195,7 @@ func (c *ServeConfig) Validate() error {
 	}{
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
-		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
+		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0}, {"remote_inflight", s.RemoteInflight < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
@@ -205,6 +216,19 @@ func (c *ServeConfig) Validate() error {
 		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
 			errs = append(errs, fmt.Errorf("serve.oauth_allowed_clients %q: want provider:client_id", a))
 		}
+	}
+	switch s.Sandbox {
+	case "", "local":
+	case "remote":
+		// The render runs on the workers: their settings, not these.
+		if c.TestMapHosts != "" || c.TestTrustSPKI != "" {
+			errs = append(errs, errors.New("--test-map-hosts and --test-trust-spki act on the sandbox: with serve.sandbox remote, give them to kensa worker"))
+		}
+		if s.Chromium != "" {
+			errs = append(errs, errors.New("serve.chromium: with serve.sandbox remote, Chromium runs in kensa worker (worker.chromium)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("serve.sandbox %q: want local or remote", s.Sandbox))
 	}
 	if c.TestMapHosts != "" {
 		_, err := parseTestMapHosts(c.TestMapHosts)
@@ -234,7 +258,8 @@ func parseTestMapHosts(s string) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-// runServe is `kensa serve`: the click proxy with the sandbox in process.
+// runServe is `kensa serve`: the click proxy, with the sandbox in process
+// or the render queue (serve.sandbox).
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	var cfg ServeConfig
 	if err := load("serve", &cfg, args, stderr, ""); err != nil {
@@ -285,7 +310,7 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 	if err != nil {
 		return nil, nil, err
 	}
-	sb, err := newServeSandbox(ctx, cfg, log)
+	sb, slots, err := newServeScanner(ctx, cfg, rdb, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -293,7 +318,7 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 	ranges, _ := clickproxy.ParseRanges(strings.Join(cfg.Serve.ScannerRanges, ",")) // checked by Validate
 	// Renders are shared fairly between destinations' domains, so one flood
 	// of links cannot starve everyone's clicks (sandbox/fair).
-	scanner := fair.New(sb, fair.Config{Slots: cfg.Serve.Tabs})
+	scanner := fair.New(sb, fair.Config{Slots: slots})
 	srv, err := clickproxy.New(clickproxy.Config{
 		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
@@ -343,6 +368,28 @@ func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap
 	return clicklog.New(clicklog.Config{
 		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
+}
+
+// closingScanner is a sandbox.Scanner that serve closes at shutdown.
+type closingScanner interface {
+	sandbox.Scanner
+	Close() error
+}
+
+// newServeScanner returns the scanner of serve.sandbox and how many scans
+// it runs at once: Chromium in this process (local), or the render queue
+// (remote), whose workers render.
+func newServeScanner(ctx context.Context, cfg ServeConfig, rdb *redis.Client, log *zap.Logger) (closingScanner, int, error) {
+	if cfg.Serve.Sandbox == "remote" {
+		c, err := remote.NewClient(ctx, remote.ClientConfig{Redis: rdb, Timeout: cfg.Serve.RenderTimeout, Log: log})
+		if err != nil {
+			return nil, 0, err
+		}
+		log.Info("renders go to the render queue (kensa worker)", zap.String("stream", remote.KeyStream))
+		return c, cfg.Serve.RemoteInflight, nil
+	}
+	sb, err := newServeSandbox(ctx, cfg, log)
+	return sb, cfg.Serve.Tabs, err
 }
 
 // newServeSandbox starts the in-process sandbox.
