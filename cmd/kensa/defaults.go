@@ -24,14 +24,14 @@ const (
 	defaultTabs            = 2
 	// defaultPerRender bounds one render when serve.render_timeout is
 	// unset; with it set, a render gets half (a check is up to two).
-	defaultPerRender   = 10 * time.Second
-	defaultScanLang    = "ja-JP"
+	defaultPerRender = 10 * time.Second
+	defaultScanLang  = "ja-JP"
 	// kensa worker, and serve --sandbox=remote.
 	defaultWorkerListen   = "127.0.0.1:9106"
 	defaultRenderTimeout  = 25 * time.Second // clickproxy's default too
 	defaultSandbox        = "local"
 	defaultRemoteInflight = 32
-	defaultScanTimeout = 10 * time.Second
+	defaultScanTimeout    = 10 * time.Second
 )
 
 func (c Common) withDefaults() Common {
