@@ -429,4 +429,3 @@ func TestScaleAndFaults(t *testing.T) {
 		t.Logf("%d click events in, all in the stream", len(want))
 	})
 }
-
