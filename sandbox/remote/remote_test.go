@@ -49,7 +49,7 @@ type setup struct {
 	rdb *redis.Client
 }
 
-func start(t *testing.T) setup {
+func start(t testing.TB) setup {
 	t.Helper()
 	testenv.Require(t, testenv.Redis)
 	redis.SetLogger(&logging.VoidLogger{})
@@ -59,7 +59,7 @@ func start(t *testing.T) setup {
 	return setup{rs: rs, rdb: rdb}
 }
 
-func (s setup) client(t *testing.T) *Client {
+func (s setup) client(t testing.TB) *Client {
 	t.Helper()
 	c, err := NewClient(context.Background(), ClientConfig{Redis: s.rdb, Poll: 200 * time.Millisecond})
 	if err != nil {
@@ -69,7 +69,7 @@ func (s setup) client(t *testing.T) *Client {
 	return c
 }
 
-func (s setup) worker(t *testing.T, sc sandbox.Scanner, edit func(*WorkerConfig)) *Worker {
+func (s setup) worker(t testing.TB, sc sandbox.Scanner, edit func(*WorkerConfig)) *Worker {
 	t.Helper()
 	cfg := WorkerConfig{Redis: s.rdb, Scanner: sc, Visibility: 2 * time.Second, Block: 200 * time.Millisecond, Registerer: prometheus.NewRegistry()}
 	if edit != nil {
