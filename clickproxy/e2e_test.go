@@ -11,8 +11,8 @@ import (
 
 	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/internal/testsite"
-	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox"
+	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
 	"github.com/kensa-mail/kensa/sandbox/remote"
 )
