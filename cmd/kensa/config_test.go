@@ -106,6 +106,15 @@ func TestServeValidate(t *testing.T) {
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 	check("test map loopback", func(c *ServeConfig) { c.TestMapHosts, c.TestTrustSPKI = "127.0.0.1:8443", "abc=" })
 	check("spki alone", func(c *ServeConfig) { c.TestTrustSPKI = "abc=" }, "--test-trust-spki needs --test-map-hosts")
+	check("redis cluster", func(c *ServeConfig) {
+		c.Serve.RedisMode, c.Serve.Redis = "cluster", "redis://:pw@10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379"
+	})
+	check("redis sentinel", func(c *ServeConfig) {
+		c.Serve.RedisMode, c.Serve.Redis = "sentinel", "redis://10.0.0.1:26379?addr=10.0.0.2:26379&master_name=kensa"
+	})
+	check("sentinel without master", func(c *ServeConfig) { c.Serve.RedisMode = "sentinel" }, "master_name")
+	check("redis mode", func(c *ServeConfig) { c.Serve.RedisMode = "replicated" }, "serve.redis_mode")
+	check("redis mode without url", func(c *ServeConfig) { c.Serve.RedisMode, c.Serve.Redis = "replicated", "" }, "serve.redis_mode", "required")
 	check("sandbox remote", func(c *ServeConfig) { c.Serve.Sandbox = "remote" })
 	check("sandbox local", func(c *ServeConfig) { c.Serve.Sandbox = "local"; c.Serve.Chromium = "/usr/bin/chromium" })
 	check("sandbox other", func(c *ServeConfig) { c.Serve.Sandbox = "cloud" }, "serve.sandbox", "local or remote")
@@ -130,6 +139,8 @@ func TestWorkerValidate(t *testing.T) {
 	})
 	check("redis twice", func(c *WorkerConfig) { c.Worker.RedisURLFile = "/run/secrets/redis" }, "both set")
 	check("redis scheme", func(c *WorkerConfig) { c.Worker.Redis = "mysql://x" }, "worker.redis")
+	check("redis cluster", func(c *WorkerConfig) { c.Worker.RedisMode = "cluster" })
+	check("redis mode", func(c *WorkerConfig) { c.Worker.RedisMode = "replicated" }, "worker.redis_mode")
 	// Every problem at once.
 	check("all", func(c *WorkerConfig) {
 		c.Worker.Listen, c.Worker.Tabs, c.Worker.RenderTimeout, c.Worker.MaxAttempts, c.Worker.ShutdownTimeout = "x", -1, -1, -1, -1

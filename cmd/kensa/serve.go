@@ -36,6 +36,7 @@ type ServeSection struct {
 	Listen       string        `yaml:"listen"`         // HOST:PORT; default 127.0.0.1:8080
 	Redis        string        `yaml:"redis"`          // redis://HOST:PORT/DB; may hold a password
 	RedisURLFile string        `yaml:"redis_url_file"` // or the Redis URL is in this file
+	RedisMode    string        `yaml:"redis_mode"`     // single (default), cluster or sentinel
 	APITokenFile string        `yaml:"api_token_file"` // bearer tokens, one per line
 	Wait         time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
 	// RenderTimeout bounds one destination's check, both renders; default 25s.
@@ -108,6 +109,7 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"},
 		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
 		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		setting{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&c.Serve.RedisMode}, usage: "single (default), cluster (the URL names seed nodes, more with ?addr=) or sentinel (?master_name=)"},
 		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
 		setting{flag: "click-rate", env: "KENSA_CLICK_RATE", v: floatValue{&c.Serve.ClickRate}, usage: "requests per second per client network on every route but the API (default 20; negative: no limit)"},
 		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
@@ -177,10 +179,11 @@ func (c *ServeConfig) Validate() error {
 	switch {
 	case s.Redis == "" && s.RedisURLFile == "":
 		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) or serve.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required, e.g. redis://127.0.0.1:6379/0"))
+		errs = append(errs, checkRedisMode("serve", s.RedisMode))
 	case s.Redis != "" && s.RedisURLFile != "":
 		errs = append(errs, errors.New("serve.redis and serve.redis_url_file are both set: set one"))
 	case c.redisURL() != "":
-		errs = append(errs, checkRedisURL(c.redisURL()))
+		errs = append(errs, checkRedis("serve", s.RedisMode, c.redisURL()))
 	}
 	for _, t := range c.apiTokens {
 		if len(t) < 16 {
@@ -241,15 +244,6 @@ func (c *ServeConfig) Validate() error {
 		errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
 	}
 	return errors.Join(errs...)
-}
-
-// checkRedisURL checks a Redis URL without ever showing its password.
-func checkRedisURL(u string) error {
-	if _, err := redis.ParseURL(u); err != nil {
-		// url.Parse's errors quote the whole URL: never pass them on.
-		return fmt.Errorf("serve.redis %s: want redis://[:PASSWORD@]HOST:PORT/DB or rediss://...", redactURL(u))
-	}
-	return nil
 }
 
 // parseTestMapHosts parses --test-map-hosts: a loopback HOST:PORT only.
@@ -338,22 +332,18 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 }
 
 // newRedis returns the Redis client; Validate checked its URL.
-func newRedis(cfg ServeConfig, log *zap.Logger) (*redis.Client, error) {
-	opts, err := redis.ParseURL(cfg.redisURL())
-	if err != nil {
-		return nil, checkRedisURL(cfg.redisURL())
-	}
+func newRedis(cfg ServeConfig, log *zap.Logger) (redis.UniversalClient, error) {
 	redis.SetLogger(redisLogger{log})
-	// The click path gives Redis 500 ms per call through its context; without
-	// this option go-redis ignores context deadlines on socket reads and a
-	// slow Redis would hold every click for ReadTimeout.
-	opts.ContextTimeoutEnabled = true
-	return redis.NewClient(opts), nil
+	rdb, err := newRedisClient(cfg.Serve.RedisMode, cfg.redisURL())
+	if err != nil {
+		return nil, checkRedis("serve", cfg.Serve.RedisMode, cfg.redisURL())
+	}
+	return rdb, nil
 }
 
 // openClickLog opens the click log: JSON lines to serve.click_log (default
 // stdout), and the Redis stream.
-func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
+func openClickLog(cfg ServeConfig, stdout io.Writer, rdb redis.UniversalClient, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
 	clickFile := zapcore.AddSync(stdout)
 	if cfg.Serve.ClickLog != "" {
 		f, err := os.OpenFile(cfg.Serve.ClickLog, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o640)
@@ -382,7 +372,7 @@ type closingScanner interface {
 // newServeScanner returns the scanner of serve.sandbox and how many scans
 // it runs at once: Chromium in this process (local), or the render queue
 // (remote), whose workers render.
-func newServeScanner(ctx context.Context, cfg ServeConfig, rdb *redis.Client, log *zap.Logger) (closingScanner, int, error) {
+func newServeScanner(ctx context.Context, cfg ServeConfig, rdb redis.UniversalClient, log *zap.Logger) (closingScanner, int, error) {
 	if cfg.Serve.Sandbox == "remote" {
 		c, err := remote.NewClient(ctx, remote.ClientConfig{Redis: rdb, Timeout: cfg.Serve.RenderTimeout, Log: log})
 		if err != nil {

@@ -31,6 +31,7 @@ import (
 type WorkerSection struct {
 	Redis        string `yaml:"redis"`          // redis://HOST:PORT/DB; the same Redis as serve
 	RedisURLFile string `yaml:"redis_url_file"` // or the Redis URL is in this file
+	RedisMode    string `yaml:"redis_mode"`     // single (default), cluster or sentinel
 	// Listen is HOST:PORT for /metrics, /healthz and /readyz; default
 	// 127.0.0.1:9106.
 	Listen string `yaml:"listen"`
@@ -76,6 +77,7 @@ func (c *WorkerConfig) settings() []setting {
 		{env: "KENSA_LOG_LEVEL", v: stringValue{&c.LogLevel}},
 		{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&w.Redis}, usage: "Redis `URL` of the render queue (the click proxies' Redis)"},
 		{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&w.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&w.RedisMode}, usage: "single (default), cluster or sentinel, as for serve"},
 		{flag: "listen", env: "KENSA_WORKER_LISTEN", v: stringValue{&w.Listen}, usage: "`HOST:PORT` for /metrics, /healthz and /readyz (default " + defaultWorkerListen + ")"},
 		{flag: "tabs", env: "KENSA_TABS", v: intValue{&w.Tabs}, usage: "jobs rendered at once (default 2)"},
 		{flag: "render-timeout", env: "KENSA_RENDER_TIMEOUT", v: durationValue{&w.RenderTimeout}, usage: "bound of one job, both renders (default 25s)"},
@@ -114,12 +116,11 @@ func (c *WorkerConfig) Validate() error {
 	switch {
 	case w.Redis == "" && w.RedisURLFile == "":
 		errs = append(errs, errors.New("worker.redis (--redis, KENSA_REDIS_URL) or worker.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required: the click proxies' Redis"))
+		errs = append(errs, checkRedisMode("worker", w.RedisMode))
 	case w.Redis != "" && w.RedisURLFile != "":
 		errs = append(errs, errors.New("worker.redis and worker.redis_url_file are both set: set one"))
 	case c.redisURL() != "":
-		if _, err := redis.ParseURL(c.redisURL()); err != nil {
-			errs = append(errs, fmt.Errorf("worker.redis %s: want redis://[:PASSWORD@]HOST:PORT/DB or rediss://...", redactURL(c.redisURL())))
-		}
+		errs = append(errs, checkRedis("worker", w.RedisMode, c.redisURL()))
 	}
 	if w.Listen != "" {
 		if _, _, err := net.SplitHostPort(w.Listen); err != nil {
@@ -179,13 +180,11 @@ func runWorker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wri
 	}
 	defer log.Sync()
 
-	opts, err := redis.ParseURL(cfg.redisURL())
-	if err != nil {
-		return invalidConfig(errors.New("worker.redis: not a Redis URL"))
-	}
-	opts.ContextTimeoutEnabled = true
 	redis.SetLogger(redisLogger{log})
-	rdb := redis.NewClient(opts)
+	rdb, err := newRedisClient(cfg.Worker.RedisMode, cfg.redisURL())
+	if err != nil {
+		return invalidConfig(checkRedis("worker", cfg.Worker.RedisMode, cfg.redisURL()))
+	}
 	defer rdb.Close()
 
 	sb, err := newWorkerSandbox(ctx, cfg, log)
@@ -253,7 +252,7 @@ func newWorkerSandbox(ctx context.Context, cfg WorkerConfig, log *zap.Logger) (*
 
 // serveWorkerHTTP serves /metrics, /healthz and /readyz (Redis answers and
 // Chromium can render) on addr.
-func serveWorkerHTTP(addr string, reg *prometheus.Registry, rdb *redis.Client, sb *inprocess.InProcess, log *zap.Logger) (*http.Server, error) {
+func serveWorkerHTTP(addr string, reg *prometheus.Registry, rdb redis.UniversalClient, sb *inprocess.InProcess, log *zap.Logger) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("worker listen: %w", err)
