@@ -27,6 +27,9 @@ have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
 # wrk for make bench (the click proxy against a bare fasthttp server).
 have wrk || NEED_DEBS+=(wrk)
 have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
+# docker-compose (Debian's, v1) for make compose-check: `docker-compose config`
+# validates docker-compose.yml without a Docker engine (CI has none).
+have docker-compose || NEED_DEBS+=(docker-compose)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
