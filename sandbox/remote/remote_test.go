@@ -266,3 +266,39 @@ func TestRedisAway(t *testing.T) {
 }
 
 func jsonUnmarshal(s string, v any) { _ = json.Unmarshal([]byte(s), v) }
+
+// TestOnCluster: the queue's keys respect Redis Cluster hash slots: the
+// round trip and a take-over work against a three-shard cluster.
+func TestOnCluster(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	cl := redistest.StartCluster(t)
+	opts, err := redis.ParseClusterURL(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	rdb := redis.NewClusterClient(opts)
+	defer rdb.Close()
+	sc := &fakeScanner{}
+	w, err := NewWorker(WorkerConfig{Redis: rdb, Scanner: sc, Visibility: 2 * time.Second, Block: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	c, err := NewClient(context.Background(), ClientConfig{Redis: rdb, Poll: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for i := range 5 {
+		res, err := scan(t, c, sandbox.Request{URL: "https://shard.example/" + string(rune('a'+i))})
+		if err != nil || res.Verdict.Level != verdict.Clean {
+			t.Fatalf("job %d on the cluster: %+v %v", i, res, err)
+		}
+	}
+	if err := c.Ready(); err != nil {
+		t.Errorf("Ready on the cluster: %v", err)
+	}
+}
