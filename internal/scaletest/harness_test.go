@@ -40,7 +40,7 @@ type proc struct {
 func (p *proc) logPath() string { return filepath.Join(p.dir, p.name+".log") }
 func (p *proc) outPath() string { return filepath.Join(p.dir, p.name+".out") }
 
-func (p *proc) start(t *testing.T) {
+func (p *proc) start(t testing.TB) {
 	t.Helper()
 	cmd := exec.Command(p.bin, p.args...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -93,7 +93,7 @@ func (p *proc) tail() string {
 }
 
 // freeAddr returns a free loopback HOST:PORT.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -104,7 +104,7 @@ func freeAddr(t *testing.T) string {
 }
 
 // buildKensa builds the kensa binary into dir.
-func buildKensa(t *testing.T, dir string) string {
+func buildKensa(t testing.TB, dir string) string {
 	t.Helper()
 	root, err := testenv.RepoRoot()
 	if err != nil {
@@ -121,7 +121,7 @@ func buildKensa(t *testing.T, dir string) string {
 
 // eventually polls cond until it holds or the generous deadline passes.
 // Polling observable state, never a sleep as synchronisation.
-func eventually(t *testing.T, what string, within time.Duration, cond func() bool) {
+func eventually(t testing.TB, what string, within time.Duration, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for !cond() {
@@ -221,13 +221,13 @@ Our catalogue for %s is below; prices include tax.</p><ul><li>Tomato seeds</li><
 
 // clicker makes links and clicks them like a person's browser.
 type clicker struct {
-	t     *testing.T
+	t     testing.TB
 	codec *linktoken.Codec
 	base  string
 	http  *http.Client
 }
 
-func newClicker(t *testing.T, keyFile, base string) *clicker {
+func newClicker(t testing.TB, keyFile, base string) *clicker {
 	kr, _, err := linktoken.LoadKeyringFile(keyFile)
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +308,7 @@ type redisServer struct {
 	addr string
 }
 
-func startRedis(t *testing.T, dir string, settings map[string]string) *redisServer {
+func startRedis(t testing.TB, dir string, settings map[string]string) *redisServer {
 	t.Helper()
 	bin, err := testenv.RedisServerPath()
 	if err != nil {
@@ -326,7 +326,7 @@ func startRedis(t *testing.T, dir string, settings map[string]string) *redisServ
 	return r
 }
 
-func (r *redisServer) startAndWait(t *testing.T) {
+func (r *redisServer) startAndWait(t testing.TB) {
 	t.Helper()
 	r.start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: r.addr, MaxRetries: -1})

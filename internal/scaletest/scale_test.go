@@ -23,7 +23,7 @@ import (
 
 // deployment is the running Topology.
 type deployment struct {
-	t       *testing.T
+	t       testing.TB
 	dir     string
 	bin     string
 	redis   *redisServer
@@ -42,7 +42,7 @@ func testTuning(siteAddr string) map[string]map[string]string {
 	}
 }
 
-func startDeployment(t *testing.T) *deployment {
+func startDeployment(t testing.TB, only ...string) *deployment {
 	t.Helper()
 	testenv.Require(t, testenv.Redis, testenv.Chromium)
 	dir := t.TempDir()
@@ -76,6 +76,9 @@ func startDeployment(t *testing.T) *deployment {
 
 	tuning := testTuning(ts.Addr.String())
 	for _, s := range services[1:] {
+		if len(only) > 0 && !slices.Contains(only, s.Name) {
+			continue
+		}
 		addr := freeAddr(t)
 		d.addrs[s.Name] = addr
 		where := map[string]string{
@@ -111,7 +114,7 @@ func startDeployment(t *testing.T) *deployment {
 }
 
 // waitReady waits until every Kensa process answers its readiness check.
-func (d *deployment) waitReady(t *testing.T) {
+func (d *deployment) waitReady(t testing.TB) {
 	t.Helper()
 	for name, addr := range d.addrs {
 		if d.procs[name].cmd == nil {
@@ -162,7 +165,7 @@ func (d *deployment) clickMany(dest string, n int) []answer {
 	return out
 }
 
-func checkRedirects(t *testing.T, what, dest string, as []answer) {
+func checkRedirects(t testing.TB, what, dest string, as []answer) {
 	t.Helper()
 	bad := 0
 	for _, a := range as {
