@@ -31,6 +31,27 @@ func BenchmarkScaleRenders(b *testing.B) {
 			defer c.Close()
 			const pages, inflight = 24, 12
 			var rendered, failed int
+			// The workers' memory, Chromium included, sampled while they render.
+			var peak int64
+			stop := make(chan struct{})
+			sampled := make(chan struct{})
+			go func() {
+				defer close(sampled)
+				for {
+					var sum int64
+					for _, n := range names {
+						if p := d.procs[n]; p.cmd != nil {
+							sum += treeRSS(p.cmd.Process.Pid)
+						}
+					}
+					peak = max(peak, sum)
+					select {
+					case <-stop:
+						return
+					case <-time.After(200 * time.Millisecond):
+					}
+				}
+			}()
 			start := time.Now()
 			for i := range b.N {
 				sem := make(chan struct{}, inflight)
@@ -56,7 +77,10 @@ func BenchmarkScaleRenders(b *testing.B) {
 				wg.Wait()
 			}
 			el := time.Since(start)
+			close(stop)
+			<-sampled
 			b.ReportMetric(float64(rendered)/el.Seconds(), "renders/s")
+			b.ReportMetric(float64(peak)/float64(workers)/(1<<20), "MiB-per-worker-peak")
 			b.ReportMetric(float64(failed), "failed")
 		})
 	}

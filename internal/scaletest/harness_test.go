@@ -103,20 +103,78 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// buildKensa builds the kensa binary into dir.
-func buildKensa(t testing.TB, dir string) string {
+// The kensa binary, built once per test binary (TestMain removes it).
+var (
+	buildOnce sync.Once
+	buildDir  string
+	buildBin  string
+	buildErr  error
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
+	os.Exit(code)
+}
+
+// buildKensa builds the kensa binary (once) and returns its path.
+func buildKensa(t testing.TB) string {
 	t.Helper()
-	root, err := testenv.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
+	buildOnce.Do(func() {
+		root, err := testenv.RepoRoot()
+		if err != nil {
+			buildErr = err
+			return
+		}
+		if buildDir, buildErr = os.MkdirTemp("", "kensa-scaletest-"); buildErr != nil {
+			return
+		}
+		buildBin = filepath.Join(buildDir, "kensa")
+		cmd := exec.Command("go", "build", "-o", buildBin, "./cmd/kensa")
+		cmd.Dir = root
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
 	}
-	bin := filepath.Join(dir, "kensa")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kensa")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	return buildBin
+}
+
+// treeRSS is the resident memory of a process group (a worker and its
+// Chromium), in bytes.
+func treeRSS(pgid int) int64 {
+	ents, _ := os.ReadDir("/proc")
+	var sum int64
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// Fields after the command name, which may hold spaces: ") S ppid pgrp".
+		i := strings.LastIndexByte(string(stat), ')')
+		f := strings.Fields(string(stat[i+1:]))
+		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
+			continue
+		}
+		statm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "statm"))
+		if err != nil {
+			continue
+		}
+		if m := strings.Fields(string(statm)); len(m) > 1 {
+			pages, _ := strconv.ParseInt(m[1], 10, 64)
+			sum += pages * int64(os.Getpagesize())
+		}
+		_ = pid
 	}
-	return bin
+	return sum
 }
 
 // eventually polls cond until it holds or the generous deadline passes.

@@ -46,7 +46,7 @@ func startDeployment(t testing.TB, only ...string) *deployment {
 	t.Helper()
 	testenv.Require(t, testenv.Redis, testenv.Chromium)
 	dir := t.TempDir()
-	d := &deployment{t: t, dir: dir, bin: buildKensa(t, dir), procs: map[string]*proc{}, addrs: map[string]string{}, site: newSite()}
+	d := &deployment{t: t, dir: dir, bin: buildKensa(t), procs: map[string]*proc{}, addrs: map[string]string{}, site: newSite()}
 	services := Topology()
 	d.redis = startRedis(t, dir, services[0].Settings)
 	d.rdb = redis.NewClient(&redis.Options{Addr: d.redis.addr, MaxRetries: -1, DialTimeout: time.Second})

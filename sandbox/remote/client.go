@@ -143,6 +143,8 @@ func (c *Client) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result,
 		if r == nil {
 			continue
 		}
+		// Read once: the screenshot in it need not wait out resultTTL.
+		c.cfg.Redis.Del(context.WithoutCancel(ctx), keyResult(j.ID))
 		if r.Error != "" || r.Result == nil {
 			return sandbox.Result{}, fmt.Errorf("%w: %s (worker %s, %d attempts)", ErrFailed, r.Error, r.Worker, r.Attempts)
 		}

@@ -31,8 +31,8 @@ func keyAttempts(id string) string { return "kensa:v1:job:{" + id + "}:attempts"
 
 // Lifetimes and bounds.
 const (
-	// resultTTL: a result is read by its waiter within a second or so;
-	// it outlives that for a late reader and then goes.
+	// resultTTL: a result is read (and deleted) by its waiter within a
+	// second or so; one nobody reads goes after this.
 	resultTTL = 2 * time.Minute
 	// attemptsTTL outlives any job's deadline.
 	attemptsTTL = time.Hour
