@@ -50,15 +50,28 @@ func readCompose(t *testing.T) (string, map[string]composeService) {
 	return root, f.Services
 }
 
-// flags reads "--name value" pairs after the subcommand.
+// flags reads the flags after the subcommand: "--name=value", or
+// "--name value" (not for a boolean flag, which takes no separate value).
 func flags(t *testing.T, service string, args []string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
-	for i := 0; i < len(args); i += 2 {
-		if !strings.HasPrefix(args[i], "--") || i+1 >= len(args) {
-			t.Fatalf("%s: command %q: want --flag value pairs", service, args)
+	for i := 0; i < len(args); i++ {
+		if !strings.HasPrefix(args[i], "--") {
+			t.Fatalf("%s: command %q: %q is not a flag", service, args, args[i])
+		}
+		if k, v, ok := strings.Cut(strings.TrimPrefix(args[i], "--"), "="); ok {
+			out[k] = v
+			continue
+		}
+		if i+1 >= len(args) {
+			t.Fatalf("%s: command %q: %s without a value", service, args, args[i])
+		}
+		if v := args[i+1]; v == "true" || v == "false" {
+			// Go's flag package would read it as a positional argument.
+			t.Errorf("%s: %s %s: write a boolean flag as %s=%s", service, args[i], v, args[i], v)
 		}
 		out[strings.TrimPrefix(args[i], "--")] = args[i+1]
+		i++
 	}
 	return out
 }

@@ -96,13 +96,13 @@ func startDeployment(t testing.TB, only ...string) *deployment {
 					t.Fatalf("%s: no value for the setting %s", s.Name, k)
 				}
 			}
-			args = append(args, "--"+k, v)
+			args = append(args, "--"+k+"="+v) // one argument: right for boolean flags too
 		}
 		if !slices.Equal(slices.Sorted(maps.Keys(s.TestTuning)), slices.Sorted(maps.Keys(tuning[s.Command]))) {
 			t.Fatalf("%s: Topology's test tuning %v and the test's %v differ", s.Name, s.TestTuning, tuning[s.Command])
 		}
 		for _, k := range slices.Sorted(maps.Keys(tuning[s.Command])) {
-			args = append(args, "--"+k, tuning[s.Command][k])
+			args = append(args, "--"+k+"="+tuning[s.Command][k])
 		}
 		p := &proc{name: s.Name, bin: d.bin, args: args, dir: dir}
 		d.procs[s.Name] = p
