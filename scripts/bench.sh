@@ -221,6 +221,32 @@ awk '
   /^BenchmarkOpenTrimmedForged/ { t=$3 } /^BenchmarkOpenForged/ { o=$3 }
   END { print "| call | ns/op |\n|---|---|"; printf "| OpenTrimmed, forged 16 KB link | %s |\n| baseline: Open, same link | %s |\n", t, o }' "$out"
 
+echo
+echo "## Scaling out: render queue workers and click-proxy replicas (issue 15)"
+echo
+echo "Command: \`go test -run '^\$' -bench 'ScaleRenders|ScaleClicks|QueueRoundTrip' -benchtime 1x -count 1 ./internal/scaletest ./sandbox/remote\`"
+echo "(the processes of internal/scaletest's Topology on loopback: Redis, \`kensa worker\`s with 2 tabs each, \`kensa serve --sandbox=remote\` replicas. Renders: 24 new pages through the Redis render queue, 12 enqueued at a time. Clicks: one cached link, wrk -t1 -c32 -d5s against every replica at once, summed. Everything shares this machine's $(nproc) cores, so a second worker or replica adds processes, not cores: side by side, the figures show the queue's and the replicas' overhead, and the per-core rates docs/deploy.md projects from.)"
+echo
+go test -run '^$' -bench 'ScaleRenders|ScaleClicks' -benchtime 1x -count 1 ./internal/scaletest | tee "$out" >&2
+go test -run '^$' -bench 'QueueRoundTrip' -benchtime 2000x -count 1 ./sandbox/remote | tee -a "$out" >&2
+awk '
+  /^BenchmarkScaleRenders\// {
+    split($1, n, "/"); w=n[2]; sub(/-[0-9]+$/, "", w); sub(/workers=/, "", w)
+    for (i=3;i<NF;i++) { if ($(i+1)=="renders/s") r[w]=$i; if ($(i+1)=="MiB-per-worker-peak") m[w]=$i; if ($(i+1)=="failed") f[w]=$i }
+  }
+  /^BenchmarkScaleClicks\// {
+    split($1, n, "/"); k=n[2]; sub(/-[0-9]+$/, "", k); sub(/replicas=/, "", k)
+    for (i=3;i<NF;i++) if ($(i+1)=="clicks/s") c[k]=$i
+  }
+  /^BenchmarkQueueRoundTrip/ { q=$3 }
+  END {
+    print "| workers (2 tabs each) | renders/s | failed | peak memory per worker, Chromium included |\n|---|---|---|---|"
+    for (w=1; w<=2; w++) printf "| %d | %.2f | %d | %.0f MiB |\n", w, r[w], f[w], m[w]
+    print "\n| kensa serve replicas | cached clicks/s (sum) |\n|---|---|"
+    for (k=1; k<=2; k++) printf "| %d | %.0f |\n", k, c[k]
+    printf "\nRender queue round trip (enqueue, a worker takes it, reply, wake-up; no render): **%.2f ms** a job (`BenchmarkQueueRoundTrip`)\n", q/1e6
+  }' "$out"
+
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md
 cat docs/BENCHMARKS.md
