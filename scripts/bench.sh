@@ -240,7 +240,7 @@ awk '
   }
   /^BenchmarkQueueRoundTrip/ { q=$3 }
   END {
-    print "| workers (2 tabs each) | renders/s | failed | peak memory per worker, Chromium included |\n|---|---|---|---|"
+    print "| workers (2 tabs each) | renders/s | failed | peak memory (PSS) per worker, Chromium included |\n|---|---|---|---|"
     for (w=1; w<=2; w++) printf "| %d | %.2f | %d | %.0f MiB |\n", w, r[w], f[w], m[w]
     print "\n| kensa serve replicas | cached clicks/s (sum) |\n|---|---|"
     for (k=1; k<=2; k++) printf "| %d | %.0f |\n", k, c[k]

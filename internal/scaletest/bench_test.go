@@ -31,7 +31,7 @@ func BenchmarkScaleRenders(b *testing.B) {
 			defer c.Close()
 			const pages, inflight = 24, 12
 			var rendered, failed int
-			// The workers' memory, Chromium included, sampled while they render.
+			// The workers' memory (PSS), Chromium included, sampled while they render.
 			var peak int64
 			stop := make(chan struct{})
 			sampled := make(chan struct{})
@@ -41,7 +41,7 @@ func BenchmarkScaleRenders(b *testing.B) {
 					var sum int64
 					for _, n := range names {
 						if p := d.procs[n]; p.cmd != nil {
-							sum += treeRSS(p.cmd.Process.Pid)
+							sum += treePSS(p.cmd.Process.Pid)
 						}
 					}
 					peak = max(peak, sum)

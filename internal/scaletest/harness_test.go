@@ -144,14 +144,14 @@ func buildKensa(t testing.TB) string {
 	return buildBin
 }
 
-// treeRSS is the resident memory of a process group (a worker and its
-// Chromium), in bytes.
-func treeRSS(pgid int) int64 {
+// treePSS is the proportional set size of a process group (a worker and
+// its Chromium processes), in bytes: shared pages count once in total, not
+// once per process as RSS would.
+func treePSS(pgid int) int64 {
 	ents, _ := os.ReadDir("/proc")
 	var sum int64
 	for _, e := range ents {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
+		if _, err := strconv.Atoi(e.Name()); err != nil {
 			continue
 		}
 		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
@@ -164,15 +164,16 @@ func treeRSS(pgid int) int64 {
 		if len(f) < 3 || f[2] != strconv.Itoa(pgid) {
 			continue
 		}
-		statm, err := os.ReadFile(filepath.Join("/proc", e.Name(), "statm"))
+		rollup, err := os.ReadFile(filepath.Join("/proc", e.Name(), "smaps_rollup"))
 		if err != nil {
 			continue
 		}
-		if m := strings.Fields(string(statm)); len(m) > 1 {
-			pages, _ := strconv.ParseInt(m[1], 10, 64)
-			sum += pages * int64(os.Getpagesize())
+		for _, l := range strings.Split(string(rollup), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "Pss:" {
+				kb, _ := strconv.ParseInt(f[1], 10, 64)
+				sum += kb << 10
+			}
 		}
-		_ = pid
 	}
 	return sum
 }
