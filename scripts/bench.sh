@@ -224,7 +224,7 @@ awk '
 echo
 echo "## Scaling out: render queue workers and click-proxy replicas (issue 15)"
 echo
-echo "Command: \`go test -run '^\$' -bench 'ScaleRenders|ScaleClicks|QueueRoundTrip' -benchtime 1x -count 1 ./internal/scaletest ./sandbox/remote\`"
+echo "Commands: \`go test -run '^\$' -bench 'ScaleRenders|ScaleClicks' -benchtime 1x -count 1 ./internal/scaletest\` and \`go test -run '^\$' -bench QueueRoundTrip -benchtime 2000x -count 1 ./sandbox/remote\`"
 echo "(the processes of internal/scaletest's Topology on loopback: Redis, \`kensa worker\`s with 2 tabs each, \`kensa serve --sandbox=remote\` replicas. Renders: 24 new pages through the Redis render queue, 12 enqueued at a time. Clicks: one cached link, wrk -t1 -c32 -d5s against every replica at once, summed. Everything shares this machine's $(nproc) cores, so a second worker or replica adds processes, not cores: side by side, the figures show the queue's and the replicas' overhead, and the per-core rates docs/deploy.md projects from.)"
 echo
 go test -run '^$' -bench 'ScaleRenders|ScaleClicks' -benchtime 1x -count 1 ./internal/scaletest | tee "$out" >&2
@@ -246,6 +246,8 @@ awk '
     for (k=1; k<=2; k++) printf "| %d | %.0f |\n", k, c[k]
     printf "\nRender queue round trip (enqueue, a worker takes it, reply, wake-up; no render): **%.2f ms** a job (`BenchmarkQueueRoundTrip`)\n", q/1e6
   }' "$out"
+echo
+echo "Load average after these runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores. Other work on the machine lowers every figure here; compare the rows with each other, not with other runs."
 
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md
