@@ -52,20 +52,19 @@ func startDeployment(t testing.TB, only ...string) *deployment {
 	d.rdb = redis.NewClient(&redis.Options{Addr: d.redis.addr, MaxRetries: -1, DialTimeout: time.Second})
 	t.Cleanup(func() { d.rdb.Close() })
 
-	// What kensa-init makes in the compose file.
-	files := map[string]string{
-		"redis-url":  "redis://" + d.redis.addr + "/0\n",
-		"api-tokens": "scale-test-token-0123456789abcdef\n",
+	// What kensa-init makes in the compose file, made by the same script:
+	// keys, an API token and the Redis URL file.
+	root, err := testenv.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
 	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	initCmd := exec.Command("sh", filepath.Join(root, "deploy", "kensa-init.sh"))
+	initCmd.Env = append(os.Environ(), "KENSA_SECRETS_DIR="+dir, "KENSA_REDIS_URL=redis://"+d.redis.addr+"/0",
+		"PATH="+filepath.Dir(d.bin)+":"+os.Getenv("PATH"))
+	if out, err := initCmd.CombinedOutput(); err != nil {
+		t.Fatalf("kensa-init: %v\n%s", err, out)
 	}
 	keys := filepath.Join(dir, "keys.json")
-	if out, err := exec.Command(d.bin, "keygen", "--out", keys).CombinedOutput(); err != nil {
-		t.Fatalf("keygen: %v %s", err, out)
-	}
 	ts, err := testsite.Start(d.site)
 	if err != nil {
 		t.Fatal(err)

@@ -60,6 +60,6 @@ func Topology() []Service {
 // ComposeOnly are the compose services the process test has no use for,
 // with why.
 var ComposeOnly = map[string]string{
-	"kensa-init": "one-shot: creates keys.json, the API token and the Redis URL file in a volume; the test creates them in a temporary directory",
+	"kensa-init": "one-shot: deploy/kensa-init.sh makes keys.json, the API token and the Redis URL file in a volume; the test runs the same script into its temporary directory",
 	"kensa-lb":   "the load balancer in front of the two replicas; the test spreads clicks over both itself",
 }

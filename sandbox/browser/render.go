@@ -49,15 +49,15 @@ func (r *run) step(name string) {
 	}
 }
 
-// Render renders rawURL as the clicker (User-Agent ua, language lang)
-// would see it and reports what it saw. It never returns later than its
-// deadline (RenderTimeout or ctx's, the earlier) plus the time to return;
-// when the render fails, Report.Err says why.
 // ErrBrowserGone is Report.Err when Chromium died under a render (killed,
 // out of memory): it says nothing about the page, and the next render
 // runs on a new Chromium.
 const ErrBrowserGone = "the browser crashed or was closed"
 
+// Render renders rawURL as the clicker (User-Agent ua, language lang)
+// would see it and reports what it saw. It never returns later than its
+// deadline (RenderTimeout or ctx's, the earlier) plus the time to return;
+// when the render fails, Report.Err says why.
 func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.Report {
 	start := time.Now()
 	rep := &capture.Report{URL: rawURL, StartedAt: start}
