@@ -11,7 +11,7 @@ export KENSA_CORPUS := $(CORPUS)
 # finds as seeds under testdata/fuzz.
 FUZZTIME ?= 5m
 
-.PHONY: all setup build run demo test lint unit fuzz bench clean
+.PHONY: all setup build run demo test lint compose-check unit fuzz bench clean
 
 all: build
 
@@ -28,7 +28,7 @@ demo: run
 
 # Every test: formatting, vet, unit/golden/corpus/integration tests with
 # the race detector (fuzz targets over their seeds).
-test: setup lint unit
+test: setup lint compose-check unit
 	@echo "make test: $$(grep -c '^ok' .run/unit.log) packages passed; $$(scripts/fuzz.sh --count) fuzz targets ran over their seeds (make fuzz explores)"
 	@echo "$$(grep -c '^ok' .run/unit.log) passed, $$(grep -c '^FAIL' .run/unit.log) failed"
 
@@ -36,6 +36,13 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+
+# docker-compose.yml must load and interpolate (no Docker engine needed);
+# internal/scaletest checks that it runs what the scale test proves.
+compose-check:
+	KENSA_BASE_URL=https://kensa.example.com docker-compose -f docker-compose.yml config -q
+	@if env -u KENSA_BASE_URL docker-compose -f docker-compose.yml config -q 2>/dev/null; then \
+	  echo "docker-compose.yml starts without KENSA_BASE_URL: it must be required"; exit 1; fi
 
 unit:
 	@mkdir -p .run

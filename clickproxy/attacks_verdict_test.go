@@ -243,13 +243,13 @@ func TestOneTimeShortcutRecorded(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if n, _ := e.rdb.PFCount(ctx, keySkipHist+"example-idp.com").Result(); n != 2 {
+	if n, _ := e.rdb.PFCount(ctx, tagged(keySkipHist, "example-idp.com")).Result(); n != 2 {
 		t.Errorf("%d shortcuts recorded, want 2", n)
 	}
-	if n, _ := e.rdb.PFCount(ctx, keyCleanHist+"example-idp.com").Result(); n != 0 {
+	if n, _ := e.rdb.PFCount(ctx, tagged(keyCleanHist, "example-idp.com")).Result(); n != 0 {
 		t.Errorf("shortcuts made the domain look cleaner: %d clean URLs", n)
 	}
-	if ttl, _ := e.rdb.TTL(ctx, keySkipHist+"example-idp.com").Result(); ttl <= 0 || ttl > historyTTL {
+	if ttl, _ := e.rdb.TTL(ctx, tagged(keySkipHist, "example-idp.com")).Result(); ttl <= 0 || ttl > historyTTL {
 		t.Errorf("shortcut history TTL %v", ttl)
 	}
 }

@@ -5,13 +5,16 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/internal/testsite"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
+	"github.com/kensa-mail/kensa/sandbox/remote"
 )
 
 // The end-to-end tests: the real sandbox (Chromium) behind the click
@@ -52,9 +55,14 @@ func sites(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// newEnv is a click proxy with the real sandbox, rendering the sites
-// above under their realistic names.
-func newEnv(t testing.TB, policy Policy) *env {
+// newEnv is a click proxy with the real sandbox in process (serve
+// --sandbox=local), rendering the sites above under their realistic names.
+func newEnv(t testing.TB, policy Policy) *env { return newEnvSandbox(t, policy, "local") }
+
+// newEnvSandbox is newEnv with the sandbox local, or remote: behind the
+// render queue on the env's Redis (sandbox/remote, serve --sandbox=remote),
+// with a worker rendering on the same Chromium.
+func newEnvSandbox(t testing.TB, policy Policy, mode string) *env {
 	testenv.Require(t, testenv.Chromium)
 	site, err := testsite.Start(http.HandlerFunc(sites))
 	if err != nil {
@@ -70,14 +78,74 @@ func newEnv(t testing.TB, policy Policy) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { sb.Close() })
-	return newEnvWith(t, policy, sb)
+	if mode == "local" {
+		return newEnvWith(t, policy, sb)
+	}
+	queue := &lateScanner{}
+	e := newEnvWith(t, policy, queue)
+	client, err := remote.NewClient(context.Background(), remote.ClientConfig{Redis: e.rdb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { client.Close() })
+	queue.set(client)
+	w, err := remote.NewWorker(remote.WorkerConfig{Redis: e.rdb, Scanner: sb, Concurrency: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); w.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return e
 }
+
+// lateScanner is a Scanner set after the env exists: the render queue's
+// client needs the env's Redis.
+type lateScanner struct {
+	mu sync.Mutex
+	sc interface {
+		sandbox.Scanner
+		Ready() error
+	}
+}
+
+func (l *lateScanner) set(sc interface {
+	sandbox.Scanner
+	Ready() error
+}) {
+	l.mu.Lock()
+	l.sc = sc
+	l.mu.Unlock()
+}
+
+func (l *lateScanner) get() interface {
+	sandbox.Scanner
+	Ready() error
+} {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.sc
+}
+
+func (l *lateScanner) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result, error) {
+	return l.get().Scan(ctx, req)
+}
+
+func (l *lateScanner) Ready() error { return l.get().Ready() }
 
 // TestEndToEnd runs each kind of destination through the real sandbox:
 // the verdicts come from Chromium and the sandbox's rules, the answers
 // from the proxy over loopback HTTP.
+// Both sandboxes pass it: in process (serve --sandbox=local) and behind
+// the render queue (--sandbox=remote).
 func TestEndToEnd(t *testing.T) {
-	e := newEnv(t, Policy{})
+	for _, mode := range []string{"local", "remote"} {
+		t.Run(mode, func(t *testing.T) { endToEnd(t, newEnvSandbox(t, Policy{}, mode)) })
+	}
+}
+
+func endToEnd(t *testing.T, e *env) {
 	cases := []verdictCase{
 		{"clean", "http://www.example-shop.co.jp/sale?id=42", "redirect", 303, nil},
 		{"credential phish", "http://rakuten-card.account-check.top/login", "block", 403, []string{"楽天", "rakuten-card.account-check.top"}},

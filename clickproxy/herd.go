@@ -86,7 +86,7 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 	ctx, cancel := context.WithTimeout(parent, h.timeout+10*time.Second)
 	defer cancel()
 	lockTTL := lockTTL(h.timeout)
-	got, err := h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
+	got, err := h.rdb.SetNX(ctx, tagged(keyLock, digest), h.instance, lockTTL).Result()
 	switch {
 	case err != nil:
 		// Redis is away: render here; replicas may render the same URL.
@@ -100,7 +100,7 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 		cancel()
 		ctx, cancel = context.WithTimeout(parent, h.timeout+10*time.Second)
 		defer cancel()
-		got, _ = h.rdb.SetNX(ctx, keyLock+digest, h.instance, lockTTL).Result()
+		got, _ = h.rdb.SetNX(ctx, tagged(keyLock, digest), h.instance, lockTTL).Result()
 	}
 	defer func() {
 		if got {
@@ -109,7 +109,7 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 			uctx, cancel := context.WithTimeout(parent, redisClickTimeout)
 			defer cancel()
 			h.rdb.Eval(uctx, `if redis.call("get", KEYS[1]) == ARGV[1] then return redis.call("del", KEYS[1]) end return 0`,
-				[]string{keyLock + digest}, h.instance)
+				[]string{tagged(keyLock, digest)}, h.instance)
 		}
 	}()
 	if got {
@@ -127,7 +127,7 @@ func (h *herd) run(parent context.Context, digest, dest, regDomain string, req s
 // other replica seems gone (its lock expired without a verdict).
 func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Duration, clickID string) (outcome, bool) {
 	h.log.Info("another replica is rendering; waiting", zap.String("click_id", clickID))
-	sub := h.rdb.Subscribe(ctx, keyDone+digest)
+	sub := h.rdb.Subscribe(ctx, tagged(keyDone, digest))
 	defer sub.Close()
 	msgs := sub.Channel()
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -140,7 +140,7 @@ func (h *herd) waitOther(ctx context.Context, digest string, lockTTL time.Durati
 		select {
 		case <-msgs:
 		case <-tick.C:
-			if n, err := h.rdb.Exists(ctx, keyLock+digest).Result(); err == nil && n == 0 {
+			if n, err := h.rdb.Exists(ctx, tagged(keyLock, digest)).Result(); err == nil && n == 0 {
 				if c, err := h.store.getRedis(ctx, digest, h.now()); err == nil && c != nil {
 					return outcome{c: c, source: "redis"}, true
 				}

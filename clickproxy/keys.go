@@ -5,16 +5,23 @@ import "time"
 // Every Redis key and channel the click proxy uses, with its lifetime, in
 // one place; docs/redis.md describes each for operators. One prefix,
 // versioned, so that a format change never reads old entries. (The click
-// log's stream, kensa:clicks, is clickproxy/clicklog's.)
+// log's stream, kensa:clicks, is clickproxy/clicklog's; the render queue's
+// keys are sandbox/remote's.)
+//
+// The prefixes below are followed by an ID in a Redis Cluster hash tag,
+// tagged(prefix, id): a destination's verdict, screenshot and lock share
+// one slot (the verdict and its screenshot are written in one
+// transaction), a domain's histories another, and the keys spread over
+// the cluster's shards by destination.
 const (
-	keyVerdict   = "kensa:v1:verdict:"   // + digest: string, the cached JSON; TTL by level (TTLs)
-	keyShot      = "kensa:v1:shot:"      // + digest: string, JPEG; same TTL as the verdict
-	keyLock      = "kensa:v1:lock:"      // + digest: string, the instance rendering it; lockTTL
-	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
-	keyPending   = "kensa:v1:pending:"   // + click ID: string, JSON pendingClick; pendingTTL
-	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
-	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: string, the last non-clean level; historyTTL
-	keySkipHist  = "kensa:v1:skiphist:"  // + registrable domain: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
+	keyVerdict   = "kensa:v1:verdict:"   // + {digest}: string, the cached JSON; TTL by level (TTLs)
+	keyShot      = "kensa:v1:shot:"      // + {digest}: string, JPEG; same TTL as the verdict
+	keyLock      = "kensa:v1:lock:"      // + {digest}: string, the instance rendering it; lockTTL
+	keyDone      = "kensa:v1:done:"      // + {digest}: pub/sub channel, published when a verdict lands
+	keyPending   = "kensa:v1:pending:"   // + {click ID}: string, JSON pendingClick; pendingTTL
+	keyCleanHist = "kensa:v1:cleanhist:" // + {registrable domain}: HyperLogLog of the URL digests judged clean; historyTTL
+	keyBadHist   = "kensa:v1:badhist:"   // + {registrable domain}: string, the last non-clean level; historyTTL
+	keySkipHist  = "kensa:v1:skiphist:"  // + {registrable domain}: HyperLogLog of the URL digests the one-time shortcut let through unrendered; historyTTL
 	keyOverrides = "kensa:v1:overrides"  // hash: "block|url|..." -> JSON api.Override; no TTL
 	chanOverride = "kensa:v1:overrides-changed"
 
@@ -32,6 +39,9 @@ const (
 	keyRechecked  = "kensa:v1:rechecked:"      // + URL digest: string "1"; re-checked recently (the re-check interval)
 	chanVerdict   = "kensa:v1:verdict-changed" // pub/sub: a URL digest whose verdict an analyst changed (re-scan): every replica drops its memory copy
 )
+
+// tagged is prefix + id with id as the key's Redis Cluster hash tag.
+func tagged(prefix, id string) string { return prefix + "{" + id + "}" }
 
 // Lifetimes and bounds of what the keys hold.
 const (

@@ -60,7 +60,7 @@ func (s *Server) savePending(ctx context.Context, p *pendingClick) {
 	b, _ := json.Marshal(p)
 	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
 	defer cancel()
-	if err := s.cfg.Redis.Set(rctx, keyPending+p.ClickID, b, pendingTTL(s.cfg.ProceedTTL)).Err(); err != nil {
+	if err := s.cfg.Redis.Set(rctx, tagged(keyPending, p.ClickID), b, pendingTTL(s.cfg.ProceedTTL)).Err(); err != nil {
 		s.m.redisErrors.Inc()
 	}
 }
@@ -80,7 +80,7 @@ func (s *Server) loadPending(ctx context.Context, id string) (*pendingClick, boo
 	}
 	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
 	defer cancel()
-	b, err := s.cfg.Redis.Get(rctx, keyPending+id).Bytes()
+	b, err := s.cfg.Redis.Get(rctx, tagged(keyPending, id)).Bytes()
 	if err != nil {
 		if !errors.Is(err, redis.Nil) {
 			s.m.redisErrors.Inc()

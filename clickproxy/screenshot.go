@@ -15,7 +15,7 @@ func (s *Server) screenshot(ctx *fasthttp.RequestCtx, digest string) error {
 	}
 	rctx, cancel := context.WithTimeout(requestContext(ctx), redisPageTimeout)
 	defer cancel()
-	b, err := s.cfg.Redis.Get(rctx, keyShot+digest).Bytes()
+	b, err := s.cfg.Redis.Get(rctx, tagged(keyShot, digest)).Bytes()
 	if err != nil {
 		return errNotFound
 	}

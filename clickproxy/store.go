@@ -93,7 +93,7 @@ func (s *store) getMem(digest string, now time.Time) (*cached, bool) {
 
 // getRedis reads Redis and fills the in-process cache.
 func (s *store) getRedis(ctx context.Context, digest string, now time.Time) (*cached, error) {
-	b, err := s.rdb.Get(ctx, keyVerdict+digest).Bytes()
+	b, err := s.rdb.Get(ctx, tagged(keyVerdict, digest)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -123,20 +123,29 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 	if err != nil {
 		return err
 	}
-	_, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, keyVerdict+digest, b, ttl)
+	// The verdict and its screenshot in one transaction (one hash slot:
+	// tagged by digest); the domain's history and the notice to waiting
+	// replicas after it, in a plain pipeline, which a Redis Cluster client
+	// sends to each key's own shard.
+	if _, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.Set(ctx, tagged(keyVerdict, digest), b, ttl)
 		if len(shot) > 0 {
-			p.Set(ctx, keyShot+digest, shot, ttl)
+			p.Set(ctx, tagged(keyShot, digest), shot, ttl)
 		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		switch {
 		case regDomain == "":
 		case c.Verdict.Level == verdict.Clean:
-			p.PFAdd(ctx, keyCleanHist+regDomain, digest)
-			p.Expire(ctx, keyCleanHist+regDomain, historyTTL)
+			p.PFAdd(ctx, tagged(keyCleanHist, regDomain), digest)
+			p.Expire(ctx, tagged(keyCleanHist, regDomain), historyTTL)
 		default:
-			p.Set(ctx, keyBadHist+regDomain, string(c.Verdict.Level), historyTTL)
+			p.Set(ctx, tagged(keyBadHist, regDomain), string(c.Verdict.Level), historyTTL)
 		}
-		p.Publish(ctx, keyDone+digest, "1")
+		p.Publish(ctx, tagged(keyDone, digest), "1")
 		return nil
 	})
 	return err
@@ -145,7 +154,7 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 // forget drops a verdict everywhere (an override changed).
 func (s *store) forget(ctx context.Context, digest string) {
 	s.mem.Remove(digest)
-	s.rdb.Del(ctx, keyVerdict+digest)
+	s.rdb.Del(ctx, tagged(keyVerdict, digest))
 }
 
 // history is how many different URLs of the domain were judged clean by a
@@ -156,9 +165,9 @@ func (s *store) forget(ctx context.Context, digest string) {
 // record is known.
 func (s *store) history(ctx context.Context, regDomain string) (clean, skipped int64, bad bool) {
 	p := s.rdb.Pipeline()
-	cleanCmd := p.PFCount(ctx, keyCleanHist+regDomain)
-	skipCmd := p.PFCount(ctx, keySkipHist+regDomain)
-	badCmd := p.Exists(ctx, keyBadHist+regDomain)
+	cleanCmd := p.PFCount(ctx, tagged(keyCleanHist, regDomain))
+	skipCmd := p.PFCount(ctx, tagged(keySkipHist, regDomain))
+	badCmd := p.Exists(ctx, tagged(keyBadHist, regDomain))
 	if _, err := p.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return 0, 0, true
 	}
@@ -170,8 +179,8 @@ func (s *store) history(ctx context.Context, regDomain string) (clean, skipped i
 // counts toward OneTimeCleanHistory.
 func (s *store) recordSkip(ctx context.Context, regDomain, digest string) error {
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.PFAdd(ctx, keySkipHist+regDomain, digest)
-		p.Expire(ctx, keySkipHist+regDomain, historyTTL)
+		p.PFAdd(ctx, tagged(keySkipHist, regDomain), digest)
+		p.Expire(ctx, tagged(keySkipHist, regDomain), historyTTL)
 		return nil
 	})
 	return err

@@ -239,6 +239,32 @@ awk '
     for (j=1;j<=k;j++) print rows[j]
     print "```"
   }' "$out"
+echo "## Scaling out: render queue workers and click-proxy replicas (issue 15)"
+echo
+echo "Commands: \`go test -run '^\$' -bench 'ScaleRenders|ScaleClicks' -benchtime 1x -count 1 ./internal/scaletest\` and \`go test -run '^\$' -bench QueueRoundTrip -benchtime 2000x -count 1 ./sandbox/remote\`"
+echo "(the processes of internal/scaletest's Topology on loopback: Redis, \`kensa worker\`s with 2 tabs each, \`kensa serve --sandbox=remote\` replicas. Renders: 24 new pages through the Redis render queue, 12 enqueued at a time. Clicks: one cached link, wrk -t1 -c32 -d5s against every replica at once, summed. Everything shares this machine's $(nproc) cores, so a second worker or replica adds processes, not cores: side by side, the figures show the queue's and the replicas' overhead, and the per-core rates docs/deploy.md projects from.)"
+echo
+go test -run '^$' -bench 'ScaleRenders|ScaleClicks' -benchtime 1x -count 1 ./internal/scaletest | tee "$out" >&2
+go test -run '^$' -bench 'QueueRoundTrip' -benchtime 2000x -count 1 ./sandbox/remote | tee -a "$out" >&2
+awk '
+  /^BenchmarkScaleRenders\// {
+    split($1, n, "/"); w=n[2]; sub(/-[0-9]+$/, "", w); sub(/workers=/, "", w)
+    for (i=3;i<NF;i++) { if ($(i+1)=="renders/s") r[w]=$i; if ($(i+1)=="MiB-per-worker-peak") m[w]=$i; if ($(i+1)=="failed") f[w]=$i }
+  }
+  /^BenchmarkScaleClicks\// {
+    split($1, n, "/"); k=n[2]; sub(/-[0-9]+$/, "", k); sub(/replicas=/, "", k)
+    for (i=3;i<NF;i++) if ($(i+1)=="clicks/s") c[k]=$i
+  }
+  /^BenchmarkQueueRoundTrip/ { q=$3 }
+  END {
+    print "| workers (2 tabs each) | renders/s | failed | peak memory (PSS) per worker, Chromium included |\n|---|---|---|---|"
+    for (w=1; w<=2; w++) printf "| %d | %.2f | %d | %.0f MiB |\n", w, r[w], f[w], m[w]
+    print "\n| kensa serve replicas | cached clicks/s (sum) |\n|---|---|"
+    for (k=1; k<=2; k++) printf "| %d | %.0f |\n", k, c[k]
+    printf "\nRender queue round trip (enqueue, a worker takes it, reply, wake-up; no render): **%.2f ms** a job (`BenchmarkQueueRoundTrip`)\n", q/1e6
+  }' "$out"
+echo
+echo "Load average after these runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores. Other work on the machine lowers every figure here; compare the rows with each other, not with other runs."
 
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md

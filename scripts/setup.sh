@@ -31,6 +31,9 @@ have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
 # tests, web-ext lint, playwright-core driving Chromium end to end).
 have node || NEED_DEBS+=(nodejs)
 have npm || NEED_DEBS+=(npm)
+# docker-compose (Debian's, v1) for make compose-check: `docker-compose config`
+# validates docker-compose.yml without a Docker engine (CI has none).
+have docker-compose || NEED_DEBS+=(docker-compose)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then

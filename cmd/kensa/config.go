@@ -23,7 +23,7 @@ import (
 )
 
 // Every subcommand has one typed config (RewriteConfig, MilterConfig,
-// ServeConfig, ScanConfig, DecodeConfig, KeygenConfig). load fills it once,
+// ServeConfig, WorkerConfig, ScanConfig, DecodeConfig, KeygenConfig). load fills it once,
 // from the lowest precedence to the highest:
 //
 //  1. the zero value, which means the default (defaults.go);
@@ -42,6 +42,7 @@ type fileConfig struct {
 	Common `yaml:",inline"`
 	Milter MilterSection `yaml:"milter"`
 	Serve  ServeSection  `yaml:"serve"`
+	Worker WorkerSection `yaml:"worker"`
 }
 
 // Common is the top level of the config file: what rewrite, milter and serve

@@ -112,8 +112,49 @@ func TestServeValidate(t *testing.T) {
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 	check("test map loopback", func(c *ServeConfig) { c.TestMapHosts, c.TestTrustSPKI = "127.0.0.1:8443", "abc=" })
 	check("spki alone", func(c *ServeConfig) { c.TestTrustSPKI = "abc=" }, "--test-trust-spki needs --test-map-hosts")
+	check("redis cluster", func(c *ServeConfig) {
+		c.Serve.RedisMode, c.Serve.Redis = "cluster", "redis://:pw@10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379"
+	})
+	check("redis sentinel", func(c *ServeConfig) {
+		c.Serve.RedisMode, c.Serve.Redis = "sentinel", "redis://10.0.0.1:26379?addr=10.0.0.2:26379&master_name=kensa"
+	})
+	check("sentinel without master", func(c *ServeConfig) { c.Serve.RedisMode = "sentinel" }, "master_name")
+	check("redis mode", func(c *ServeConfig) { c.Serve.RedisMode = "replicated" }, "serve.redis_mode")
+	check("redis mode without url", func(c *ServeConfig) { c.Serve.RedisMode, c.Serve.Redis = "replicated", "" }, "serve.redis_mode", "required")
+	check("sandbox remote", func(c *ServeConfig) { c.Serve.Sandbox = "remote" })
+	check("sandbox local", func(c *ServeConfig) { c.Serve.Sandbox = "local"; c.Serve.Chromium = "/usr/bin/chromium" })
+	check("sandbox other", func(c *ServeConfig) { c.Serve.Sandbox = "cloud" }, "serve.sandbox", "local or remote")
+	check("remote with sandbox settings", func(c *ServeConfig) {
+		c.Serve.Sandbox, c.Serve.Chromium, c.TestMapHosts, c.Serve.RemoteInflight = "remote", "/usr/bin/chromium", "127.0.0.1:1", -1
+	}, "give them to kensa worker", "worker.chromium", "serve.remote_inflight")
 	// Common's problems come too, with the serve section's.
 	check("all", func(c *ServeConfig) { c.BaseURL, c.Serve.Unknown = "", "x" }, "base_url", "serve.unknown")
+}
+
+func TestWorkerValidate(t *testing.T) {
+	check := func(name string, edit func(c *WorkerConfig), want ...string) {
+		t.Helper()
+		c := WorkerConfig{Worker: WorkerSection{Redis: "redis://127.0.0.1:6379/0"}}
+		edit(&c)
+		checkValidate(t, name, &c, want...)
+	}
+	check("valid", func(c *WorkerConfig) {})
+	check("no redis", func(c *WorkerConfig) { c.Worker.Redis = "" }, "worker.redis", "required")
+	check("redis from file", func(c *WorkerConfig) {
+		c.Worker.Redis, c.Worker.RedisURLFile, c.redisURLFromFile = "", "/run/secrets/redis", "redis://:pw@127.0.0.1:6379/0"
+	})
+	check("redis twice", func(c *WorkerConfig) { c.Worker.RedisURLFile = "/run/secrets/redis" }, "both set")
+	check("redis scheme", func(c *WorkerConfig) { c.Worker.Redis = "mysql://x" }, "worker.redis")
+	check("redis cluster", func(c *WorkerConfig) { c.Worker.RedisMode = "cluster" })
+	check("redis mode", func(c *WorkerConfig) { c.Worker.RedisMode = "replicated" }, "worker.redis_mode")
+	// Every problem at once.
+	check("all", func(c *WorkerConfig) {
+		c.Worker.Listen, c.Worker.Tabs, c.Worker.RenderTimeout, c.Worker.MaxAttempts, c.Worker.ShutdownTimeout = "x", -1, -1, -1, -1
+		c.Worker.VisibilityTimeout = 10 * time.Millisecond
+		c.OAuthAllowed, c.LogFormat, c.TestTrustSPKI = []string{"nocolon"}, "xml", "abc="
+	}, "worker.listen", "worker.tabs", "worker.render_timeout", "worker.max_attempts", "worker.shutdown_timeout",
+		"worker.visibility_timeout", `"nocolon"`, "log_format", "--test-trust-spki needs")
+	check("test map", func(c *WorkerConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 }
 
 // A Redis URL can hold a password: no message shows it.
@@ -157,6 +198,13 @@ func TestDefaults(t *testing.T) {
 	}
 	if sc := (ScanConfig{}).withDefaults(); sc.Lang != defaultScanLang || sc.Timeout != defaultScanTimeout {
 		t.Errorf("scan defaults: %+v", sc)
+	}
+	if s.Serve.Sandbox != "local" || s.Serve.RemoteInflight != defaultRemoteInflight {
+		t.Errorf("serve sandbox defaults: %+v", s.Serve)
+	}
+	if w := (WorkerConfig{}).withDefaults(); w.Worker.Listen != defaultWorkerListen || w.Worker.Tabs != defaultTabs ||
+		w.Worker.RenderTimeout != defaultRenderTimeout || w.Worker.ShutdownTimeout != defaultShutdownTimeout || w.perRender() != defaultRenderTimeout/2 {
+		t.Errorf("worker defaults: %+v", w)
 	}
 	set := ServeConfig{Serve: ServeSection{Listen: "[::1]:1", Tabs: 5, RenderTimeout: 30 * time.Second}}.withDefaults()
 	if set.Serve.Listen != "[::1]:1" || set.Serve.Tabs != 5 || set.perRender() != 15*time.Second {

@@ -24,9 +24,14 @@ const (
 	defaultTabs            = 2
 	// defaultPerRender bounds one render when serve.render_timeout is
 	// unset; with it set, a render gets half (a check is up to two).
-	defaultPerRender   = 10 * time.Second
-	defaultScanLang    = "ja-JP"
-	defaultScanTimeout = 10 * time.Second
+	defaultPerRender = 10 * time.Second
+	defaultScanLang  = "ja-JP"
+	// kensa worker, and serve --sandbox=remote.
+	defaultWorkerListen   = "127.0.0.1:9106"
+	defaultRenderTimeout  = 25 * time.Second // clickproxy's default too
+	defaultSandbox        = "local"
+	defaultRemoteInflight = 32
+	defaultScanTimeout    = 10 * time.Second
 )
 
 func (c Common) withDefaults() Common {
@@ -45,6 +50,18 @@ func (c ServeConfig) withDefaults() ServeConfig {
 	c.Serve.Listen = cmp.Or(c.Serve.Listen, defaultServeListen)
 	c.Serve.ShutdownTimeout = cmp.Or(c.Serve.ShutdownTimeout, defaultShutdownTimeout)
 	c.Serve.Tabs = cmp.Or(c.Serve.Tabs, defaultTabs)
+	c.Serve.Sandbox = cmp.Or(c.Serve.Sandbox, defaultSandbox)
+	c.Serve.RemoteInflight = cmp.Or(c.Serve.RemoteInflight, defaultRemoteInflight)
+	return c
+}
+
+func (c WorkerConfig) withDefaults() WorkerConfig {
+	c.LogLevel = cmp.Or(c.LogLevel, defaultLogLevel)
+	c.Worker.Listen = cmp.Or(c.Worker.Listen, defaultWorkerListen)
+	c.Worker.Tabs = cmp.Or(c.Worker.Tabs, defaultTabs)
+	c.Worker.RenderTimeout = cmp.Or(c.Worker.RenderTimeout, defaultRenderTimeout)
+	c.Worker.ShutdownTimeout = cmp.Or(c.Worker.ShutdownTimeout, defaultShutdownTimeout)
+	// visibility_timeout and max_attempts: sandbox/remote's defaults (30s, 3).
 	return c
 }
 

@@ -25,9 +25,11 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/clickproxy/clicklog"
+	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/fair"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
+	"github.com/kensa-mail/kensa/sandbox/remote"
 	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
@@ -37,6 +39,7 @@ type ServeSection struct {
 	Listen       string        `yaml:"listen"`         // HOST:PORT; default 127.0.0.1:8080
 	Redis        string        `yaml:"redis"`          // redis://HOST:PORT/DB; may hold a password
 	RedisURLFile string        `yaml:"redis_url_file"` // or the Redis URL is in this file
+	RedisMode    string        `yaml:"redis_mode"`     // single (default), cluster or sentinel
 	APITokenFile string        `yaml:"api_token_file"` // bearer tokens, one per line
 	Wait         time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
 	// RenderTimeout bounds one destination's check, both renders; default 25s.
@@ -89,6 +92,13 @@ type ServeSection struct {
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
+	// Sandbox is where links are rendered: "local" (default: Chromium in
+	// this process, one machine) or "remote" (jobs on the Redis render
+	// queue, rendered by `kensa worker`s).
+	Sandbox string `yaml:"sandbox"`
+	// RemoteInflight bounds this replica's jobs on the queue at once with
+	// sandbox remote; more wait in its fair queue; default 32.
+	RemoteInflight int `yaml:"remote_inflight"`
 }
 
 // denyBool is a bool that the config file states the other way round:
@@ -126,12 +136,18 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"},
 		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
 		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		setting{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&c.Serve.RedisMode}, usage: "single (default), cluster (the URL names seed nodes, more with ?addr=) or sentinel (?master_name=)"},
 		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
 		setting{flag: "click-rate", env: "KENSA_CLICK_RATE", v: floatValue{&c.Serve.ClickRate}, usage: "requests per second per client network on every route but the API (default 20; negative: no limit)"},
 		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
 		setting{flag: "api-rate", env: "KENSA_API_RATE", v: floatValue{&c.Serve.APIRate}, usage: "API requests per second per client network (default 5; negative: no limit)"},
 		setting{flag: "api-burst", env: "KENSA_API_BURST", v: intValue{&c.Serve.APIBurst}, usage: "burst of --api-rate (default 10)"},
 		setting{flag: "insecure-cookies", env: "KENSA_INSECURE_COOKIES", v: boolValue{&c.Serve.InsecureCookies}, usage: "console session cookie without Secure, for plain http on a loopback --listen only (make run)"},
+		setting{flag: "wait", env: "KENSA_WAIT", v: durationValue{&c.Serve.Wait}, usage: "how long a click waits for a new verdict before the checking page (default 3s)"},
+		setting{flag: "render-timeout", env: "KENSA_RENDER_TIMEOUT", v: durationValue{&c.Serve.RenderTimeout}, usage: "bound of one destination's check, both renders (default 25s)"},
+		setting{flag: "trust-proxy-headers", env: "KENSA_TRUST_PROXY_HEADERS", v: boolValue{&c.Serve.TrustProxyHeaders}, usage: "take the client address from X-Forwarded-For (only behind a proxy that replaces it)"},
+		setting{flag: "sandbox", env: "KENSA_SANDBOX", v: stringValue{&c.Serve.Sandbox}, usage: "where links are rendered: local (Chromium in this process, default) or remote (the Redis render queue and kensa worker)"},
+		setting{flag: "remote-inflight", env: "KENSA_REMOTE_INFLIGHT", v: intValue{&c.Serve.RemoteInflight}, usage: "with --sandbox=remote: this replica's jobs on the queue at once (default 32)"},
 		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
 	)
@@ -191,10 +207,11 @@ func (c *ServeConfig) Validate() error {
 	switch {
 	case s.Redis == "" && s.RedisURLFile == "":
 		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) or serve.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required, e.g. redis://127.0.0.1:6379/0"))
+		errs = append(errs, checkRedisMode("serve", s.RedisMode))
 	case s.Redis != "" && s.RedisURLFile != "":
 		errs = append(errs, errors.New("serve.redis and serve.redis_url_file are both set: set one"))
 	case c.redisURL() != "":
-		errs = append(errs, checkRedisURL(c.redisURL()))
+		errs = append(errs, checkRedis("serve", s.RedisMode, c.redisURL()))
 	}
 	for _, t := range c.apiTokens {
 		if len(t) < 16 {
@@ -214,8 +231,8 @@ func (c *ServeConfig) Validate() error {
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
 		{"click_retention", s.ClickRetention < 0}, {"click_archive_keep", s.ClickArchiveKeep < 0},
 		{"recheck_window", s.RecheckWindow < 0}, {"recheck_max", s.RecheckMax < 0}, {"report_webhook_timeout", s.ReportWebhookTimeout < 0},
-		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
 		{"session_ttl", s.SessionTTL < 0}, {"login_burst", s.LoginBurst < 0}, {"principal_burst", s.PrincipalBurst < 0},
+		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0}, {"remote_inflight", s.RemoteInflight < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
@@ -248,6 +265,19 @@ func (c *ServeConfig) Validate() error {
 		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
 			errs = append(errs, fmt.Errorf("serve.oauth_allowed_clients %q: want provider:client_id", a))
 		}
+	}
+	switch s.Sandbox {
+	case "", "local":
+	case "remote":
+		// The render runs on the workers: their settings, not these.
+		if c.TestMapHosts != "" || c.TestTrustSPKI != "" {
+			errs = append(errs, errors.New("--test-map-hosts and --test-trust-spki act on the sandbox: with serve.sandbox remote, give them to kensa worker"))
+		}
+		if s.Chromium != "" {
+			errs = append(errs, errors.New("serve.chromium: with serve.sandbox remote, Chromium runs in kensa worker (worker.chromium)"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("serve.sandbox %q: want local or remote", s.Sandbox))
 	}
 	if c.TestMapHosts != "" {
 		_, err := parseTestMapHosts(c.TestMapHosts)
@@ -290,7 +320,8 @@ func parseTestMapHosts(s string) (netip.AddrPort, error) {
 	return ap, nil
 }
 
-// runServe is `kensa serve`: the click proxy with the sandbox in process.
+// runServe is `kensa serve`: the click proxy, with the sandbox in process
+// or the render queue (serve.sandbox).
 func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io.Writer) error {
 	var cfg ServeConfig
 	if err := load("serve", &cfg, args, stderr, ""); err != nil {
@@ -341,7 +372,7 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 	if err != nil {
 		return nil, nil, err
 	}
-	sb, err := newServeSandbox(ctx, cfg, log)
+	sb, slots, err := newServeScanner(ctx, cfg, rdb, log)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -349,7 +380,7 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 	ranges, _ := clickproxy.ParseRanges(strings.Join(cfg.Serve.ScannerRanges, ",")) // checked by Validate
 	// Renders are shared fairly between destinations' domains, so one flood
 	// of links cannot starve everyone's clicks (sandbox/fair).
-	scanner := fair.New(sb, fair.Config{Slots: cfg.Serve.Tabs})
+	scanner := fair.New(sb, fair.Config{Slots: slots})
 	srv, err := clickproxy.New(clickproxy.Config{
 		Codec: codec, Keyring: keyring, Redis: rdb, Scanner: scanner, Events: events, Policy: clickPolicy(cfg.Serve),
 		Wait: cfg.Serve.Wait, RenderTimeout: cfg.Serve.RenderTimeout, APITokens: cfg.apiTokens,
@@ -372,23 +403,19 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 }
 
 // newRedis returns the Redis client; Validate checked its URL.
-func newRedis(cfg ServeConfig, log *zap.Logger) (*redis.Client, error) {
-	opts, err := redis.ParseURL(cfg.redisURL())
-	if err != nil {
-		return nil, checkRedisURL(cfg.redisURL())
-	}
+func newRedis(cfg ServeConfig, log *zap.Logger) (redis.UniversalClient, error) {
 	redis.SetLogger(redisLogger{log})
-	// The click path gives Redis 500 ms per call through its context; without
-	// this option go-redis ignores context deadlines on socket reads and a
-	// slow Redis would hold every click for ReadTimeout.
-	opts.ContextTimeoutEnabled = true
-	return redis.NewClient(opts), nil
+	rdb, err := newRedisClient(cfg.Serve.RedisMode, cfg.redisURL())
+	if err != nil {
+		return nil, checkRedis("serve", cfg.Serve.RedisMode, cfg.redisURL())
+	}
+	return rdb, nil
 }
 
 // openClickLog opens the click log: JSON lines to serve.click_log (default
 // stdout) and to the daily archives of serve.click_archive_dir, and the
 // Redis stream. SIGHUP reopens both files (after logrotate).
-func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
+func openClickLog(cfg ServeConfig, stdout io.Writer, rdb redis.UniversalClient, log *zap.Logger, reg prometheus.Registerer, cleanup *closers) (*clicklog.Log, error) {
 	clickFile := zapcore.AddSync(stdout)
 	var reopen []func() error
 	if cfg.Serve.ClickLog != "" {
@@ -438,6 +465,28 @@ func openClickLog(cfg ServeConfig, stdout io.Writer, rdb *redis.Client, log *zap
 		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Retention: cfg.Serve.ClickRetention,
 		Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
 	})
+}
+
+// closingScanner is a sandbox.Scanner that serve closes at shutdown.
+type closingScanner interface {
+	sandbox.Scanner
+	Close() error
+}
+
+// newServeScanner returns the scanner of serve.sandbox and how many scans
+// it runs at once: Chromium in this process (local), or the render queue
+// (remote), whose workers render.
+func newServeScanner(ctx context.Context, cfg ServeConfig, rdb redis.UniversalClient, log *zap.Logger) (closingScanner, int, error) {
+	if cfg.Serve.Sandbox == "remote" {
+		c, err := remote.NewClient(ctx, remote.ClientConfig{Redis: rdb, Timeout: cfg.Serve.RenderTimeout, Log: log})
+		if err != nil {
+			return nil, 0, err
+		}
+		log.Info("renders go to the render queue (kensa worker)", zap.String("stream", remote.KeyStream))
+		return c, cfg.Serve.RemoteInflight, nil
+	}
+	sb, err := newServeSandbox(ctx, cfg, log)
+	return sb, cfg.Serve.Tabs, err
 }
 
 // newServeSandbox starts the in-process sandbox.

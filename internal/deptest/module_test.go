@@ -33,3 +33,10 @@ func TestOwners(t *testing.T) {
 func TestClickProxyHasNoBrowser(t *testing.T) {
 	Forbid(t, Module+"/clickproxy", "github.com/chromedp/", Module+"/sandbox/browser", Module+"/sandbox/inprocess")
 }
+
+// The render queue runs in click proxies, which carry no browser: its
+// worker side takes the scanner as an interface, and only cmd/kensa wires
+// Chromium (sandbox/inprocess) into kensa worker.
+func TestRenderQueueHasNoBrowser(t *testing.T) {
+	Forbid(t, Module+"/sandbox/remote", "github.com/chromedp/", Module+"/sandbox/browser", Module+"/sandbox/inprocess", "github.com/valyala/fasthttp")
+}

@@ -49,6 +49,11 @@ func (r *run) step(name string) {
 	}
 }
 
+// ErrBrowserGone is Report.Err when Chromium died under a render (killed,
+// out of memory): it says nothing about the page, and the next render
+// runs on a new Chromium.
+const ErrBrowserGone = "the browser crashed or was closed"
+
 // Render renders rawURL as the clicker (User-Agent ua, language lang)
 // would see it and reports what it saw. It never returns later than its
 // deadline (RenderTimeout or ctx's, the earlier) plus the time to return;
@@ -199,7 +204,7 @@ func (r *run) fail(ctx context.Context, what string, err error) {
 	rep := r.rep
 	switch {
 	case r.g.ctx.Err() != nil, browserGone(err):
-		rep.Err = "the browser crashed or was closed"
+		rep.Err = ErrBrowserGone
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		rep.Err = fmt.Sprintf("timed out after %s (%s)", time.Since(rep.StartedAt).Round(time.Millisecond), what)
 	case ctx.Err() != nil:
@@ -308,7 +313,7 @@ func (r *run) landed(ctx context.Context, s stateSnapshot, timedOut bool) bool {
 		rep.Err = "the page crashed"
 		return false
 	case r.g.ctx.Err() != nil:
-		rep.Err = "the browser crashed or was closed"
+		rep.Err = ErrBrowserGone
 		return false
 	case ctx.Err() != nil && !errors.Is(ctx.Err(), context.DeadlineExceeded):
 		rep.Err = "canceled"

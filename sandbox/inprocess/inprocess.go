@@ -122,14 +122,14 @@ func (s *InProcess) Scan(ctx context.Context, req sandbox.Request) (sandbox.Resu
 	if lang == "" {
 		lang = "ja-JP"
 	}
-	r := s.browser.Render(ctx, req.URL, req.UserAgent, lang)
+	r := s.render(ctx, req.URL, req.UserAgent, lang)
 	v := rules.Judge(r, s.cfg.Policy)
 	if looksEmpty(r) && ctx.Err() == nil {
 		other := uaAndroid
 		if strings.Contains(req.UserAgent, "Android") {
 			other = uaIPhone
 		}
-		r2 := s.browser.Render(ctx, req.URL, other, lang)
+		r2 := s.render(ctx, req.URL, other, lang)
 		v2 := rules.Judge(r2, s.cfg.Policy)
 		if why := differs(r, r2); why != "" && r2.Err == "" {
 			cl := verdict.Reason{
@@ -148,6 +148,19 @@ func (s *InProcess) Scan(ctx context.Context, req sandbox.Request) (sandbox.Resu
 		}
 	}
 	return sandbox.Result{Report: r, Verdict: v}, nil
+}
+
+// render renders once, and once more on a new Chromium when the browser
+// died under the render (killed, out of memory): a dead browser says
+// nothing about the page, and judging its empty report against a second
+// render would read as cloaking.
+func (s *InProcess) render(ctx context.Context, url, ua, lang string) *capture.Report {
+	r := s.browser.Render(ctx, url, ua, lang)
+	if r.Err == browser.ErrBrowserGone && ctx.Err() == nil {
+		s.log.Warn("chromium died during a render; rendering again on a new one", zap.String("host", hostOf(url)))
+		r = s.browser.Render(ctx, url, ua, lang)
+	}
+	return r
 }
 
 // looksEmpty: an error, an error status, or almost nothing on the page.
