@@ -312,17 +312,14 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	if s.mainErr == "" {
 		ex, err := r.extract(rctx)
 		r.step("extract")
-		if err == nil && !hasSecretField(ex.Forms) {
+		if err == nil {
 			ex, rep.Clicked = r.lookFurther(rctx, ex)
 			r.step("look-further")
 			// The timers or the click may have navigated, or started a
 			// download.
 			s2 := r.st.snapshot()
 			rep.Chain, rep.Status = s2.chain, s2.status
-			if len(s2.downloads) > len(s.downloads) {
-				r.finishDownloads(rctx)
-				rep.Downloads = r.st.snapshot().downloadList()
-			}
+			r.lateDownloads(rctx, len(s.downloads))
 		}
 		if err != nil {
 			r.fail(ctx, "reading the page", err)
@@ -345,4 +342,16 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	} else {
 		r.b.log.Debug("no screenshot", zap.Uint64("render", r.id), zap.Error(err))
 	}
+	// A download that began while the page was read is still recorded.
+	r.lateDownloads(rctx, len(rep.Downloads))
+}
+
+// lateDownloads puts in the report the downloads of the render when more
+// began than the had the report lists, reading their first bytes.
+func (r *run) lateDownloads(ctx context.Context, had int) {
+	if len(r.st.snapshot().downloads) <= had {
+		return
+	}
+	r.finishDownloads(ctx)
+	r.rep.Downloads = r.st.snapshot().downloadList()
 }
