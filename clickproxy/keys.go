@@ -7,10 +7,10 @@ import "time"
 // versioned, so that a format change never reads old entries. (The click
 // log's stream, kensa:clicks, is clickproxy/clicklog's.)
 const (
-	keyVerdict   = "kensa:v1:verdict:"   // + digest: string, the cached JSON; TTL by level (TTLs)
-	keyShot      = "kensa:v1:shot:"      // + digest: string, JPEG; same TTL as the verdict
-	keyLock      = "kensa:v1:lock:"      // + digest: string, the instance rendering it; lockTTL
-	keyDone      = "kensa:v1:done:"      // + digest: pub/sub channel, published when a verdict lands
+	keyVerdict   = "kensa:v1:verdict:"   // + verdictKey (DIGEST:DEVICE): string, the cached JSON; TTL by level (TTLs)
+	keyShot      = "kensa:v1:shot:"      // + verdictKey: string, JPEG; same TTL as the verdict
+	keyLock      = "kensa:v1:lock:"      // + verdictKey: string, the instance rendering it; lockTTL
+	keyDone      = "kensa:v1:done:"      // + verdictKey: pub/sub channel, published when a verdict lands
 	keyPending   = "kensa:v1:pending:"   // + click ID: string, JSON pendingClick; pendingTTL
 	keyCleanHist = "kensa:v1:cleanhist:" // + registrable domain: HyperLogLog of the URL digests judged clean; historyTTL
 	keyBadHist   = "kensa:v1:badhist:"   // + registrable domain: string, the last non-clean level; historyTTL
