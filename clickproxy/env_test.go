@@ -59,11 +59,11 @@ type fakeScanner struct {
 // The fake's hosts and what it finds there.
 const (
 	fakeClean    = "www.example-shop.co.jp"
-	fakePhish    = "rakuten-card.account-check.top" // malicious, with a screenshot
-	fakeWarn     = "someone.github.io"              // suspicious
-	fakeBroken   = "broken.example-media.jp"        // the scan fails: unknown
-	fakeSlow     = "slow.example-media.jp"          // clean, after 3 s
-	fakeIdPPhish = "rakuten.example-idp.com"        // malicious, on a trusted one-time domain
+	fakePhish    = "rakuten-card.account-check.top"   // malicious, with a screenshot
+	fakeWarn     = "someone.github.io"                // suspicious
+	fakeBroken   = "broken.example-media.jp"          // the scan fails: unknown
+	fakeSlow     = "slow.example-media.jp"            // clean, after 3 s
+	fakeIdPPhish = "rakuten.example-idp.com"          // malicious, on a trusted one-time domain
 	fakeCloak    = "sagawa-fuzai.delivery-notice.top" // clean for desktop browsers, malicious for phones
 )
 
