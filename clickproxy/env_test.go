@@ -59,12 +59,12 @@ type fakeScanner struct {
 // The fake's hosts and what it finds there.
 const (
 	fakeClean    = "www.example-shop.co.jp"
-	fakePhish    = "rakuten-card.account-check.top"   // malicious, with a screenshot
-	fakeWarn     = "someone.github.io"                // suspicious
-	fakeBroken   = "broken.example-media.jp"          // the scan fails: unknown
-	fakeSlow     = "slow.example-media.jp"            // clean, after 3 s
-	fakeIdPPhish = "rakuten.example-idp.com"          // malicious, on a trusted one-time domain
-	fakeCloak    = "sagawa-fuzai.delivery-notice.top" // clean for desktop browsers, malicious for phones
+	fakePhish    = "rakuten-card.account-check.top" // malicious, with a screenshot
+	fakeWarn     = "someone.github.io"              // suspicious
+	fakeBroken   = "broken.example-media.jp"        // the scan fails: unknown
+	fakeSlow     = "slow.example-media.jp"          // clean, after 3 s
+	fakeIdPPhish = "rakuten.example-idp.com"        // malicious, on a trusted one-time domain
+	fakeCloak    = "sagawa-fuzai.notice.top"        // clean for desktop browsers, malicious for phones
 )
 
 // fakeShot is the screenshot the fake takes of fakePhish.
@@ -81,10 +81,15 @@ func (f *fakeScanner) Scan(ctx context.Context, r sandbox.Request) (sandbox.Resu
 	case <-ctx.Done():
 		return sandbox.Result{}, ctx.Err()
 	}
-	return fakeResult(r.URL, host, sandbox.DeviceOf(r.UserAgent))
+	return fakeResultAs(r.URL, host, sandbox.DeviceOf(r.UserAgent))
 }
 
-func fakeResult(dest, host string, dev sandbox.Device) (sandbox.Result, error) {
+func fakeResult(dest, host string) (sandbox.Result, error) {
+	return fakeResultAs(dest, host, sandbox.DeviceDesktop)
+}
+
+// fakeResultAs is the fake's finding for a device class.
+func fakeResultAs(dest, host string, dev sandbox.Device) (sandbox.Result, error) {
 	rep := &capture.Report{URL: dest, FinalURL: dest, Status: 200, Chain: []capture.Hop{{URL: dest, Kind: "initial"}}}
 	v := verdict.Verdict{Level: verdict.Clean, URL: dest, JudgedAt: time.Now()}
 	reason := func(code verdict.Code, l verdict.Level, ja, en string) {
