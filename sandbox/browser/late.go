@@ -67,8 +67,9 @@ func hasSecretField(forms []capture.Form) bool {
 //     the download) to settle, and reads it again.
 //
 // It returns the extraction to report (the first read that shows a secret
-// field; else the page the click led to, when it navigated; else the read
-// after the timers ran) and the text of what it clicked ("" for nothing).
+// field; else the page a sign-in click led to, when it navigated; else the
+// read after the timers ran) and the text of what it clicked ("" for
+// nothing).
 //
 // QUIRK: virtual time rather than a quiet period in real time: a form
 // shown by a timer 3 s after load comes after 3 s of a perfectly quiet
@@ -107,7 +108,7 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	if time.Until(end) < 300*time.Millisecond || len(r.st.snapshot().downloads) > 0 {
 		return ex, ""
 	}
-	what, ok := r.clickCallToAction(ctx)
+	what, kind, ok := r.clickCallToAction(ctx)
 	if !ok {
 		return ex, ""
 	}
@@ -116,7 +117,10 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	if err != nil {
 		return ex, what
 	}
-	if hasSecretField(ex2.Forms) || ex2.URL != ex.URL {
+	// A sign-in click that led to another page reports that page; a
+	// download click reports the page that offered the download (its
+	// lure text), unless it led to a secret field.
+	if hasSecretField(ex2.Forms) || (kind == "signin" && ex2.URL != ex.URL) {
 		return ex2, what
 	}
 	return ex, what
@@ -173,18 +177,18 @@ func (r *run) waitState(ctx context.Context, ok func(stateSnapshot) bool) {
 // clickCallToAction clicks the page's single obvious call to action to
 // sign in or to download (cta.js) with a real mouse click (Input.dispatchMouseEvent: the
 // page sees a trusted event, as from a person). It returns the element's
-// text and whether it clicked.
-func (r *run) clickCallToAction(ctx context.Context) (string, bool) {
+// text, its kind ("signin" or "download") and whether it clicked.
+func (r *run) clickCallToAction(ctx context.Context) (text, kind string, ok bool) {
 	s, err := r.evalIsolated(ctx, ctaJS)
 	if err != nil || s == "" {
-		return "", false
+		return "", "", false
 	}
 	var at struct {
 		X, Y       float64
 		Text, Kind string
 	}
 	if json.Unmarshal([]byte(s), &at) != nil {
-		return "", false
+		return "", "", false
 	}
 	for _, p := range []input.DispatchMouseEventParams{
 		{Type: input.DispatchMouseEventTypeMouseMoved, X: at.X, Y: at.Y},
@@ -192,9 +196,9 @@ func (r *run) clickCallToAction(ctx context.Context) (string, bool) {
 		{Type: input.DispatchMouseEventTypeMouseReleased, X: at.X, Y: at.Y, Button: input.MouseButtonLeft, ClickCount: 1},
 	} {
 		if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, p); err != nil {
-			return "", false
+			return "", "", false
 		}
 	}
 	r.b.log.Debug("clicked the call to action", zap.Uint64("render", r.id), zap.String("text", at.Text), zap.String("kind", at.Kind))
-	return at.Text, true
+	return at.Text, at.Kind, true
 }
