@@ -22,6 +22,9 @@ import (
 // without a form or a download is blank.
 const cloakMinText = 40
 
+// cloakBlank is the difference of a page with nothing to act on.
+const cloakBlank = "blank page"
+
 // cloakErrorTitleWords are what the titles of error pages say, lower case,
 // Japanese and English. Generic words of HTTP and of servers' default
 // pages, no site's own.
@@ -69,7 +72,7 @@ func cloakBlankOrError(r *capture.Report) (string, bool) {
 	case cloakErrorTitle(r.Title):
 		return "error page \u201c" + cloakClip(strings.TrimSpace(r.Title), 40) + "\u201d", true
 	case len(strings.TrimSpace(r.Text)) < cloakMinText && !cloakHasInput(r) && len(r.Downloads) == 0:
-		return "blank page", true
+		return cloakBlank, true
 	}
 	return "", false
 }
@@ -91,8 +94,10 @@ func LooksEmpty(r *capture.Report) bool {
 // same URL as another device class, and says what differs in what the page
 // asks of a person; "" when nothing material does. Material:
 //
-//   - an error or blank page against a real page on the other side
-//     ("HTTP 404 / a page");
+//   - an error page (an error status or title) against a real page on the
+//     other side ("HTTP 404 / a page"); a blank page against one with text
+//     is not, by itself (a responsive page shows other text at another
+//     width), but what the other page asks for is compared as below;
 //   - another site in the end (registrable domains: www. against m. is
 //     the same site);
 //   - a credential field (password or masked) on one only;
@@ -124,9 +129,12 @@ func Cloaking(first, other *capture.Report) string {
 		// The other device sees less: nothing is hidden from the first.
 		return ""
 	}
-	if err1 {
+	if err1 && e1 != cloakBlank {
 		return e1 + " / a page"
 	}
+	// A blank page against a page with text is not enough by itself: a
+	// responsive page can hide its text at one width and show it at
+	// another. What the other page asks for is compared below.
 	_, r1 := registrable(cloakURL(first))
 	_, r2 := registrable(cloakURL(other))
 	if r1 != "" && r2 != "" && r1 != r2 {

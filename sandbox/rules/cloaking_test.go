@@ -58,7 +58,8 @@ func TestCloaking(t *testing.T) {
 		{"404 to desktop, login to phones", cloakPage{title: "404 Not Found", text: "Not Found", status: 404}, cloakLogin, "HTTP 404 / a page"},
 		{"403 to desktop", cloakPage{title: "403 Forbidden", status: 403}, cloakLogin, "HTTP 403"},
 		{"fake 404 with status 200", cloakPage{title: "ページが見つかりません", text: "お探しのページは見つかりませんでした。URLをご確認ください。"}, cloakLogin, "error page"},
-		{"blank to desktop", cloakPage{title: "", text: ""}, cloakLogin, "blank page / a page"},
+		{"blank to desktop", cloakPage{title: "", text: ""}, cloakLogin, "credential form no / yes"},
+		{"blank to desktop, APK to Android", cloakPage{title: "ヤマト運輸", text: ""}, cloakPage{title: "ヤマト運輸", text: "アプリをインストールしてください", downloads: 1}, "download"},
 		{"harmless page to desktop, APK to Android", cloakPage{title: "ヤマト運輸", text: cloakArticle}, cloakPage{title: "ヤマト運輸", text: cloakArticle, downloads: 1}, "download no / yes"},
 		{"harmless page to desktop, login to iPhone", cloakPage{title: "お知らせ", text: cloakArticle}, cloakPage{title: "Apple ID", text: "Apple IDでサインイン" + cloakArticle, inputs: []capture.Input{cloakEmail, cloakPW}, alts: []string{"Apple"}}, "credential form no / yes"},
 		{"card form only for phones", cloakPage{title: "お支払い情報", text: cloakArticle, inputs: []capture.Input{cloakUser}}, cloakPage{title: "お支払い情報", text: cloakArticle, inputs: []capture.Input{cloakUser, cloakCard}}, "form field card"},
@@ -73,6 +74,7 @@ func TestCloaking(t *testing.T) {
 		{"the other render failed", cloakPage{title: "404 Not Found", status: 404}, cloakPage{err: "timed out"}, ""},
 		{"the first render failed, the other a plain page", cloakPage{err: "timed out"}, cloakPage{title: "Example", text: cloakArticle}, ""},
 		{"search box only on desktop", cloakPage{title: "ショップ", text: cloakArticle, inputs: []capture.Input{cloakSearch}}, cloakPage{title: "ショップ", text: cloakArticle}, ""},
+		{"responsive page, text only at a phone's width", cloakPage{title: "Example Gallery", text: "Gallery"}, cloakPage{title: "Example Gallery", text: cloakArticle}, ""},
 		{"shorter title on phones", cloakPage{title: "Example Shop | 春のセール", text: cloakArticle}, cloakPage{title: "Example Shop", text: cloakArticle}, ""},
 	} {
 		got := Cloaking(tc.first.report(), tc.next.report())
