@@ -347,7 +347,7 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 }
 
 // lateDownloads puts in the report the downloads of the render when more
-// began than the had the report lists, reading their first bytes.
+// began than the report lists (had), reading their first bytes.
 func (r *run) lateDownloads(ctx context.Context, had int) {
 	if len(r.st.snapshot().downloads) <= had {
 		return
