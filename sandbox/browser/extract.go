@@ -347,11 +347,17 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 }
 
 // lateDownloads puts in the report the downloads of the render when more
-// began than the report lists (had), reading their first bytes.
+// began than the report lists (had), reading their first bytes. It first
+// lets them finish or pass the cap, while the deadline allows (less half
+// of captureReserve): a download a script started late may not have
+// written a byte yet.
 func (r *run) lateDownloads(ctx context.Context, had int) {
 	if len(r.st.snapshot().downloads) <= had {
 		return
 	}
+	wctx, cancel := context.WithDeadline(ctx, r.deadline.Add(-captureReserve/2))
+	r.waitState(wctx, func(s stateSnapshot) bool { return !s.downloadsBusy(r.b.cfg.DownloadMaxBytes) })
+	cancel()
 	r.finishDownloads(ctx)
 	r.rep.Downloads = r.st.snapshot().downloadList()
 }
