@@ -129,7 +129,8 @@ func TestEndToEnd(t *testing.T) {
 // iPhone clicks on the same link are not answered from that verdict: each
 // is rendered as that phone and blocked. When the kit shows desktop
 // browsers a 404 instead, the desktop click is blocked too (the sandbox
-// renders both phones and finds the cloaking).
+// renders both phones and finds the cloaking). A shop that shows every
+// device the same page is redirected for each.
 func TestEndToEndCloaking(t *testing.T) {
 	testenv.Require(t, testenv.Redis)
 	e := newEnv(t, Policy{})
@@ -156,6 +157,14 @@ func TestEndToEndCloaking(t *testing.T) {
 		// The desktop's answer has not changed.
 		if a := e.get(link, "User-Agent", desktop); a.action != tc.desktopAction {
 			t.Errorf("%s, desktop again: %s", tc.dest, a.action)
+		}
+	}
+	// The benign twin: a shop that shows every device the same page is
+	// redirected for each of them.
+	shop := e.link("http://www.example-shop.co.jp/spring?id=9")
+	for _, ua := range []string{desktop, phones["Android"], phones["iPhone"]} {
+		if a := e.settle(e.get(shop, "User-Agent", ua)); a.action != "redirect" {
+			t.Errorf("shop as %s: %d %s\n%s", ua, a.status, a.action, a.body)
 		}
 	}
 }
