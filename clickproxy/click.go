@@ -48,6 +48,7 @@ func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
 		ClickID: id, Dest: d.Dest, Normalized: normalizeURL(u), Canonical: canon, Digest: urlDigest(canon), Host: canonicalHost(u.Hostname()),
 		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain, PasswordForm: d.Context.Flags&linktoken.FlagPasswordForm != 0,
 		UserAgent: ua, Language: lang, ClientIP: ip.String(), Scanner: isScanner, ScannerWhy: why, Started: start,
+		Device: string(sandbox.DeviceOf(ua)),
 	}
 	if d.Context.MessageDigest != ([8]byte{}) {
 		p.Message = hex.EncodeToString(d.Context.MessageDigest[:])
@@ -64,7 +65,7 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		s.act(ctx, p, &cached{Verdict: overrideVerdict(ov, p.Dest, now)}, "override")
 		return
 	}
-	if c, ok := s.store.getMem(p.Digest, now); ok {
+	if c, ok := s.store.getMem(p.cacheKey(), now); ok {
 		s.act(ctx, p, c, "memory")
 		return
 	}
@@ -82,11 +83,13 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 	}
 	// The render is of the URL the verdict is cached under, whichever
 	// spelling of it this click has: the verdict is about what was rendered.
+	// It is cached under the clicker's device class too (cacheKey), and
+	// rendered as the clicker's browser.
 	// FairKey: renders are shared out between registrable domains
 	// (sandbox/fair), so a flood of links on one domain cannot starve
 	// the clicks on others.
 	req := sandbox.Request{URL: p.Canonical, UserAgent: p.UserAgent, Language: p.Language, FairKey: cmp.Or(p.Registrable, p.Host)}
-	ch := s.herd.resolve(requestContext(ctx), p.Digest, p.Canonical, p.Registrable, req, p.ClickID)
+	ch := s.herd.resolve(requestContext(ctx), p.cacheKey(), p.Canonical, p.Registrable, req, p.ClickID)
 	t := time.NewTimer(s.cfg.Wait)
 	defer t.Stop()
 	select {
@@ -102,7 +105,7 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 func (s *Server) lookup(ctx context.Context, p *pendingClick, u *url.URL, now time.Time) (*cached, string, bool) {
 	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
 	defer cancel()
-	c, err := s.store.getRedis(rctx, p.Digest, now)
+	c, err := s.store.getRedis(rctx, p.cacheKey(), now)
 	if err != nil {
 		s.m.redisErrors.Inc()
 	}
@@ -174,7 +177,8 @@ func (s *Server) page(p *pendingClick, c *cached, v verdict.Verdict) pages.Page 
 		Reasons: v.Reasons, Chain: c.Chain, ShownDomain: p.ShownDomain, ReportURL: s.basePath + "/report?c=" + p.ClickID + "&s=" + s.clickMAC(p.ClickID),
 	}
 	if c.HasShot {
-		pg.ScreenshotURL = s.basePath + "/shot/" + p.Digest + "?s=" + s.shotMAC(p.Digest)
+		key := p.cacheKey()
+		pg.ScreenshotURL = s.basePath + "/shot/" + key + "?s=" + s.shotMAC(key)
 	}
 	return pg
 }

@@ -47,6 +47,21 @@ func sites(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		html(`<html><head><title>ヤマト運輸</title><meta http-equiv="refresh" content="0;url=/app.apk"></head><body>アプリをインストールしてください</body></html>`)
+	case host == "campaign-info.example-notice.top", host == "smart-notice.example-delivery.top":
+		// A kit that cloaks by device: desktop browsers get a harmless
+		// page (or, on the second host, a 404), Android a card company's
+		// sign-in, iPhones an Apple ID form.
+		ua := r.UserAgent()
+		switch {
+		case strings.Contains(ua, "Android"):
+			html(`<html><head><title>楽天カード ログイン</title></head><body><img alt="楽天カード" src="/logo.png"><form action="/p" method="post">ユーザID<input name="u"> パスワード<input type="password" name="p"><button>ログイン</button></form></body></html>`)
+		case strings.Contains(ua, "iPhone"):
+			html(`<html><head><title>Apple ID</title></head><body><h1>Apple IDでサインイン</h1><form action="/a" method="post"><input type="email" name="appleid" placeholder="Apple ID"><input type="password" name="pw" placeholder="パスワード"><button>サインイン</button></form></body></html>`)
+		case host == "smart-notice.example-delivery.top":
+			http.NotFound(w, r)
+		default:
+			html(`<html><head><title>キャンペーンのお知らせ</title></head><body><h1>春のキャンペーン</h1><p>` + strings.Repeat("ご応募ありがとうございました。結果は後日お知らせします。", 5) + `</p></body></html>`)
+		}
 	case host == "slow.example-media.jp":
 		time.Sleep(3 * time.Second)
 		html(`<html><head><title>Slow news</title></head><body><p>` + strings.Repeat("A slow but honest page. ", 20) + `</p></body></html>`)
@@ -173,5 +188,51 @@ func endToEnd(t *testing.T, e *env) {
 	}
 	if r := e.get(e.base + "/readyz"); r.status != 200 {
 		t.Errorf("readyz %d %s", r.status, r.body)
+	}
+}
+
+// TestEndToEndCloaking (issue 11 item 4): a kit that shows desktop
+// browsers a harmless page and phones phishing. The desktop click comes
+// first and is redirected (its page is harmless); the later Android and
+// iPhone clicks on the same link are not answered from that verdict: each
+// is rendered as that phone and blocked. When the kit shows desktop
+// browsers a 404 instead, the desktop click is blocked too (the sandbox
+// renders both phones and finds the cloaking). A shop that shows every
+// device the same page is redirected for each.
+func TestEndToEndCloaking(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	e := newEnv(t, Policy{})
+	const desktop = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	phones := map[string]string{
+		"Android": "Mozilla/5.0 (Linux; Android 14; SH-M26) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+		"iPhone":  "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+	}
+	for _, tc := range []struct{ dest, desktopAction string }{
+		{"http://campaign-info.example-notice.top/spring?id=77", "redirect"},
+		{"http://smart-notice.example-delivery.top/track?no=4412", "block"},
+	} {
+		link := e.link(tc.dest)
+		a := e.settle(e.get(link, "User-Agent", desktop))
+		if a.action != tc.desktopAction {
+			t.Errorf("%s, desktop first: %d %s, want %s\n%s", tc.dest, a.status, a.action, tc.desktopAction, a.body)
+		}
+		for _, name := range []string{"Android", "iPhone"} {
+			a := e.settle(e.get(link, "User-Agent", phones[name]))
+			if a.action != "block" || a.status != 403 || a.location != "" {
+				t.Errorf("%s, %s after desktop: %d %s %q, want a block\n%s", tc.dest, name, a.status, a.action, a.location, a.body)
+			}
+		}
+		// The desktop's answer has not changed.
+		if a := e.get(link, "User-Agent", desktop); a.action != tc.desktopAction {
+			t.Errorf("%s, desktop again: %s", tc.dest, a.action)
+		}
+	}
+	// The benign twin: a shop that shows every device the same page is
+	// redirected for each of them.
+	shop := e.link("http://www.example-shop.co.jp/spring?id=9")
+	for _, ua := range []string{desktop, phones["Android"], phones["iPhone"]} {
+		if a := e.settle(e.get(shop, "User-Agent", ua)); a.action != "redirect" {
+			t.Errorf("shop as %s: %d %s\n%s", ua, a.status, a.action, a.body)
+		}
 	}
 }

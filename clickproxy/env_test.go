@@ -64,6 +64,7 @@ const (
 	fakeBroken   = "broken.example-media.jp"        // the scan fails: unknown
 	fakeSlow     = "slow.example-media.jp"          // clean, after 3 s
 	fakeIdPPhish = "rakuten.example-idp.com"        // malicious, on a trusted one-time domain
+	fakeCloak    = "sagawa-fuzai.notice.top"        // clean for desktop browsers, malicious for phones
 )
 
 // fakeShot is the screenshot the fake takes of fakePhish.
@@ -80,10 +81,15 @@ func (f *fakeScanner) Scan(ctx context.Context, r sandbox.Request) (sandbox.Resu
 	case <-ctx.Done():
 		return sandbox.Result{}, ctx.Err()
 	}
-	return fakeResult(r.URL, host)
+	return fakeResultAs(r.URL, host, sandbox.DeviceOf(r.UserAgent))
 }
 
 func fakeResult(dest, host string) (sandbox.Result, error) {
+	return fakeResultAs(dest, host, sandbox.DeviceDesktop)
+}
+
+// fakeResultAs is the fake's finding for a device class.
+func fakeResultAs(dest, host string, dev sandbox.Device) (sandbox.Result, error) {
 	rep := &capture.Report{URL: dest, FinalURL: dest, Status: 200, Chain: []capture.Hop{{URL: dest, Kind: "initial"}}}
 	v := verdict.Verdict{Level: verdict.Clean, URL: dest, JudgedAt: time.Now()}
 	reason := func(code verdict.Code, l verdict.Level, ja, en string) {
@@ -94,6 +100,11 @@ func fakeResult(dest, host string) (sandbox.Result, error) {
 	case fakePhish, fakeIdPPhish:
 		reason(verdict.CodeBrandImpersonated, verdict.Malicious, "楽天カードのログインページを装っています（"+host+"）。", "The page imitates Rakuten Card's login ("+host+").")
 		rep.Screenshot = fakeShot
+	case fakeCloak:
+		if dev != sandbox.DeviceDesktop {
+			reason(verdict.CodeCredentialForm, verdict.Malicious, "偽のログインページです（"+string(dev)+"）。", "A fake login page ("+string(dev)+").")
+			rep.Screenshot = []byte("\xff\xd8\xff\xe0 " + string(dev))
+		}
 	case fakeWarn:
 		reason(verdict.CodeCredentialForm, verdict.Suspicious, "パスワードを入力させるフォームがあります（github.io）。", "The page asks for a password (github.io).")
 	case fakeBroken:

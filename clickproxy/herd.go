@@ -18,8 +18,9 @@ import (
 	"github.com/kensa-mail/kensa/sandbox/capture"
 )
 
-// herd makes sure a destination is rendered once however many clicks
-// arrive for it: singleflight within the process, and a Redis lock (SET NX
+// herd makes sure a destination is rendered once per device class
+// however many clicks arrive for it (its "digest" arguments are
+// verdictKeys): singleflight within the process, and a Redis lock (SET NX
 // with a TTL) across replicas. A replica that finds the lock taken waits
 // for the owner's pub/sub message (keyDone) and reads the verdict from
 // Redis; if the owner dies, the lock expires and the waiter renders.

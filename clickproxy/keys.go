@@ -14,10 +14,10 @@ import "time"
 // transaction), a domain's histories another, and the keys spread over
 // the cluster's shards by destination.
 const (
-	keyVerdict   = "kensa:v1:verdict:"   // + {digest}: string, the cached JSON; TTL by level (TTLs)
-	keyShot      = "kensa:v1:shot:"      // + {digest}: string, JPEG; same TTL as the verdict
-	keyLock      = "kensa:v1:lock:"      // + {digest}: string, the instance rendering it; lockTTL
-	keyDone      = "kensa:v1:done:"      // + {digest}: pub/sub channel, published when a verdict lands
+	keyVerdict   = "kensa:v1:verdict:"   // + {DIGEST:DEVICE} (verdictKey): string, the cached JSON; TTL by level (TTLs)
+	keyShot      = "kensa:v1:shot:"      // + {DIGEST:DEVICE}: string, JPEG; same TTL as the verdict
+	keyLock      = "kensa:v1:lock:"      // + {DIGEST:DEVICE}: string, the instance rendering it; lockTTL
+	keyDone      = "kensa:v1:done:"      // + {DIGEST:DEVICE}: pub/sub channel, published when a verdict lands
 	keyPending   = "kensa:v1:pending:"   // + {click ID}: string, JSON pendingClick; pendingTTL
 	keyCleanHist = "kensa:v1:cleanhist:" // + {registrable domain}: HyperLogLog of the URL digests judged clean; historyTTL
 	keyBadHist   = "kensa:v1:badhist:"   // + {registrable domain}: string, the last non-clean level; historyTTL

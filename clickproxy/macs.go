@@ -24,7 +24,7 @@ func (s *Server) clickMACValid(id, mac string) bool {
 	return subtle.ConstantTimeCompare([]byte(mac), []byte(s.clickMAC(id))) == 1
 }
 
-// shotMAC keeps screenshots from being enumerated by digest.
+// shotMAC keeps screenshots from being enumerated by key (verdictKey).
 func (s *Server) shotMAC(digest string) string {
 	m := hmac.New(sha256.New, s.shotKey)
 	m.Write([]byte(digest))

@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/kensa-mail/kensa/sandbox"
 )
 
 // pendingClick is a click that has not reached its final answer yet: it
@@ -14,11 +16,15 @@ import (
 // in memory and in Redis (keyPending, pendingTTL), so the follow-up may
 // reach another replica.
 type pendingClick struct {
-	ClickID     string    `json:"click_id"`
-	Dest        string    `json:"dest"`
-	Normalized  string    `json:"normalized"` // normalizeURL: for URL overrides
-	Canonical   string    `json:"canonical"`  // canonicalURL: rendered, and cached under Digest
-	Digest      string    `json:"digest"`
+	ClickID    string `json:"click_id"`
+	Dest       string `json:"dest"`
+	Normalized string `json:"normalized"` // normalizeURL: for URL overrides
+	Canonical  string `json:"canonical"`  // canonicalURL: rendered, and cached under Digest
+	Digest     string `json:"digest"`
+	// Device is the clicker's device class (sandbox.DeviceOf the
+	// User-Agent): with Digest, the key the verdict is cached under
+	// (cacheKey). Empty in a record of a release without it.
+	Device      string    `json:"device,omitempty"`
 	Host        string    `json:"host"`
 	Registrable string    `json:"registrable"`
 	Recipient   string    `json:"recipient,omitempty"`
@@ -47,6 +53,15 @@ func (p *pendingClick) setRegistrable() {
 	if p.Registrable == "" {
 		p.Registrable = registrable(p.Host)
 	}
+}
+
+// cacheKey is the key the click's verdict is cached under: the
+// destination's digest and the clicker's device class (verdictKey).
+func (p *pendingClick) cacheKey() string {
+	if !sandbox.Device(p.Device).Valid() {
+		p.Device = string(sandbox.DeviceOf(p.UserAgent))
+	}
+	return verdictKey(p.Digest, sandbox.Device(p.Device))
 }
 
 // pendingMaxHeader bounds the request headers a pending click keeps, so

@@ -97,12 +97,12 @@ func (s *Server) currentVerdict(ctx context.Context, p *pendingClick, now time.T
 	if ov, has := s.ov.match(p.Normalized, p.Host, p.registrable); has {
 		return &cached{Verdict: overrideVerdict(ov, p.Dest, now)}
 	}
-	if c, found := s.store.getMem(p.Digest, now); found {
+	if c, found := s.store.getMem(p.cacheKey(), now); found {
 		return c
 	}
 	rctx, cancel := context.WithTimeout(ctx, redisClickTimeout)
 	defer cancel()
-	if c, err := s.store.getRedis(rctx, p.Digest, now); err == nil && c != nil {
+	if c, err := s.store.getRedis(rctx, p.cacheKey(), now); err == nil && c != nil {
 		return c
 	}
 	return &cached{Verdict: verdict.Verdict{Level: verdict.Unknown, URL: p.Dest, JudgedAt: now}}

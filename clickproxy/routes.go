@@ -63,7 +63,7 @@ func (s *Server) routes() (base, root []route) {
 		{path: "/p/", perm: access.Public, h: s.proceedClick},
 		// An unsigned link the rewriter could not sign: shown, never followed.
 		{path: "/x", perm: access.Public, h: s.unchecked},
-		// The screenshot on warning and block pages: /shot/DIGEST?s=MAC.
+		// The screenshot on warning and block pages: /shot/DIGEST:DEVICE?s=MAC.
 		{path: "/shot/", perm: access.Public, h: s.screenshot},
 		// "Report this link", a form POST from a warning or block page.
 		// Other methods fall through to the root routes (not found).

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
+	"github.com/kensa-mail/kensa/sandbox"
 )
 
 // cached is what is kept per destination: the verdict and what the pages
@@ -60,7 +61,9 @@ func (t TTLs) of(l verdict.Level, rnd float64) time.Duration {
 }
 
 // store is the two-level verdict cache: an in-process LRU in front of
-// Redis. Redis errors are returned so callers can count them; a failing
+// Redis. Verdicts and screenshots are kept by key (verdictKey: the
+// destination's digest and a device class); a domain's history counts
+// destinations (the digest alone). Redis errors are returned so callers can count them; a failing
 // Redis never stops clicks (the render path still works).
 type store struct {
 	mem  *lru.Cache[string, *cached]
@@ -78,22 +81,23 @@ func newStore(rdb redis.UniversalClient, size int, ttls TTLs, now func() time.Ti
 	return &store{mem: mem, rdb: rdb, ttls: ttls, now: now, rand: rand}, nil
 }
 
-// getMem returns a live in-process entry.
-func (s *store) getMem(digest string, now time.Time) (*cached, bool) {
-	c, ok := s.mem.Get(digest)
+// getMem returns a live in-process entry of a key (verdictKey).
+func (s *store) getMem(key string, now time.Time) (*cached, bool) {
+	c, ok := s.mem.Get(key)
 	if !ok {
 		return nil, false
 	}
 	if now.After(c.Expires) {
-		s.mem.Remove(digest)
+		s.mem.Remove(key)
 		return nil, false
 	}
 	return c, true
 }
 
-// getRedis reads Redis and fills the in-process cache.
-func (s *store) getRedis(ctx context.Context, digest string, now time.Time) (*cached, error) {
-	b, err := s.rdb.Get(ctx, tagged(keyVerdict, digest)).Bytes()
+// getRedis reads a key's (verdictKey) verdict from Redis and fills the
+// in-process cache.
+func (s *store) getRedis(ctx context.Context, key string, now time.Time) (*cached, error) {
+	b, err := s.rdb.Get(ctx, tagged(keyVerdict, key)).Bytes()
 	if errors.Is(err, redis.Nil) {
 		return nil, nil
 	}
@@ -104,13 +108,15 @@ func (s *store) getRedis(ctx context.Context, digest string, now time.Time) (*ca
 	if err := json.Unmarshal(b, &c); err != nil || now.After(c.Expires) {
 		return nil, nil
 	}
-	s.mem.Add(digest, &c)
+	s.mem.Add(key, &c)
 	return &c, nil
 }
 
-// put stores a verdict in both levels, the screenshot beside it, and
-// publishes that it landed (waking other replicas' waiters).
-func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, regDomain string) error {
+// put stores a verdict under key (verdictKey) in both levels, the
+// screenshot beside it, and publishes that it landed (waking other
+// replicas' waiters).
+func (s *store) put(ctx context.Context, key string, c *cached, shot []byte, regDomain string) error {
+	digest := keyDigest(key)
 	ttl := s.ttls.of(c.Verdict.Level, s.rand())
 	now := s.now()
 	c.Expires = c.Verdict.JudgedAt.Add(ttl)
@@ -118,7 +124,7 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 		c.Expires = now.Add(ttl)
 	}
 	c.HasShot = len(shot) > 0
-	s.mem.Add(digest, c)
+	s.mem.Add(key, c)
 	b, err := json.Marshal(c)
 	if err != nil {
 		return err
@@ -128,9 +134,9 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 	// replicas after it, in a plain pipeline, which a Redis Cluster client
 	// sends to each key's own shard.
 	if _, err = s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.Set(ctx, tagged(keyVerdict, digest), b, ttl)
+		p.Set(ctx, tagged(keyVerdict, key), b, ttl)
 		if len(shot) > 0 {
-			p.Set(ctx, tagged(keyShot, digest), shot, ttl)
+			p.Set(ctx, tagged(keyShot, key), shot, ttl)
 		}
 		return nil
 	}); err != nil {
@@ -145,16 +151,24 @@ func (s *store) put(ctx context.Context, digest string, c *cached, shot []byte, 
 		default:
 			p.Set(ctx, tagged(keyBadHist, regDomain), string(c.Verdict.Level), historyTTL)
 		}
-		p.Publish(ctx, tagged(keyDone, digest), "1")
+		p.Publish(ctx, tagged(keyDone, key), "1")
 		return nil
 	})
 	return err
 }
 
-// forget drops a verdict everywhere (an override changed).
+// forget drops a destination's verdicts, for every device class,
+// everywhere (an override changed).
 func (s *store) forget(ctx context.Context, digest string) {
-	s.mem.Remove(digest)
-	s.rdb.Del(ctx, tagged(keyVerdict, digest))
+	// One DEL per key: each device's key is in its own hash slot, which a
+	// Redis Cluster client sends to that key's shard (a plain pipeline).
+	p := s.rdb.Pipeline()
+	for _, d := range sandbox.Devices {
+		k := verdictKey(digest, d)
+		s.mem.Remove(k)
+		p.Del(ctx, tagged(keyVerdict, k))
+	}
+	p.Exec(ctx)
 }
 
 // history is how many different URLs of the domain were judged clean by a

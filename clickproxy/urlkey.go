@@ -10,6 +10,7 @@ import (
 	"golang.org/x/net/idna"
 
 	"github.com/kensa-mail/kensa/internal/domain"
+	"github.com/kensa-mail/kensa/sandbox"
 )
 
 // parseDest parses a verified destination. linktoken accepts what browsers
@@ -158,6 +159,38 @@ func normalizeURL(u *url.URL) string {
 func urlDigest(canonical string) string {
 	sum := sha256.Sum256([]byte(canonical))
 	return hex.EncodeToString(sum[:16])
+}
+
+// verdictKey is what a verdict is cached under (in memory, and in the
+// Redis keys of keys.go that end in KEY): the destination's digest
+// (urlDigest) and the clicker's device class, "DIGEST:DEVICE". Kits cloak
+// by device (a harmless page or a 404 for desktop browsers, phishing for
+// phones), so what one class was shown says nothing about another's: a
+// desktop click's clean verdict is never the verdict of a later Android
+// or iPhone click on the same link, which is rendered as that phone.
+func verdictKey(digest string, d sandbox.Device) string {
+	return digest + ":" + string(d)
+}
+
+// keyDigest is the destination's digest in a verdictKey.
+func keyDigest(key string) string {
+	d, _, _ := strings.Cut(key, ":")
+	return d
+}
+
+// validVerdictKey reports a well-formed verdictKey: 32 lower-case hex
+// digits, ":" and a device class.
+func validVerdictKey(key string) bool {
+	d, dev, ok := strings.Cut(key, ":")
+	if !ok || len(d) != 32 || !sandbox.Device(dev).Valid() {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if c := d[i]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // registrable is the registrable domain of host (Public Suffix List), or

@@ -1,14 +1,24 @@
 // Runs in an isolated world of the main frame. It finds the page's single
-// obvious call to action to sign in: one visible button or link in the
-// page's content (not in its navigation, header, footer or a list, where
-// every site has a "Login" link) whose text is a sign-in word, that leads
-// nowhere else (a script, the same origin) and submits no form. It scrolls it into view and returns the
-// JSON {x, y, text} of its centre, or '' when there is none or more than
-// one. It clicks nothing itself: the click is a real one (Input domain).
+// obvious call to action: one visible button or link in the page's content
+// (not in its navigation, header, footer or a list, where every site has a
+// "Login" link) whose text is a sign-in word ("ログイン", "Sign in") or a
+// download word ("ダウンロード", "Download", "インストール"), that leads
+// nowhere else (a script, the same origin) and submits no form. Sign-in
+// comes first: the download call to action is taken only when the page has
+// no sign-in one. Two different targets of the kind taken are no single
+// call to action. It scrolls the element into view and returns the JSON
+// {x, y, text, kind} of its centre, or '' when there is none. It clicks
+// nothing itself: the click is a real one (Input domain).
 (() => {
-  const words = new Set(['signin', 'login', 'logon', 'signon', 'continue', 'continuetosignin',
-    'ログイン', 'サインイン', '続ける', '続行', 'ログインする', 'サインインする', 'ログインはこちら',
-    'ログインして続ける', 'サインインして続ける']);
+  const kinds = {
+    signin: new Set(['signin', 'login', 'logon', 'signon', 'continue', 'continuetosignin',
+      'ログイン', 'サインイン', '続ける', '続行', 'ログインする', 'サインインする', 'ログインはこちら',
+      'ログインして続ける', 'サインインして続ける']),
+    download: new Set(['download', 'downloadnow', 'downloadapp', 'downloadtheapp', 'install', 'installnow', 'installapp',
+      'ダウンロード', 'ダウンロードする', 'ダウンロードはこちら', '今すぐダウンロード', 'アプリをダウンロード',
+      'アプリをダウンロードする', 'インストール', 'インストールする', '今すぐインストール', 'アプリをインストール',
+      'アプリをインストールする']),
+  };
   const norm = (s) => String(s == null ? '' : s).normalize('NFKC').toLowerCase().replace(/[\s\-_>›»→。.!！]+/g, '');
   const visible = (el) => {
     if (typeof el.checkVisibility === 'function' &&
@@ -16,12 +26,16 @@
     const r = el.getBoundingClientRect();
     return r.width >= 2 && r.height >= 2;
   };
+  const textOf = (el) => el.tagName === 'INPUT' ? el.value : (el.innerText || el.getAttribute('aria-label') || '');
   const navigation = 'nav,header,footer,aside,menu,li,dialog:not([open]),[role=navigation],[role=menu],[role=menubar],[role=banner],[role=contentinfo]';
   const here = location.href.split('#')[0];
-  const found = new Map(); // where it leads (or the element itself) -> element
+  const found = {signin: new Map(), download: new Map()}; // where it leads (or the element itself) -> element
   for (const el of document.querySelectorAll('a[href],button,input[type=button],input[type=submit],[role=button],[onclick]')) {
-    const text = el.tagName === 'INPUT' ? el.value : (el.innerText || el.getAttribute('aria-label') || '');
-    if (text.length > 40 || !words.has(norm(text))) continue;
+    const text = textOf(el);
+    if (text.length > 40) continue;
+    const n = norm(text);
+    const kind = kinds.signin.has(n) ? 'signin' : kinds.download.has(n) ? 'download' : '';
+    if (!kind) continue;
     if (el.closest(navigation)) continue;
     if (el.form && el.type === 'submit') continue; // never submit a form
     if (el.tagName === 'INPUT' && el.type === 'submit') continue;
@@ -38,16 +52,17 @@
       }
     }
     if (!visible(el)) continue;
-    if (!found.has(key)) found.set(key, el);
-    if (found.size > 1) return '';
+    if (!found[kind].has(key)) found[kind].set(key, el);
   }
-  if (found.size !== 1) return '';
-  const el = found.values().next().value;
+  let kind = '';
+  if (found.signin.size === 1) kind = 'signin';
+  else if (found.signin.size === 0 && found.download.size === 1) kind = 'download';
+  if (!kind) return '';
+  const el = found[kind].values().next().value;
   el.scrollIntoView({block: 'center', inline: 'center'});
   const r = el.getBoundingClientRect();
   const x = r.left + r.width / 2, y = r.top + r.height / 2;
   const hit = document.elementFromPoint(x, y);
   if (!hit || !(hit === el || el.contains(hit))) return ''; // covered
-  const text = el.tagName === 'INPUT' ? el.value : (el.innerText || el.getAttribute('aria-label') || '');
-  return JSON.stringify({x, y, text: String(text).trim().slice(0, 40)});
+  return JSON.stringify({x, y, text: String(textOf(el)).trim().slice(0, 40), kind});
 })()

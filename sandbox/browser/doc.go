@@ -70,11 +70,15 @@
 // docs/sandbox.md.
 //
 // The sandbox never types or submits: it GET-navigates to the URL and then
-// reads the page. When the settled page shows no password field, it looks
-// further within the same deadline (lookFurther): it runs the page's
-// timers up to 8 s ahead in virtual time (a form shown late), and then
-// clicks at most once, with a real mouse click, the page's single visible
-// call to action to sign in ("ログイン", "Sign in", "続ける"...) when that is
+// reads the page. Then it watches what the page does by itself for a
+// bounded time (lookFurther): it runs the page's timers up to 8 s ahead in
+// virtual time and waits for what they started (a navigation, a download,
+// a form shown late) to quiet down, so that a download a script starts
+// after load is recorded like any other. When the page still shows no
+// password field and started no download, it clicks at most once, with a
+// real mouse click, the page's single visible call to action to sign in
+// ("ログイン", "Sign in", "続ける"...) or, when it has none, to download
+// ("ダウンロード", "Download", "インストール"...), when that is
 // a script-only button or a link to the same origin, never a form's submit
 // button, another site or another window (Report.Clicked). Dialogs (alert, confirm, beforeunload) are
 // dismissed, permission prompts and notifications are denied (the

@@ -312,17 +312,14 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	if s.mainErr == "" {
 		ex, err := r.extract(rctx)
 		r.step("extract")
-		if err == nil && !hasSecretField(ex.Forms) {
+		if err == nil {
 			ex, rep.Clicked = r.lookFurther(rctx, ex)
 			r.step("look-further")
 			// The timers or the click may have navigated, or started a
 			// download.
 			s2 := r.st.snapshot()
 			rep.Chain, rep.Status = s2.chain, s2.status
-			if len(s2.downloads) > len(s.downloads) {
-				r.finishDownloads(rctx)
-				rep.Downloads = r.st.snapshot().downloadList()
-			}
+			r.lateDownloads(rctx, len(s.downloads))
 		}
 		if err != nil {
 			r.fail(ctx, "reading the page", err)
@@ -345,4 +342,22 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	} else {
 		r.b.log.Debug("no screenshot", zap.Uint64("render", r.id), zap.Error(err))
 	}
+	// A download that began while the page was read is still recorded.
+	r.lateDownloads(rctx, len(rep.Downloads))
+}
+
+// lateDownloads puts in the report the downloads of the render when more
+// began than the report lists (had), reading their first bytes. It first
+// lets them finish or pass the cap, while the deadline allows (less half
+// of captureReserve): a download a script started late may not have
+// written a byte yet.
+func (r *run) lateDownloads(ctx context.Context, had int) {
+	if len(r.st.snapshot().downloads) <= had {
+		return
+	}
+	wctx, cancel := context.WithDeadline(ctx, r.deadline.Add(-captureReserve/2))
+	r.waitState(wctx, func(s stateSnapshot) bool { return !s.downloadsBusy(r.b.cfg.DownloadMaxBytes) })
+	cancel()
+	r.finishDownloads(ctx)
+	r.rep.Downloads = r.st.snapshot().downloadList()
 }

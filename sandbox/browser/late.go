@@ -47,23 +47,29 @@ func hasSecretField(forms []capture.Form) bool {
 	return false
 }
 
-// lookFurther is for a page that showed no secret field once it settled.
-// Kits show their form late (a timer) or only after a click on "Sign in"
-// to get past scanners that capture at load. Within the render's
-// deadline (less captureReserve), it
+// lookFurther watches what the page does by itself after it settled, and
+// looks further when it shows no secret field. Kits start their download
+// or show their form late (a timer), or only after a click on "Sign in"
+// or "Download", to get past scanners that capture at load. Within the
+// render's deadline (less captureReserve), it
 //
-//  1. runs the page's timers ahead in virtual time (lateBudget), waits
-//     for the network requests that started to quiet down, and reads
-//     the page again;
-//  2. if there is still no secret field, clicks the page's single obvious
-//     call to action to sign in (cta.js: a same-origin link or a
-//     script-only button, never a form's submit button), runs the timers
-//     again (clickBudget), waits for the page (or the page the link led
-//     to) to settle, and reads it again.
+//  1. runs the page's timers ahead in virtual time (lateBudget) and waits
+//     for the network requests and navigations that started to quiet
+//     down (Config.Settle), whatever the page showed: a download or a
+//     navigation a timer starts is recorded (the caller reads the chain
+//     and the downloads again). A page that already showed a secret field
+//     is reported as it was read first; otherwise it is read again;
+//  2. if there is still no secret field and the page has started no
+//     download, clicks the page's single obvious call to action (cta.js:
+//     to sign in, else to download; a same-origin link or a script-only
+//     button, never a form's submit button), runs the timers again
+//     (clickBudget), waits for the page (or the page the link led to, or
+//     the download) to settle, and reads it again.
 //
 // It returns the extraction to report (the first read that shows a secret
-// field; else the page the click led to, when it navigated; else the read
-// after the timers ran) and the text of what it clicked ("" for nothing).
+// field; else the page a sign-in click led to, when it navigated; else the
+// read after the timers ran) and the text of what it clicked ("" for
+// nothing).
 //
 // QUIRK: virtual time rather than a quiet period in real time: a form
 // shown by a timer 3 s after load comes after 3 s of a perfectly quiet
@@ -73,7 +79,8 @@ func hasSecretField(forms []capture.Form) bool {
 // performance.now moving with them (the page sees a consistent clock);
 // when the budget is spent, virtual time stays paused. The real-time
 // quiet period (Config.Settle without a new request or navigation) then
-// covers what the timers fetched.
+// covers what the timers fetched, and what they started is bounded by the
+// deadline: this is a quiet period, not a fixed sleep.
 func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, string) {
 	end := r.deadline.Add(-captureReserve)
 	if time.Until(end) < 300*time.Millisecond {
@@ -87,6 +94,9 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	}()
 	first := ex
 	r.runTimers(ctx, lateBudget)
+	if hasSecretField(first.Forms) {
+		return first, ""
+	}
 	if ex2, err := r.extract(ctx); err == nil {
 		if hasSecretField(ex2.Forms) {
 			return ex2, ""
@@ -95,10 +105,10 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	} else {
 		return first, ""
 	}
-	if time.Until(end) < 300*time.Millisecond {
+	if time.Until(end) < 300*time.Millisecond || len(r.st.snapshot().downloads) > 0 {
 		return ex, ""
 	}
-	what, ok := r.clickCallToAction(ctx)
+	what, kind, ok := r.clickCallToAction(ctx)
 	if !ok {
 		return ex, ""
 	}
@@ -107,7 +117,10 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 	if err != nil {
 		return ex, what
 	}
-	if hasSecretField(ex2.Forms) || ex2.URL != ex.URL {
+	// A sign-in click that led to another page reports that page; a
+	// download click reports the page that offered the download (its
+	// lure text), unless it led to a secret field.
+	if hasSecretField(ex2.Forms) || (kind == "signin" && ex2.URL != ex.URL) {
 		return ex2, what
 	}
 	return ex, what
@@ -162,20 +175,20 @@ func (r *run) waitState(ctx context.Context, ok func(stateSnapshot) bool) {
 }
 
 // clickCallToAction clicks the page's single obvious call to action to
-// sign in (cta.js) with a real mouse click (Input.dispatchMouseEvent: the
+// sign in or to download (cta.js) with a real mouse click (Input.dispatchMouseEvent: the
 // page sees a trusted event, as from a person). It returns the element's
-// text and whether it clicked.
-func (r *run) clickCallToAction(ctx context.Context) (string, bool) {
+// text, its kind ("signin" or "download") and whether it clicked.
+func (r *run) clickCallToAction(ctx context.Context) (text, kind string, ok bool) {
 	s, err := r.evalIsolated(ctx, ctaJS)
 	if err != nil || s == "" {
-		return "", false
+		return "", "", false
 	}
 	var at struct {
-		X, Y float64
-		Text string
+		X, Y       float64
+		Text, Kind string
 	}
 	if json.Unmarshal([]byte(s), &at) != nil {
-		return "", false
+		return "", "", false
 	}
 	for _, p := range []input.DispatchMouseEventParams{
 		{Type: input.DispatchMouseEventTypeMouseMoved, X: at.X, Y: at.Y},
@@ -183,9 +196,9 @@ func (r *run) clickCallToAction(ctx context.Context) (string, bool) {
 		{Type: input.DispatchMouseEventTypeMouseReleased, X: at.X, Y: at.Y, Button: input.MouseButtonLeft, ClickCount: 1},
 	} {
 		if _, err := chromedp.Call(ctx, input.DispatchMouseEvent, p); err != nil {
-			return "", false
+			return "", "", false
 		}
 	}
-	r.b.log.Debug("clicked the call to action", zap.Uint64("render", r.id), zap.String("text", at.Text))
-	return at.Text, true
+	r.b.log.Debug("clicked the call to action", zap.Uint64("render", r.id), zap.String("text", at.Text), zap.String("kind", at.Kind))
+	return at.Text, at.Kind, true
 }

@@ -195,6 +195,36 @@ document.getElementById('out').textContent = JSON.stringify({
   webgl: gl,
 });
 </script>`))
+	// Late actions (issue 11): a download a timer starts 500 ms after the
+	// page ran its scripts, by navigation and by an anchor with a
+	// download attribute; the same behind a login form; a download
+	// behind a single "ダウンロード" call to action; and their benign
+	// twins (a timer that only updates the page, a splash page that moves
+	// on to the site's own home page, two download links).
+	case "sagawa-redelivery.top/":
+		fmt.Fprint(w, htmlPage("不在通知", `<p>お荷物をお届けしましたが不在のため持ち帰りました。再配達にはアプリが必要です。</p><script>setTimeout(() => { location = '/app.apk'; }, 500);</script>`))
+	case "sagawa-anchor.top/":
+		fmt.Fprint(w, htmlPage("不在通知", `<p>お荷物をお届けしましたが不在のため持ち帰りました。再配達にはアプリが必要です。</p><script>setTimeout(() => { const a = document.createElement('a'); a.href = '/app.apk'; a.download = 'sagawa.apk'; document.body.appendChild(a); a.click(); }, 500);</script>`))
+	case "sagawa-login.top/":
+		fmt.Fprint(w, htmlPage("会員ログイン", `<form action="/l" method="post">ID <input name="id"> パスワード <input type="password" name="pw"><button>ログイン</button></form><script>setTimeout(() => { location = '/app.apk'; }, 500);</script>`))
+	case "sagawa-cta.top/":
+		fmt.Fprint(w, htmlPage("アプリのご案内", `<p>お荷物の追跡には専用アプリが必要です。</p><button id="b">ダウンロード</button><script>document.getElementById('b').onclick = () => { location = '/app.apk'; };</script>`))
+	case "sagawa-redelivery.top/app.apk", "sagawa-anchor.top/app.apk", "sagawa-login.top/app.apk", "sagawa-cta.top/app.apk":
+		h.Set("Content-Type", "application/vnd.android.package-archive")
+		h.Set("Content-Disposition", `attachment; filename="sagawa.apk"`)
+		h.Set("Content-Length", fmt.Sprint(len(apkBody)))
+		w.Write(apkBody)
+	case "www.weather-news.example/":
+		fmt.Fprint(w, htmlPage("天気予報", `<p id="t">読み込み中</p><script>setTimeout(() => { document.getElementById('t').textContent = '東京 晴れ 最高気温 18度'; }, 500);</script>`))
+	case "www.splash-shop.example/":
+		fmt.Fprint(w, htmlPage("ようこそ", `<p>Loading...</p><script>setTimeout(() => { location = '/home'; }, 500);</script>`))
+	case "www.splash-shop.example/home":
+		fmt.Fprint(w, htmlPage("ショップ", `<p>春の新商品が入荷しました。</p>`))
+	case "www.app-guide.example/":
+		fmt.Fprint(w, htmlPage("アプリのご案内", `<p>お使いの端末を選んでください。</p><a href="/a.apk">ダウンロード</a> <a href="/b.apk">Download</a>`))
+	case "www.app-guide.example/a.apk", "www.app-guide.example/b.apk":
+		s.ctaHit <- key
+		http.NotFound(w, r)
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
 	case "blank.bench.example/empty": // BenchmarkFloor, as sandbox/inprocess's baseline

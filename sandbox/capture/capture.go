@@ -17,9 +17,11 @@ type Report struct {
 	Downloads []Download `json:"downloads"`
 	Blocked   []Blocked  `json:"blocked"` // requests the egress proxy refused
 	CertError string     `json:"cert_error,omitempty"`
-	// Clicked is the text of the call to action ("ログイン", "Sign in")
-	// the sandbox clicked because the page showed no password field
-	// without it; "" when it clicked nothing.
+	// Clicked is the text of the call to action ("ログイン", "Sign in",
+	// "ダウンロード") the sandbox clicked because the page showed no
+	// password field and started no download without it; "" when it
+	// clicked nothing. When it is set, every download in Downloads began
+	// after the click.
 	Clicked string `json:"clicked,omitempty"`
 
 	UserAgent string `json:"user_agent"`

@@ -8,7 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -101,7 +101,7 @@ func (s *InProcess) Close() error {
 	return err
 }
 
-// Other mobile user agents for the second render: smishing kits send
+// The mobile User-Agents of the cloaking renders: smishing kits send
 // Android users an APK, iPhone users an Apple ID form, and everyone else a
 // fake 404.
 const (
@@ -109,10 +109,29 @@ const (
 	uaIPhone  = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1"
 )
 
-// Scan renders req.URL and judges it. If the page looks empty or like an
-// error, it renders once more with the other mobile user agent; content
-// that differs by user agent in final host, downloads or credential forms
-// is cloaking, and malicious.
+// otherMobile are the mobile device classes other than the clicker's, with
+// the User-Agent each is rendered as.
+func otherMobile(clicker sandbox.Device) []string {
+	var uas []string
+	if clicker != sandbox.DeviceAndroid {
+		uas = append(uas, uaAndroid)
+	}
+	if clicker != sandbox.DeviceIOS {
+		uas = append(uas, uaIPhone)
+	}
+	return uas
+}
+
+// Scan renders req.URL as the clicker's browser and judges it. If the
+// page looks empty or like an error (rules.LooksEmpty), it renders it
+// again, at the same time, as each mobile device class the clicker's is
+// not (Android and iPhone for a desktop), within the same deadline. A
+// material difference (rules.Cloaking) is cloaking: malicious when the
+// page hidden from the first render asks for something (a credential
+// form, a download, or a verdict of its own worse than clean),
+// suspicious otherwise. The result is the worst of the renders, with its
+// Report; the verdict holds for the clicker's device class (the click
+// proxy caches it under that class).
 func (s *InProcess) Scan(ctx context.Context, req sandbox.Request) (sandbox.Result, error) {
 	u, err := url.Parse(req.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -123,31 +142,36 @@ func (s *InProcess) Scan(ctx context.Context, req sandbox.Request) (sandbox.Resu
 		lang = "ja-JP"
 	}
 	r := s.render(ctx, req.URL, req.UserAgent, lang)
-	v := rules.Judge(r, s.cfg.Policy)
-	if looksEmpty(r) && ctx.Err() == nil {
-		other := uaAndroid
-		if strings.Contains(req.UserAgent, "Android") {
-			other = uaIPhone
-		}
-		r2 := s.render(ctx, req.URL, other, lang)
+	best := sandbox.Result{Report: r, Verdict: rules.Judge(r, s.cfg.Policy)}
+	if !rules.LooksEmpty(r) || ctx.Err() != nil {
+		return best, nil
+	}
+	others := otherMobile(sandbox.DeviceOf(req.UserAgent))
+	reps := make([]*capture.Report, len(others))
+	var wg sync.WaitGroup
+	for i, ua := range others {
+		wg.Go(func() { reps[i] = s.render(ctx, req.URL, ua, lang) })
+	}
+	wg.Wait()
+	for i, r2 := range reps {
 		v2 := rules.Judge(r2, s.cfg.Policy)
-		if why := differs(r, r2); why != "" && r2.Err == "" {
-			cl := verdict.Reason{
-				Code: verdict.CodeCloaking, Level: verdict.Malicious,
-				Evidence: map[string]string{"difference": why, "user_agent": other},
-				JA:       "このページは端末の種類によって違う内容を見せています（" + why + "）。詐欺サイトがよく使う手口です。",
-				EN:       "This page shows different content depending on the device (" + why + "), a common trick of scam sites.",
+		if why := rules.Cloaking(r, r2); why != "" {
+			hidden := v2.Level
+			if rules.CloakingHides(r2) {
+				hidden = verdict.Malicious
 			}
+			cl := rules.CloakingReason(why, others[i], hidden)
 			v2.Reasons = append(v2.Reasons, cl)
-			v2.Level = verdict.Worst(v2.Level, verdict.Malicious)
-			s.log.Info("cloaking detected", zap.String("url", req.URL), zap.String("difference", why))
-			return sandbox.Result{Report: r2, Verdict: v2}, nil
+			v2.Level = verdict.Worst(v2.Level, cl.Level)
+			s.log.Info("cloaking detected", zap.String("host", u.Hostname()), zap.String("difference", why), zap.String("level", string(cl.Level)))
+		} else if r2.Err != "" || v2.Level == verdict.Unknown {
+			continue // a failed second render says nothing about the first
 		}
-		if verdict.Worst(v.Level, v2.Level) == v2.Level && v2.Level != v.Level {
-			return sandbox.Result{Report: r2, Verdict: v2}, nil
+		if worse(v2.Level, best.Verdict.Level) {
+			best = sandbox.Result{Report: r2, Verdict: v2}
 		}
 	}
-	return sandbox.Result{Report: r, Verdict: v}, nil
+	return best, nil
 }
 
 // render renders once, and once more on a new Chromium when the browser
@@ -163,25 +187,6 @@ func (s *InProcess) render(ctx context.Context, url, ua, lang string) *capture.R
 	return r
 }
 
-// looksEmpty: an error, an error status, or almost nothing on the page.
-func looksEmpty(r *capture.Report) bool {
-	return r.Err != "" || r.Status >= 400 || (len(strings.TrimSpace(r.Text)) < 40 && len(r.Forms) == 0 && len(r.Downloads) == 0)
-}
-
-// differs says how a second render differs in what matters.
-func differs(a, b *capture.Report) string {
-	ha, hb := hostOf(a.FinalURL), hostOf(b.FinalURL)
-	switch {
-	case ha != hb && hb != "":
-		return "final host " + ha + " / " + hb
-	case len(a.Downloads) != len(b.Downloads):
-		return "download"
-	case hasCredentialForm(a) != hasCredentialForm(b):
-		return "credential form"
-	}
-	return ""
-}
-
 func hostOf(s string) string {
 	u, err := url.Parse(s)
 	if err != nil {
@@ -190,15 +195,10 @@ func hostOf(s string) string {
 	return u.Hostname()
 }
 
-func hasCredentialForm(r *capture.Report) bool {
-	for _, f := range r.Forms {
-		for _, in := range f.Inputs {
-			if (in.Type == "password" || in.Masked) && in.Visible {
-				return true
-			}
-		}
-	}
-	return false
+// worse reports whether level a is worse than b for the person clicking:
+// malicious, then suspicious, then unknown, then clean.
+func worse(a, b verdict.Level) bool {
+	return a != b && verdict.Worst(a, b) == a
 }
 
 var _ sandbox.Scanner = (*InProcess)(nil)

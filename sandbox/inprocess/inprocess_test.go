@@ -74,3 +74,76 @@ func TestScanner(t *testing.T) {
 		t.Error("a javascript: URL was scanned")
 	}
 }
+
+// TestCloakingRenders: a page that looks empty to the clicker's browser
+// is rendered again as Android and as iPhone. A kit that answers desktop
+// browsers with a 404, Android with a credential form and iPhones with an
+// Apple ID form is cloaking, whichever device clicks first. The benign
+// twins: a site that lays out the same short page for phones, and a dead
+// link (404 for everyone), are not.
+func TestCloakingRenders(t *testing.T) {
+	testenv.Require(t, testenv.Chromium)
+	site := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ua := r.UserAgent()
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		switch r.Host {
+		case "smbc-card-verify.example-secure.top":
+			switch {
+			case strings.Contains(ua, "Android"):
+				w.Write([]byte(`<html><head><title>三井住友カード ログイン</title></head><body><img alt="三井住友カード" src="/logo.png"><form action="/s" method="post">カード会員ID<input name="id"> パスワード<input type="password" name="pw"><button>ログイン</button></form></body></html>`))
+			case strings.Contains(ua, "iPhone"):
+				w.Write([]byte(`<html><head><title>Apple ID</title></head><body><h1>Apple IDでサインイン</h1><form action="/a" method="post"><input type="email" name="appleid" placeholder="Apple ID"><input type="password" name="pw" placeholder="パスワード"><button>サインイン</button></form></body></html>`))
+			default:
+				http.NotFound(w, r)
+			}
+		case "www.tenki-mobile.example":
+			if strings.Contains(ua, "Mobile") {
+				w.Write([]byte(`<html><head><title>天気</title><meta name="viewport" content="width=device-width"></head><body><p>晴れ</p></body></html>`))
+				return
+			}
+			w.Write([]byte(`<html><head><title>天気</title></head><body><p>東京 晴れ</p></body></html>`))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer site.Close()
+	ctx := context.Background()
+	s, err := New(ctx, Config{
+		Browser:      browser.Config{RenderTimeout: 10 * time.Second, Concurrency: 2},
+		TestMapHosts: netip.MustParseAddrPort(site.Listener.Addr().String()),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const desktop = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+	scan := func(url, ua string) sandbox.Result {
+		t.Helper()
+		res, err := s.Scan(ctx, sandbox.Request{URL: url, UserAgent: ua})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	cloaking := func(v verdict.Verdict) string {
+		for _, r := range v.Reasons {
+			if r.Code == verdict.CodeCloaking {
+				return r.Evidence["difference"]
+			}
+		}
+		return ""
+	}
+	res := scan("http://smbc-card-verify.example-secure.top/login", desktop)
+	if res.Verdict.Level != verdict.Malicious || !strings.HasPrefix(cloaking(res.Verdict), "HTTP 404 / a page") || !res.Report.Mobile {
+		t.Errorf("kit, clicked on a desktop: %s %+v (report err %q, mobile %v)", res.Verdict.Level, res.Verdict.Reasons, res.Report.Err, res.Report.Mobile)
+	}
+	// An iPhone sees the Apple ID form itself: no second render needed.
+	if res := scan("http://smbc-card-verify.example-secure.top/login", uaIPhone); res.Verdict.Level != verdict.Malicious || res.Report.UserAgent != uaIPhone {
+		t.Errorf("kit, clicked on an iPhone: %s %+v", res.Verdict.Level, res.Verdict.Reasons)
+	}
+	for _, u := range []string{"http://www.tenki-mobile.example/", "http://dead-link.example.jp/gone"} {
+		if res := scan(u, desktop); res.Verdict.Level == verdict.Malicious || res.Verdict.Level == verdict.Suspicious || cloaking(res.Verdict) != "" {
+			t.Errorf("%s: %s %+v", u, res.Verdict.Level, res.Verdict.Reasons)
+		}
+	}
+}
