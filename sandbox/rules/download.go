@@ -198,3 +198,28 @@ func FakeUpdateReasons(r *capture.Report) []verdict.Reason {
 	}
 	return []verdict.Reason{reason}
 }
+
+// DownloadLinkReasons reports a link (or a GET form) that leads straight to
+// an app, program, script or disk image: clean-level evidence alone
+// (download sites link installers), a strong sign together with a
+// lookalike domain, a claimed brand or unknown-sources instructions (the
+// score in score.go).
+func DownloadLinkReasons(r *capture.Report) []verdict.Reason {
+	u, ok := executableLink(r)
+	if !ok {
+		return nil
+	}
+	p := u
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	name := path.Base(p)
+	kind := downloadKindByName(capture.Download{FileName: name})
+	words := downloadKindWords[kind]
+	return []verdict.Reason{{
+		Code: verdict.CodeDownloadLink, Level: verdict.Clean,
+		Evidence: map[string]string{"url": u, "file_name": name, "kind": kind},
+		JA:       "このページには" + words[0] + "「" + name + "」への直接リンクがあります。",
+		EN:       "This page links straight to " + words[1] + " (" + name + ").",
+	}}
+}

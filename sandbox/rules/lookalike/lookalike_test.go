@@ -1,6 +1,9 @@
 package lookalike
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // The checks on a brand list of their own; sandbox/rules tests them with
 // the real brand list and the corpus.
@@ -44,5 +47,48 @@ func TestChecker(t *testing.T) {
 	}
 	if bad := New([]Brand{{Name: "Login", Domains: []string{"login.example"}}}, nil).BadKeys(); len(bad) != 1 {
 		t.Errorf("BadKeys() = %q, want the lure word login", bad)
+	}
+}
+
+// NameInHost needs no brand list: a name the page claims, found in the
+// host the way kits put it there, and the brand's own domain left alone.
+func TestNameInHost(t *testing.T) {
+	check := func(host, name string, want bool, kind string) {
+		t.Helper()
+		hit, ok := NameInHost(host, name)
+		if ok != want || ok && hit.Kind != kind {
+			t.Errorf("NameInHost(%q, %q) = %+v, %v; want %v %s", host, name, hit, ok, want, kind)
+		}
+	}
+	// Unlisted brands: a crypto exchange, an art community, an online bank.
+	check("coinvault-login-secure.top", "coinvault", true, BrandInLabel)
+	check("mycoinvault-helpdesk.com", "coinvault", true, BrandInLabel)
+	check("coinvault.account-verify.online", "coinvault", true, BrandInSubdomain)
+	check("login.coinvault.com.verify-id.top", "coinvault", true, BrandInSubdomain)
+	check("c0invault.com", "coinvault", true, Homoglyph)
+	check("artfolio-accounts.xyz", "artfolio", true, BrandInLabel)
+	check("sakuranet-bank-jp-support.com", "sakuranet", true, BrandInLabel)
+	check("さくら銀行-ログイン.com", "さくら銀行", true, BrandInLabel)
+	// Benign twins: the brand's own domain under any suffix, its
+	// subdomains, and names the host does not carry with a lure.
+	check("coinvault.com", "coinvault", false, "")
+	check("login.coinvault.com", "coinvault", false, "")
+	check("coinvault.co.jp", "coinvault", false, "")
+	check("secure.coin-vault.jp", "coinvault", false, "")
+	check("demos.creative-tim.com", "creativetim", false, "")
+	check("getbootstrap.com", "bootstrap", false, "")
+	check("dexidp.io", "dex", false, "")
+	check("coinvault.example-partner.com", "coinvault", false, "")
+	check("artfolio-gallery.com", "artfolio", false, "")
+	check("さくら銀行.jp", "さくら銀行", false, "")
+	check("ab-login.com", "ab", false, "")
+}
+
+func TestLureWords(t *testing.T) {
+	if got := LureWords("login.secure-account-verify.top"); strings.Join(got, ",") != "secure,account,verify" {
+		t.Errorf("LureWords = %q", got)
+	}
+	if got := LureWords("login.example.com"); got != nil {
+		t.Errorf("LureWords(login.example.com) = %q, want none", got)
 	}
 }

@@ -1,0 +1,100 @@
+package lookalike
+
+import (
+	"cmp"
+	"strings"
+)
+
+// NameInHost reports whether host carries name, a brand name the page
+// itself claims (read from its title, logo or footer by sandbox/rules), in
+// the way phishing host names do, without being that brand's own domain.
+// It needs no brand list, so it works for brands nobody listed.
+//
+// The registrable label spelt as the name, hyphens aside ("coincheck.com",
+// "coincheck.top", "creative-tim.com" for "creativetim"), is plausibly the
+// brand's own: it reports nothing, since a page naming itself after its
+// own domain is what every site does. It reports:
+//   - the name with lure words in the registrable label
+//     ("coincheck-login-secure.top", "mycoincheck-helpdesk.com");
+//   - the name spelt with look-alikes in it ("c0incheck.com");
+//   - the name as (part of) a subdomain label of another domain, with a
+//     lure word somewhere in the host ("coincheck.account-verify.top");
+//   - a non-ASCII name ("楽天") with more in an IDN label.
+//
+// name is lower-case; ASCII names shorter than 3 letters are ignored.
+// Kind in the Hit is BrandInLabel, BrandInSubdomain or Homoglyph; Brand is
+// name and Target is "".
+func NameInHost(host, name string) (Hit, bool) {
+	name = Lower(Normalize(name))
+	if name == "" || isASCII(name) && len(name) < 3 {
+		return Hit{}, false
+	}
+	h, ok := parseHost(host)
+	if !ok || strings.ReplaceAll(h.label, "-", "") == strings.ReplaceAll(name, "-", "") {
+		return Hit{}, false
+	}
+	c := &Checker{keyset: map[string]bool{}, owned: map[string]bool{}}
+	if !isASCII(name) {
+		c.jaNames = []jaName{{brand: -1, name: name, text: name}}
+		for i, l := range append([]string{h.label}, h.sub...) {
+			if l != name {
+				if _, ok := c.jaIn(l); ok {
+					kind := BrandInLabel
+					if i > 0 {
+						kind = BrandInSubdomain
+					}
+					return Hit{Brand: name, Kind: kind}, true
+				}
+			}
+		}
+		return Hit{}, false
+	}
+	k := newKey(-1, name, name, "", false, false)
+	c.keyset[name] = true
+	keys := []brandKey{k}
+	if homoglyphOf(h.label, skeleton(h.label), k) {
+		return Hit{Brand: name, Kind: Homoglyph}, true
+	}
+	if _, trick, ok := c.inLabel(h.label, nil, keys); ok && trick != EditDistance {
+		return Hit{Brand: name, Kind: cmp.Or(trick, BrandInLabel)}, true
+	}
+	if r, ok := c.subdomainHit(h, keys); ok && r.hit.Kind != EditDistance {
+		return Hit{Brand: name, Kind: r.hit.Kind}, true
+	}
+	return Hit{}, false
+}
+
+// LureWords returns the hyphen- or underscore-separated parts of host's
+// registrable label that are lure words ("account", "verify", "login"),
+// as in "secure-account-verify.top", each once. Subdomain labels are left
+// out: "login.example.com" is how real sites name their sign-in host.
+func LureWords(host string) []string {
+	h, ok := parseHost(host)
+	if !ok {
+		return nil
+	}
+	w := words()
+	var out []string
+	for _, t := range tokens(h.label) {
+		if w.lure[t] && !contains(out, t) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// IsLureWord reports whether a lower-case word is one of the words phishing
+// host names add to a brand name ("login", "secure", "verify").
+func IsLureWord(s string) bool {
+	w := words()
+	return w.lure[s] || w.glued[s]
+}
+
+func contains(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
