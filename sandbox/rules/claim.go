@@ -48,21 +48,27 @@ func claimOf(r *capture.Report, labels []string) pageClaim {
 		}
 	}
 	texts = append(texts, labels...)
-	c := pageClaim{strong: strings.Join(append(texts, files...), "\n")}
+	all := append(texts, files...)
+	return pageClaim{strong: strings.Join(all, "\n"), names: claimNames(all)}
+}
+
+// claimNames are the candidate names in texts: each word, and runs of up
+// to three words glued as host names glue them ("Stack Overflow" ->
+// stackoverflow), but for stop words, each once.
+func claimNames(texts []string) []claimName {
+	var names []claimName
 	seen := map[string]bool{}
 	add := func(key, shown string) {
 		if key == "" || seen[key] || claimStopWord(key) {
 			return
 		}
 		seen[key] = true
-		c.names = append(c.names, claimName{key, shown})
+		names = append(names, claimName{key, shown})
 	}
-	for _, t := range append(texts, files...) {
+	for _, t := range texts {
 		for _, seg := range claimSegments(t) {
 			words := claimWords(seg)
 			for i := range words {
-				// A name of up to three words, glued as host names
-				// glue them ("Stack Overflow" -> stackoverflow).
 				key, shown := "", ""
 				for j := i; j < len(words) && j < i+3; j++ {
 					key += words[j].key
@@ -72,7 +78,7 @@ func claimOf(r *capture.Report, labels []string) pageClaim {
 			}
 		}
 	}
-	return c
+	return names
 }
 
 // claimSegments splits a text at the separators titles use between the
@@ -168,13 +174,17 @@ func isDigits(s string) bool {
 }
 
 // logoFileName is the stem of an image's file name when the image is a
-// logo ("github-logo.png" -> "github-logo"), "" otherwise.
+// logo ("github-logo.png" -> "github-logo", "EA_Origin_Lockup_Black.png"),
+// "" otherwise.
 func logoFileName(src string) string {
 	f := fileStem(src)
-	if !strings.Contains(strings.ToLower(f), "logo") {
-		return ""
+	l := strings.ToLower(f)
+	for _, w := range []string{"logo", "lockup", "wordmark", "brand"} {
+		if strings.Contains(l, w) {
+			return f
+		}
 	}
-	return f
+	return ""
 }
 
 // fileStem is the file name of a URL's path without its extension.
@@ -213,7 +223,11 @@ func claimedInHost(c pageClaim, host string) (claimName, lookalike.Hit, bool) {
 			return claimName{}, lookalike.Hit{}, false
 		}
 	}
+	skel := lookalike.Skeleton(host)
 	for _, n := range c.names {
+		if !strings.Contains(skel, lookalike.Skeleton(n.key)) {
+			continue // cheap: the name is nowhere in the host
+		}
 		hit, ok := lookalike.NameInHost(host, n.key)
 		if !ok {
 			continue
@@ -240,14 +254,20 @@ var tenantPlatforms = map[string]bool{
 
 func tenantPlatform(reg string) bool { return tenantPlatforms[reg] }
 
-// BrandClaimReasons reports a page without a credential form that claims a
-// brand (listed or not: claimOf) in a host that is not the brand's: a
-// listed brand named on a lookalike of its domain is left to
-// LookalikeReasons; here the name comes from the page and the host carries
-// it with lure words, look-alike letters or as a subdomain of another
-// domain (lookalike.NameInHost). Suspicious alone: the page asks for
-// nothing yet; with a download lure or other signs the score makes it
-// malicious.
+// BrandClaimReasons judges what a page without a credential form says it
+// is against its host (docs/detection.md, "brand claims"):
+//
+//   - the host imitates a listed brand (a lookalike) and the page names the
+//     same brand where a site names itself (claim "identity") or only in
+//     its text (claim "text"): content and host agree on the impostor,
+//     a second sign beside the lookalike;
+//   - no lookalike, but a name the page claims for itself, listed or not,
+//     sits in the host the way phishing hosts carry it
+//     (lookalike.NameInHost; claim "host"), or a name from its text does
+//     (claim "text-host", weaker).
+//
+// Each is Suspicious alone: the page asks for nothing yet. The score adds
+// them to a download lure, unknown-sources text or host signs.
 func BrandClaimReasons(r *capture.Report, brands *BrandList) []verdict.Reason {
 	page := r.FinalURL
 	if page == "" {
@@ -260,15 +280,71 @@ func BrandClaimReasons(r *capture.Report, brands *BrandList) []verdict.Reason {
 	if _, ok := brands.ForDomain(reg); ok {
 		return nil
 	}
-	n, hit, ok := claimedInHost(claimOf(r, nil), host)
+	claim := claimOf(r, nil)
+	reason := func(kind, brand string, ev map[string]string) []verdict.Reason {
+		ev["claim"], ev["brand"], ev["host"] = kind, brand, host
+		ja := "このページは「" + brand + "」を名乗っていますが、ドメイン（" + host + "）は名前に別の語を付け足したもので、" + brand + " のものではありません。"
+		en := "This page presents itself as " + brand + ", but " + host + " only borrows the name: it is not " + brand + "'s site."
+		if kind == "identity" || kind == "text" {
+			ja = "このページは「" + brand + "」のページのように見せていますが、ドメイン（" + host + "）は " + brand + " のものに似せた別のものです。"
+			en = "This page presents itself as " + brand + " on " + host + ", a domain made to look like " + brand + "'s."
+		}
+		return []verdict.Reason{{Code: verdict.CodeBrandImpersonated, Level: verdict.Suspicious, Evidence: ev, JA: ja, EN: en}}
+	}
+	if hit, ok := brands.Lookalike(host, nil); ok && hit.Brand != "" {
+		for _, b := range brands.InText(claim.strong) {
+			if b.Name == hit.Brand {
+				return reason("identity", b.Name, map[string]string{"imitates": hit.Target})
+			}
+		}
+		for _, b := range brands.InText(r.Text) {
+			if b.Name == hit.Brand {
+				return reason("text", b.Name, map[string]string{"imitates": hit.Target})
+			}
+		}
+		return nil
+	}
+	if n, hit, ok := claimedInHost(claim, host); ok {
+		return reason("host", n.shown, map[string]string{"claimed_in_host": hit.Kind})
+	}
+	text := pageClaim{names: claimNames([]string{r.Text})}
+	text.names = append(claim.names, text.names...) // the page's own names first: they rule its own domain out
+	if n, hit, ok := claimedInHost(text, host); ok {
+		return reason("text-host", n.shown, map[string]string{"claimed_in_host": hit.Kind})
+	}
+	return nil
+}
+
+// EmbeddedDomainReasons reports a host that starts with another domain's
+// name (lookalike.EmbeddedDomain: "vk.com.account-verify.top"), for
+// domains the brand list does not know. Suspicious alone, like a
+// lookalike.
+func EmbeddedDomainReasons(host string) []verdict.Reason {
+	e, reg, ok := lookalike.EmbeddedDomain(host)
 	if !ok {
 		return nil
 	}
 	return []verdict.Reason{{
-		Code: verdict.CodeBrandImpersonated, Level: verdict.Suspicious,
-		Evidence: map[string]string{"brand": n.shown, "host": host, "claimed_in_host": hit.Kind},
-		JA:       "このページは「" + n.shown + "」を名乗っていますが、ドメイン（" + host + "）は名前に別の語を付け足したもので、" + n.shown + " のものではありません。",
-		EN:       "This page presents itself as " + n.shown + ", but " + host + " only borrows the name: it is not " + n.shown + "'s site.",
+		Code: verdict.CodeLookalikeDomain, Level: verdict.Suspicious,
+		Evidence: map[string]string{"host": host, "domain": reg, "kind": "embedded-domain", "embedded": e},
+		JA:       "このドメイン " + host + " は " + e + " で始まるように見せていますが、本当のサイトは " + reg + " で、" + e + " とは関係ありません。",
+		EN:       "The domain " + host + " is made to start like " + e + ", but the site is really " + reg + ", which has nothing to do with " + e + ".",
+	}}
+}
+
+// HostRiskyTLDReasons is the TLD sign for a page without a credential
+// form (credentialRiskyTLD covers those with one): clean-level evidence,
+// counted in the host family of the score.
+func HostRiskyTLDReasons(host string) []verdict.Reason {
+	tld, ok := riskyTLD(host)
+	if !ok {
+		return nil
+	}
+	return []verdict.Reason{{
+		Code: verdict.CodeRiskyTLD, Level: verdict.Clean,
+		Evidence: map[string]string{"host": host, "tld": tld},
+		JA:       "このページは、フィッシングに多用されるドメイン（." + tld + "）にあります。",
+		EN:       "This page is on a ." + tld + " domain, a kind phishing sites use far more than real services.",
 	}}
 }
 

@@ -44,6 +44,49 @@ func credentialField(in capture.Input) (string, bool) {
 	return "", false
 }
 
+// identifierFirst finds a sign-in form that asks for the account first and
+// the password on the next step, as Google, Microsoft and Amazon do and
+// kits copy: a visible e-mail or user-name field in a form that also holds
+// a password field not yet shown. It returns the evidence word and the
+// form's action ("" when there is none).
+func identifierFirst(forms []capture.Form) (field, action string) {
+	for _, f := range forms {
+		var pw, id bool
+		for _, in := range f.Inputs {
+			switch {
+			case in.Type == "password":
+				pw = true
+			case in.Visible && identifierInput(in):
+				id = true
+			}
+		}
+		if pw && id {
+			return "identifier-first sign-in", f.Action
+		}
+	}
+	return "", ""
+}
+
+// identifierWords name an account identifier field.
+var identifierWords = []string{"email", "e-mail", "mail", "user", "login", "identifier", "account", "phone", "username",
+	"メール", "ユーザー", "ログインid", "会員id", "アカウント", "電話番号"}
+
+func identifierInput(in capture.Input) bool {
+	if in.Type == "email" {
+		return true
+	}
+	if in.Type != "text" && in.Type != "tel" {
+		return false
+	}
+	hay := strings.ToLower(domain.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
+	for _, w := range identifierWords {
+		if strings.Contains(hay, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // freeHostingSuffixes are registrable domains where anyone can publish a
 // page in minutes; a sign-in form there is rarely the real service's.
 var freeHostingSuffixes = []string{
@@ -176,6 +219,9 @@ func newCredentialPage(r *capture.Report, own []string) (c *credentialPage, ok b
 				c.labels = append(c.labels, in.Label, in.Placeholder)
 			}
 		}
+	}
+	if field == "" {
+		field, c.formAction = identifierFirst(r.Forms)
 	}
 	if field == "" {
 		return nil, false
@@ -333,6 +379,11 @@ func credentialPretextCheck(c *credentialPage) (verdict.Reason, bool) {
 		return verdict.Reason{}, false
 	}
 	c.ev["phrase"] = p
+	if networkPretexts[p] {
+		// A web page never legitimately asks for the Wi-Fi or router
+		// password: weighed more than an account alarm (score.go).
+		c.ev["kind"] = "network"
+	}
 	return verdict.Reason{
 		Code: verdict.CodeCredentialPretext, Level: verdict.Suspicious, Evidence: c.ev,
 		JA: "このページはネットワークやシステム、アカウントの警告を装ってパスワードを入力させようとしています（「" + p + "」）。",
@@ -366,6 +417,14 @@ var credentialPretexts = []string{
 	"unusual activity", "unusual sign-in activity", "suspicious activity",
 	"アカウントが停止", "アカウントを停止", "アカウントがロック", "アカウントの利用を制限", "利用制限",
 	"不正アクセスを検知", "不審なアクセス", "ファームウェアが更新",
+}
+
+// networkPretexts are the credentialPretexts that pose as the browser, the
+// network or the router rather than as an account.
+var networkPretexts = map[string]bool{
+	"authentication required": true, "network requires a password": true, "requires a wpa": true, "wpa2 password": true,
+	"wpa password": true, "firmware was updated": true, "firmware update": true, "router login": true,
+	"wi-fi session": true, "wifi session": true, "ファームウェアが更新": true,
 }
 
 func credentialPretext(text string) (string, bool) {

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"net/url"
 	"path"
 	"strings"
 
@@ -158,11 +159,13 @@ func executableLink(r *capture.Report) (string, bool) {
 		}
 	}
 	for _, u := range urls {
-		p := u
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
+		// The file name is the URL path's last segment: a bare host
+		// ("https://caniuse.com/#feat=x") names no file, .com or not.
+		pu, err := url.Parse(u)
+		if err != nil || pu.Path == "" || strings.HasSuffix(pu.Path, "/") {
+			continue
 		}
-		switch downloadKindByName(capture.Download{FileName: path.Base(p)}) {
+		switch downloadKindByName(capture.Download{FileName: path.Base(pu.Path)}) {
 		case "executable", "apk", "script", "disk-image":
 			return u, true
 		}
@@ -209,12 +212,14 @@ func DownloadLinkReasons(r *capture.Report) []verdict.Reason {
 	if !ok {
 		return nil
 	}
-	p := u
-	if i := strings.IndexAny(p, "?#"); i >= 0 {
-		p = p[:i]
-	}
-	name := path.Base(p)
+	pu, _ := url.Parse(u) // executableLink parsed it
+	name := path.Base(pu.Path)
 	kind := downloadKindByName(capture.Download{FileName: name})
+	switch strings.ToLower(path.Ext(name)) {
+	case ".js", ".sh", ".py":
+		// Developer documentation links scripts to read, not to run.
+		return nil
+	}
 	words := downloadKindWords[kind]
 	return []verdict.Reason{{
 		Code: verdict.CodeDownloadLink, Level: verdict.Clean,

@@ -55,8 +55,10 @@ func TestUnlistedBrands(t *testing.T) {
 	// APK link it is a download lure.
 	check("unlisted brand and an APK link", capture.Report{FinalURL: "https://coinvault-app-update.top/", Title: "CoinVault アプリ",
 		Links: []capture.Link{{URL: "https://coinvault-app-update.top/coinvault.apk", Text: "ダウンロード"}}}, verdict.Malicious, verdict.CodeCombinedSignals)
-	check("unlisted brand in a borrowed host, nothing asked", capture.Report{FinalURL: "https://coinvault-support.top/", Title: "CoinVault お知らせ"},
+	check("unlisted brand in a borrowed host, nothing asked", capture.Report{FinalURL: "https://coinvault-support.com/", Title: "CoinVault お知らせ"},
 		verdict.Suspicious, verdict.CodeBrandImpersonated)
+	check("unlisted brand in a borrowed host on a cheap TLD", capture.Report{FinalURL: "https://coinvault-support.top/", Title: "CoinVault お知らせ"},
+		verdict.Malicious, verdict.CodeCombinedSignals)
 
 	// Benign twins: the brands' own sites, under any suffix.
 	check("crypto exchange's own sign-in", capture.Report{FinalURL: "https://www.coinvault.com/signin", Title: "CoinVault | ログイン",
@@ -74,6 +76,8 @@ func TestUnlistedBrands(t *testing.T) {
 		verdict.Clean, verdict.CodeFreeHosting)
 	check("a download site linking its installer", capture.Report{FinalURL: "https://www.7-zip.org/download.html", Title: "Download",
 		Links: []capture.Link{{URL: "https://www.7-zip.org/a/7z2408-x64.exe", Text: "Download"}}}, verdict.Clean, verdict.CodeDownloadLink)
+	check("a sign-in page linking a site whose name ends in .com", capture.Report{FinalURL: "https://getbootstrap.example/signin", Title: "Sign in",
+		Links: []capture.Link{{URL: "https://caniuse.com/#feat=css-placeholder-shown"}, {URL: "https://example.com"}, {URL: "https://docs.example/app.js"}}, Forms: pw}, verdict.Clean, verdict.CodeCredentialForm)
 }
 
 // Listed brands that matter in Japan, on their real domains (benign twins)
@@ -113,7 +117,9 @@ func TestJapaneseServices(t *testing.T) {
 		Text: "設定から提供元不明のアプリを許可してください。", Links: []capture.Link{{URL: "https://parcel-app.example.net/app.apk"}}}, verdict.Malicious)
 	check("unknown sources text alone", capture.Report{FinalURL: "https://howto.example.net/",
 		Text: "設定で「提供元不明のアプリ」を許可する方法"}, verdict.Suspicious)
-	check("a lookalike alone", capture.Report{FinalURL: "https://kuroneko-delivery.top/", Title: "Parked"}, verdict.Suspicious)
+	check("a lookalike alone, even with a lure word on a cheap TLD", capture.Report{FinalURL: "https://kuroneko-delivery.top/", Title: "Parked"}, verdict.Suspicious)
+	check("a lookalike whose page names the brand", capture.Report{FinalURL: "https://kuroneko-delivery.top/", Title: "クロネコヤマト 再配達受付"}, verdict.Malicious)
+	check("a lookalike of a brand the page does not name", capture.Report{FinalURL: "https://kuroneko-delivery.com/", Title: "Pet supplies"}, verdict.Suspicious)
 }
 
 // The score: one weak sign stays clean or suspicious; independent signs

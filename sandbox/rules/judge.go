@@ -17,6 +17,13 @@ type Policy struct {
 	Brands *BrandList
 }
 
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
 func (p Policy) brands() *BrandList {
 	if p.Brands == nil {
 		return DefaultBrands()
@@ -55,13 +62,23 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 			continue
 		}
 		seen[pu.Hostname()] = true
-		reasons = append(reasons, brands.LookalikeReasons(pu.Hostname(), p.OwnDomains)...)
+		look := brands.LookalikeReasons(pu.Hostname(), p.OwnDomains)
+		if look == nil {
+			look = EmbeddedDomainReasons(pu.Hostname())
+		}
+		reasons = append(reasons, look...)
 		reasons = append(reasons, LureDomainReasons(pu.Hostname())...)
 	}
 	if cred == nil {
 		// Without a credential form, a claimed brand in a borrowed host
-		// is one sign among others (a download lure, unknown sources).
+		// and the TLD are signs among others (a download lure, unknown
+		// sources); CredentialReasons covers them for forms.
 		reasons = append(reasons, BrandClaimReasons(r, brands)...)
+		if page := cmpOr(r.FinalURL, r.URL); page != "" {
+			if host, _ := registrable(page); host != "" {
+				reasons = append(reasons, HostRiskyTLDReasons(host)...)
+			}
+		}
 	}
 	if r.CertError != "" {
 		reasons = append(reasons, verdict.Reason{

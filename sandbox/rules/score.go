@@ -22,6 +22,11 @@ const (
 	scoreMalicious  = 100
 	scoreSuspicious = 40
 	hostFamilyCap   = 40
+	// hostOnlyCap bounds what the host name alone can add up to (a
+	// lookalike domain plus the host family): below scoreMalicious, so
+	// that a parked lookalike on a cheap TLD with "login" in its name is
+	// suspicious until the page itself does or says something.
+	hostOnlyCap = 80
 )
 
 // signal is a reason's part in the score.
@@ -48,17 +53,33 @@ func signalOf(r verdict.Reason) signal {
 	case verdict.CodeFreeHosting:
 		return byLevel("host", 40, 40, 15)
 	case verdict.CodeRiskyTLD:
-		return signal{"host", 25}
+		return byLevel("host", 25, 25, 20)
 	case verdict.CodeLureDomain:
-		return signal{"host", 15}
+		// 15 a word, at most two: "secure-twitch-support" says more than
+		// "cloud-support".
+		return signal{"host", 15 * min(2, strings.Count(r.Evidence["words"], ",")+1)}
 	case verdict.CodeFormPostsElsewhere:
 		return signal{"posts-elsewhere", 45}
 	case verdict.CodeCredentialPretext:
+		if r.Evidence["kind"] == "network" {
+			return signal{"pretext", 60}
+		}
 		return signal{"pretext", 45}
 	case verdict.CodeLookalikeDomain:
 		return signal{"imitation", 65}
 	case verdict.CodeBrandImpersonated:
-		return byLevel("imitation", 100, 65, 0)
+		if r.Level == verdict.Malicious {
+			return signal{"imitation", 100}
+		}
+		switch r.Evidence["claim"] {
+		case "identity":
+			return signal{"brand-content", 50}
+		case "text":
+			return signal{"brand-content", 35}
+		case "text-host":
+			return signal{"imitation", 50}
+		}
+		return signal{"imitation", 65}
 	case verdict.CodeUnknownSources:
 		return signal{"unknown-sources", 65}
 	case verdict.CodeDownloadLink:
@@ -84,6 +105,7 @@ var familyWords = map[string][2]string{
 	"posts-elsewhere": {"入力内容を別のサイトへ送るフォーム", "a form that sends what you type to another site"},
 	"pretext":         {"アカウントやシステムの警告を装う文面", "text dressed up as an account or system alert"},
 	"imitation":       {"有名なサービスを装う名前やドメイン", "a name or domain made to pass for a known brand"},
+	"brand-content":   {"そのサービスを名乗る内容", "content that claims to be that brand"},
 	"unknown-sources": {"「提供元不明のアプリ」を許可させる指示", "instructions to allow apps from unknown sources"},
 	"download-link":   {"アプリやプログラムへの直接リンク", "a direct link to an app or program"},
 	"download":        {"ファイルのダウンロード", "a file download"},
@@ -96,7 +118,7 @@ var familyWords = map[string][2]string{
 // families that contributed, strongest first.
 func score(rs []verdict.Reason) (int, []string) {
 	best := map[string]int{}
-	host := 0
+	host, lookalikeOnly := 0, 0
 	for _, r := range rs {
 		s := signalOf(r)
 		if s.weight <= 0 {
@@ -106,10 +128,20 @@ func score(rs []verdict.Reason) (int, []string) {
 			host += s.weight
 			continue
 		}
+		if r.Code == verdict.CodeLookalikeDomain {
+			lookalikeOnly = max(lookalikeOnly, s.weight)
+		}
 		best[s.family] = max(best[s.family], s.weight)
 	}
 	if host > 0 {
 		best["host"] = min(host, hostFamilyCap)
+	}
+	if im := best["imitation"]; im > 0 && im == lookalikeOnly && im+best["host"] > hostOnlyCap {
+		// Only the host name speaks: cap it (hostOnlyCap).
+		best["host"] = max(0, hostOnlyCap-im)
+		if best["host"] == 0 {
+			delete(best, "host")
+		}
 	}
 	total := 0
 	var fams []string

@@ -76,6 +76,7 @@ func LureWords(host string) []string {
 	w := words()
 	var out []string
 	for _, t := range tokens(h.label) {
+		t = trimDigits(t)
 		if w.lure[t] && !contains(out, t) {
 			out = append(out, t)
 		}
@@ -98,3 +99,67 @@ func contains(ss []string, s string) bool {
 	}
 	return false
 }
+
+// EmbeddedDomain finds a domain name written into the left part of host,
+// the way kits make a host start like the brand's ("vk.com" in
+// "vk.com.account-verify.top", "amazon.co.jp" in
+// "www.amazon.co.jp-login.com", "amazon.com" in
+// "accounts-amazon.com-13.online"): a name label followed by a label
+// that is a common top-level or second-level domain (com, net, org, co, ne,
+// or, jp), with more host after it. It needs no brand list; it returns the
+// embedded name as written ("vk.com") and the real registrable domain.
+// A "www" or single-letter name is not counted.
+func EmbeddedDomain(host string) (embedded, reg string, ok bool) {
+	h, ok := parseHost(host)
+	if !ok || len(h.sub) == 0 {
+		return "", "", false
+	}
+	// The labels and hyphen parts, left to right, with the registrable
+	// label's parts last: "accounts-amazon.com-13.online" gives
+	// [accounts amazon] [com 13].
+	var parts [][]string
+	for _, l := range h.sub {
+		parts = append(parts, tokens(l))
+	}
+	parts = append(parts, tokens(h.label))
+	for i := 0; i+1 < len(parts); i++ {
+		name := parts[i]
+		next := parts[i+1]
+		if len(name) == 0 || len(next) == 0 {
+			continue
+		}
+		last := name[len(name)-1]
+		if len(last) < 2 || last == "www" || !isASCII(last) || !embeddedTLD[next[0]] {
+			continue
+		}
+		// The TLD-like part must be followed by more host: a label
+		// ("vk.com.account-verify") or a hyphen part ("co.jp-login").
+		if i+1 == len(parts)-1 && len(next) == 1 {
+			continue
+		}
+		e := last + "." + next[0]
+		switch next[0] {
+		case "co", "ne", "or":
+			// Only as the second level of a country code: co.jp, co.uk.
+			cc := ""
+			if len(next) > 1 {
+				cc = next[1]
+			} else if i+2 < len(parts) && len(parts[i+2]) > 0 {
+				cc = parts[i+2][0]
+			}
+			if cc != "jp" && cc != "uk" {
+				continue
+			}
+			e += "." + cc
+		}
+		return e, h.reg, true
+	}
+	return "", "", false
+}
+
+// embeddedTLD are the domain endings kits write into host names.
+var embeddedTLD = map[string]bool{"com": true, "net": true, "org": true, "co": true, "ne": true, "or": true, "jp": true}
+
+// Skeleton is the look-alike skeleton of s (0 and o, 1 and l, rn and m
+// are one), for cheap prefilters before NameInHost.
+func Skeleton(s string) string { return skeleton(Lower(Normalize(s))) }

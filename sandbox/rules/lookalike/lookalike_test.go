@@ -92,3 +92,25 @@ func TestLureWords(t *testing.T) {
 		t.Errorf("LureWords(login.example.com) = %q, want none", got)
 	}
 }
+
+func TestEmbeddedDomain(t *testing.T) {
+	check := func(host, want string) {
+		t.Helper()
+		got, _, ok := EmbeddedDomain(host)
+		if ok != (want != "") || got != want {
+			t.Errorf("EmbeddedDomain(%q) = %q, %v; want %q", host, got, ok, want)
+		}
+	}
+	check("vk.com.account-verify.top", "vk.com")
+	check("www.coinvault.co.jp-login.com", "coinvault.co.jp")
+	check("accounts-coinvault.com-13.online", "coinvault.com")
+	check("login.coinvault.com.verify-id.top", "coinvault.com")
+	// Benign twins: ordinary hosts, and a TLD-like label that ends the
+	// name.
+	check("www.example.com", "")
+	check("login.coinvault.com", "")
+	check("www.jp.example.com", "")
+	check("mail.example.co.jp", "")
+	check("shop.co.example.org", "")
+	check("a.com.example.net", "")
+}
