@@ -504,7 +504,7 @@ var brandDenyKeys = map[string]bool{
 	"me": true, "ya": true, "pm": true, "live": true, "office": true, "aka": true, "wp": true,
 	"lin": true, "redd": true, "scdn": true, "group": true, "goo": true, "snap": true, "mac": true,
 	"sakura": true, // sakura.ad.jp: "sakura" (cherry blossom) names countless Japanese sites
-	"sony": true, // sony.com is listed for PlayStation, but Sony's national sites (sony.co.jp, sony.jp) are Sony's too
+	"sony":   true, // sony.com is listed for PlayStation, but Sony's national sites (sony.co.jp, sony.jp) are Sony's too
 }
 
 // brandIgnorePhrases are phrases that name a brand without claiming to be it:

@@ -111,7 +111,7 @@ func TestJapaneseServices(t *testing.T) {
 	// A delivery company's lookalike with unknown-sources text and an
 	// APK link: malicious by combination (each alone is suspicious).
 	check("delivery lookalike with an APK lure", capture.Report{FinalURL: "https://kuroneko-delivery.top/", Title: "不在通知",
-		Text: "アプリをインストールするには「提供元不明のアプリ」を許可してください。",
+		Text:  "アプリをインストールするには「提供元不明のアプリ」を許可してください。",
 		Links: []capture.Link{{URL: "https://kuroneko-delivery.top/yamato.apk"}}}, verdict.Malicious)
 	check("unknown sources and an APK link, no brand", capture.Report{FinalURL: "https://parcel-app.example.net/",
 		Text: "設定から提供元不明のアプリを許可してください。", Links: []capture.Link{{URL: "https://parcel-app.example.net/app.apk"}}}, verdict.Malicious)
