@@ -18,7 +18,8 @@ import (
 // names, the icons' file names, headings and legends, the copyright line
 // and the labels of its form fields.
 type pageClaim struct {
-	// strong is that text, joined, for BrandsInText (listed brands).
+	// strong is that text (but for file names), joined, for
+	// BrandsInText (listed brands).
 	strong string
 	// names are candidate brand names in lower-case ASCII ("coinvault",
 	// "stackoverflow") or Japanese, each with the spelling the page used
@@ -48,8 +49,10 @@ func claimOf(r *capture.Report, labels []string) pageClaim {
 		}
 	}
 	texts = append(texts, labels...)
-	all := append(texts, files...)
-	return pageClaim{strong: strings.Join(all, "\n"), names: claimNames(all)}
+	// File names feed only the names matched against the host: an SSO
+	// button's "google-logo.svg" on a shop's sign-in page is no claim to
+	// be Google, and it cannot put "google" into the shop's host name.
+	return pageClaim{strong: strings.Join(texts, "\n"), names: claimNames(append(texts, files...))}
 }
 
 // claimNames are the candidate names in texts: each word, and runs of up

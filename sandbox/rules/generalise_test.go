@@ -72,6 +72,9 @@ func TestUnlistedBrands(t *testing.T) {
 		verdict.Clean, verdict.CodeCredentialForm)
 	check("a customer's tenant on a help-desk platform", capture.Report{FinalURL: "https://coinvault-support.zendesk.com/access/login", Title: "CoinVault Support - Sign in", Forms: pw},
 		verdict.Clean, verdict.CodeCredentialForm)
+	check("a shop's sign-in with SSO buttons' logo files", capture.Report{FinalURL: "https://www.sample-shop.example/login", Title: "Sign in",
+		Images: []capture.Image{{Src: "https://www.sample-shop.example/img/google-logo.svg"}, {Src: "https://www.sample-shop.example/img/apple-logo.svg"}}, Forms: pw},
+		verdict.Clean, verdict.CodeCredentialForm)
 	check("a project's sign-in demo on free hosting", capture.Report{FinalURL: "https://someproject.github.io/demo/login.html", Title: "SomeProject - Login", Forms: pw},
 		verdict.Clean, verdict.CodeFreeHosting)
 	check("a download site linking its installer", capture.Report{FinalURL: "https://www.7-zip.org/download.html", Title: "Download",
