@@ -47,6 +47,11 @@ func claimOf(r *capture.Report, labels []string) pageClaim {
 		if f := fileStem(ic); f != "" {
 			files = append(files, f)
 		}
+		// An icon taken from another site is that site's: a kit that
+		// links https://www.google.com/favicon.ico claims to be Google.
+		if _, reg := registrable(ic); reg != "" {
+			files = append(files, strings.SplitN(reg, ".", 2)[0])
+		}
 	}
 	texts = append(texts, labels...)
 	// File names feed only the names matched against the host: an SSO
@@ -107,7 +112,9 @@ func claimWords(seg string) []claimName {
 		s := b.String()
 		b.Reset()
 		switch {
-		case kind == 1 && len(s) >= 2:
+		case kind == 1 && (len(s) >= 3 || len(s) == 2 && strings.ToUpper(s) == s && !isDigits(s)):
+			// Two letters only as an acronym ("VK"), never a word
+			// ("to", "my").
 			out = append(out, claimName{strings.ToLower(s), s})
 		case kind == 2 && utf8.RuneCountInString(s) >= 2:
 			out = append(out, claimName{s, s})

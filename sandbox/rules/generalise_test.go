@@ -51,6 +51,10 @@ func TestUnlistedBrands(t *testing.T) {
 		verdict.Clean, verdict.CodeCredentialForm) // ヤマト運輸-like IDN of the bare name: its own, plausibly
 	check("online bank, Japanese name plus a lure in an IDN host", capture.Report{FinalURL: "https://みどりネット銀行-ログイン.com/", Title: "みどりネット銀行", Forms: pw},
 		verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("an icon taken from the brand's own site", capture.Report{FinalURL: "https://coinvault-recovery.icu/login", Title: "Sign in",
+		Icons: []string{"https://www.coinvault.com/favicon.ico"}, Forms: pw}, verdict.Malicious, verdict.CodeBrandImpersonated)
+	check("a two-letter brand as an acronym", capture.Report{FinalURL: "https://qv-account-unlock.live/", Title: "Log in | QV", Forms: pw},
+		verdict.Malicious, verdict.CodeBrandImpersonated)
 	// No form yet: a claimed name in a borrowed host is one sign; with an
 	// APK link it is a download lure.
 	check("unlisted brand and an APK link", capture.Report{FinalURL: "https://coinvault-app-update.top/", Title: "CoinVault アプリ",
@@ -75,6 +79,10 @@ func TestUnlistedBrands(t *testing.T) {
 	check("a shop's sign-in with SSO buttons' logo files", capture.Report{FinalURL: "https://www.sample-shop.example/login", Title: "Sign in",
 		Images: []capture.Image{{Src: "https://www.sample-shop.example/img/google-logo.svg"}, {Src: "https://www.sample-shop.example/img/apple-logo.svg"}}, Forms: pw},
 		verdict.Clean, verdict.CodeCredentialForm)
+	check("a two-letter word is no acronym", capture.Report{FinalURL: "https://go-login.example.com/", Title: "Log in to go on", Forms: pw},
+		verdict.Clean, verdict.CodeCredentialForm)
+	check("an icon from a CDN names no brand in the host", capture.Report{FinalURL: "https://www.sample-shop.example/login", Title: "Sign in",
+		Icons: []string{"https://cdn.jsdelivr.net/gh/x/favicon.ico"}, Forms: pw}, verdict.Clean, verdict.CodeCredentialForm)
 	check("a project's sign-in demo on free hosting", capture.Report{FinalURL: "https://someproject.github.io/demo/login.html", Title: "SomeProject - Login", Forms: pw},
 		verdict.Clean, verdict.CodeFreeHosting)
 	check("a download site linking its installer", capture.Report{FinalURL: "https://www.7-zip.org/download.html", Title: "Download",

@@ -21,12 +21,14 @@ import (
 //     lure word somewhere in the host ("coincheck.account-verify.top");
 //   - a non-ASCII name ("楽天") with more in an IDN label.
 //
-// name is lower-case; ASCII names shorter than 3 letters are ignored.
+// name is lower-case; one-letter ASCII names are ignored, and names under
+// five letters match only as whole hyphen parts or with "my", "id" and
+// the like glued on (as brand keys do: "vk-account-unlock", "myfb").
 // Kind in the Hit is BrandInLabel, BrandInSubdomain or Homoglyph; Brand is
 // name and Target is "".
 func NameInHost(host, name string) (Hit, bool) {
 	name = Lower(Normalize(name))
-	if name == "" || isASCII(name) && len(name) < 3 {
+	if name == "" || isASCII(name) && len(name) < 2 {
 		return Hit{}, false
 	}
 	h, ok := parseHost(host)

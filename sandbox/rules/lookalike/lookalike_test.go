@@ -81,7 +81,11 @@ func TestNameInHost(t *testing.T) {
 	check("coinvault.example-partner.com", "coinvault", false, "")
 	check("artfolio-gallery.com", "artfolio", false, "")
 	check("さくら銀行.jp", "さくら銀行", false, "")
-	check("ab-login.com", "ab", false, "")
+	check("a-login.com", "a", false, "")
+	// Two letters: whole hyphen parts with a lure, or "my" glued on.
+	check("qv-account-unlock.live", "qv", true, BrandInLabel)
+	check("myqv-helpdesk.shop", "qv", true, BrandInLabel)
+	check("qvideo-login.com", "qv", false, "")
 }
 
 func TestLureWords(t *testing.T) {
