@@ -66,6 +66,11 @@ type brandEntry struct {
 	// the brand's own local site as an impostor. Swaps to generic TLDs
 	// (.com-style, .top, .xyz) still are.
 	global bool
+	// selfHosted: the brand is software anyone runs on their own domain
+	// (a WordPress blog's wp-login.php, a company's own GitLab), so its
+	// name on a sign-in page elsewhere is no claim to be the brand; only a
+	// host that imitates the brand's domains is.
+	selfHosted bool
 }
 
 // brandTable is the brand list. Order matters where a host-name key is
@@ -356,6 +361,7 @@ var brandTable = []brandEntry{
 		Brand: Brand{Name: "GitLab",
 			Names:   []string{"GitLab"},
 			Domains: []string{"gitlab.com", "gitlab-static.net"}},
+		selfHosted: true,
 	},
 	{
 		Brand: Brand{Name: "LinkedIn",
@@ -411,6 +417,7 @@ var brandTable = []brandEntry{
 		Brand: Brand{Name: "WordPress",
 			Names:   []string{"WordPress"},
 			Domains: []string{"wordpress.com", "wordpress.org", "wp.com"}},
+		selfHosted: true,
 	},
 	{
 		Brand: Brand{Name: "Yandex",
@@ -588,6 +595,17 @@ func (l *BrandList) Without(drop func(Brand) bool) *BrandList {
 		}
 	}
 	return newBrandList(keep)
+}
+
+// selfHosted reports whether the brand called name is software people run
+// on their own domains (brandEntry.selfHosted).
+func (l *BrandList) selfHosted(name string) bool {
+	for _, e := range l.entries {
+		if e.Name == name {
+			return e.selfHosted
+		}
+	}
+	return false
 }
 
 // Len is the number of brands in the list.

@@ -293,7 +293,7 @@ func credentialBrandsOwnSite(c *credentialPage) (verdict.Reason, bool) {
 // headings, copyright, form labels) on a domain the brand does not own.
 func credentialBrandClaim(c *credentialPage) (verdict.Reason, bool) {
 	for _, b := range c.brands.InText(claimOf(c.r, c.labels).strong) {
-		if !credentialBrandOwns(b, c.reg) {
+		if !credentialBrandOwns(b, c.reg) && !c.brands.selfHosted(b.Name) {
 			c.ev["brand"] = b.Name
 			return verdict.Reason{
 				Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,

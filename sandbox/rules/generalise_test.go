@@ -2,6 +2,7 @@ package rules
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
 	"github.com/kensa-mail/kensa/sandbox/capture"
@@ -111,6 +112,9 @@ func TestJapaneseServices(t *testing.T) {
 	check("ConoHa's control panel", capture.Report{FinalURL: "https://manage.conoha.jp/Login", Title: "ConoHa ログイン", Forms: pw}, verdict.Clean)
 	check("お名前.com Navi", capture.Report{FinalURL: "https://navi.onamae.com/login", Title: "お名前.com Navi ログイン", Forms: pw}, verdict.Clean)
 	check("Google's own sign-in", capture.Report{FinalURL: "https://accounts.google.com/v3/signin/challenge/pwd", Title: "ログイン - Google アカウント", Forms: pw}, verdict.Clean)
+	check("a blog's own WordPress login", capture.Report{FinalURL: "https://blog.sample-shop.example/wp-login.php", Title: "ログイン ‹ サンプル店ブログ — WordPress", Forms: pw}, verdict.Clean)
+	check("a company's own GitLab", capture.Report{FinalURL: "https://gitlab.sample-corp.example/users/sign_in", Title: "Sign in · GitLab", Forms: pw}, verdict.Clean)
+	check("a WordPress kit on a lookalike host", capture.Report{FinalURL: "https://wordpress-signin2.web.app/", Title: "Log In — WordPress", Forms: pw}, verdict.Malicious)
 	check("GitHub's own sign-in", capture.Report{FinalURL: "https://github.com/login", Title: "Sign in to GitHub · GitHub", Forms: pw}, verdict.Clean)
 	// Phishing: the rental-server "account alert" whose form posts
 	// elsewhere is malicious at once, by combining signs even without a
@@ -159,4 +163,28 @@ func TestScore(t *testing.T) {
 	check("lookalike and a download link", verdict.Malicious, r(verdict.CodeLookalikeDomain, verdict.Suspicious), r(verdict.CodeDownloadLink, verdict.Clean))
 	check("a strong sign alone", verdict.Malicious, r(verdict.CodeDownload, verdict.Malicious))
 	check("unknown result stays unknown", verdict.Unknown, r(verdict.CodeRenderFailed, verdict.Unknown))
+}
+
+// FuzzClaim: any title, heading, copyright and host, never a panic; every
+// name is valid UTF-8 and no stop word; the verdict is one of the levels.
+func FuzzClaim(f *testing.F) {
+	f.Add("CoinVault | ログイン", "© 2026 CoinVault K.K.", "coinvault-login-secure.top", "https://www.coinvault.com/favicon.ico")
+	f.Add("Log In — WordPress", "", "wordpress-signin2.web.app", "")
+	f.Add("ログイン｜みどりネット銀行", "Copyright © Midori Net Bank", "xn--eckwd4c7c5976acvb2w6i.com", "data:,x")
+	f.Add("\xff\xfe|||", "©©©", "..", "http://[::1]/favicon.ico")
+	f.Fuzz(func(t *testing.T, title, copyright, host, icon string) {
+		r := &capture.Report{URL: "https://" + host + "/", FinalURL: "https://" + host + "/login", Title: title, Copyright: copyright,
+			Headings: []string{title}, Icons: []string{icon}, Images: []capture.Image{{Src: icon, Alt: title}},
+			Forms: []capture.Form{{Inputs: []capture.Input{{Type: "password", Visible: true}}}}}
+		for _, n := range claimOf(r, nil).names {
+			if !utf8.ValidString(n.key) || claimStopWord(n.key) || n.key == "" {
+				t.Fatalf("claim name %q from %q", n.key, title)
+			}
+		}
+		if v := Judge(r, Policy{}); !v.Level.Valid() {
+			t.Fatalf("level %q", v.Level)
+		}
+		r.Forms = nil
+		Judge(r, Policy{})
+	})
 }

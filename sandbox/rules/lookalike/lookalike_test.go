@@ -118,3 +118,37 @@ func TestEmbeddedDomain(t *testing.T) {
 	check("shop.co.example.org", "")
 	check("a.com.example.net", "")
 }
+
+// FuzzNameInHost: any host and name, never a panic; a hit is one of the
+// three kinds, never the name's own registrable domain; an embedded domain
+// is written in the host.
+func FuzzNameInHost(f *testing.F) {
+	for _, s := range [][2]string{
+		{"coinvault-login-secure.top", "coinvault"}, {"coinvault.com.account-verify.online", "coinvault"},
+		{"www.coinvault.co.jp-login.com", "coinvault"}, {"さくら銀行-ログイン.com", "さくら銀行"}, {"c0invault.com", "coinvault"},
+		{"xn--80ak6aa92e.com", "apple"}, {"..", ""}, {"a.b.c.d.e.f.g", "b"}, {"qv-account-unlock.live", "qv"},
+	} {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, host, name string) {
+		hit, ok := NameInHost(host, name)
+		if ok {
+			switch hit.Kind {
+			case BrandInLabel, BrandInSubdomain, Homoglyph:
+			default:
+				t.Fatalf("NameInHost(%q, %q) kind %q", host, name, hit.Kind)
+			}
+			if h, ok := parseHost(host); ok && strings.ReplaceAll(h.label, "-", "") == strings.ReplaceAll(Lower(Normalize(name)), "-", "") {
+				t.Fatalf("NameInHost(%q, %q) hit the name's own domain", host, name)
+			}
+		}
+		if e, _, ok := EmbeddedDomain(host); ok {
+			h, _ := parseHost(host)
+			first := e[:strings.IndexByte(e, '.')]
+			if h == nil || !strings.Contains(h.ascii, first) {
+				t.Fatalf("EmbeddedDomain(%q) = %q, not in the host", host, e)
+			}
+		}
+		LureWords(host)
+	})
+}
