@@ -62,6 +62,8 @@ func TestUnlistedBrands(t *testing.T) {
 		Links: []capture.Link{{URL: "https://coinvault-app-update.top/coinvault.apk", Text: "ダウンロード"}}}, verdict.Malicious, verdict.CodeCombinedSignals)
 	check("unlisted brand in a borrowed host, nothing asked", capture.Report{FinalURL: "https://coinvault-support.com/", Title: "CoinVault お知らせ"},
 		verdict.Suspicious, verdict.CodeBrandImpersonated)
+	check("unlisted brand before another domain on a cheap TLD", capture.Report{FinalURL: "https://coinvault.com.account-verify.top/", Title: "CoinVault お知らせ"},
+		verdict.Malicious, verdict.CodeCombinedSignals)
 	check("unlisted brand in a borrowed host on a cheap TLD", capture.Report{FinalURL: "https://coinvault-support.top/", Title: "CoinVault お知らせ"},
 		verdict.Malicious, verdict.CodeCombinedSignals)
 

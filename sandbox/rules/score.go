@@ -118,7 +118,7 @@ var familyWords = map[string][2]string{
 // families that contributed, strongest first.
 func score(rs []verdict.Reason) (int, []string) {
 	best := map[string]int{}
-	host, lookalikeOnly := 0, 0
+	host, pageSaid := 0, 0 // pageSaid: the strongest imitation sign that comes from the page, not the host name
 	for _, r := range rs {
 		s := signalOf(r)
 		if s.weight <= 0 {
@@ -128,15 +128,15 @@ func score(rs []verdict.Reason) (int, []string) {
 			host += s.weight
 			continue
 		}
-		if r.Code == verdict.CodeLookalikeDomain {
-			lookalikeOnly = max(lookalikeOnly, s.weight)
+		if s.family == "imitation" && r.Code != verdict.CodeLookalikeDomain {
+			pageSaid = max(pageSaid, s.weight)
 		}
 		best[s.family] = max(best[s.family], s.weight)
 	}
 	if host > 0 {
 		best["host"] = min(host, hostFamilyCap)
 	}
-	if im := best["imitation"]; im > 0 && im == lookalikeOnly && im+best["host"] > hostOnlyCap {
+	if im := best["imitation"]; im > 0 && pageSaid < im && im+best["host"] > hostOnlyCap {
 		// Only the host name speaks: cap it (hostOnlyCap).
 		best["host"] = max(0, hostOnlyCap-im)
 		if best["host"] == 0 {
