@@ -37,6 +37,10 @@ var brandPages = []struct {
 	{"srv-panel-info.example.org", "server-alert.html", verdict.Malicious, verdict.CodeCombinedSignals},
 	{"secure.xserver.ne.jp", "server-panel.html", verdict.Clean, ""},
 	{"xserver-account-verify.top", "server-panel.html", verdict.Malicious, verdict.CodeBrandImpersonated},
+	// A real OAuth provider's sign-in on its own domain, and the same page
+	// on a kit's host.
+	{"accounts.google.com", "oauth-signin.html", verdict.Clean, ""},
+	{"accounts-google.com.account-verify.site", "oauth-signin.html", verdict.Malicious, verdict.CodeBrandImpersonated},
 	{"parcel-notice.example.net", "apk-lure.html", verdict.Malicious, verdict.CodeCombinedSignals},
 	// One sign alone (unknown-sources text in a help article): a warning,
 	// never a block.
@@ -56,7 +60,7 @@ func TestBrandPages(t *testing.T) {
 	}
 	site, err := testsite.Start(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f, ok := files[strings.Split(r.Host, ":")[0]]
-		if !ok || r.URL.Path != "/" {
+		if !ok || r.URL.Path != "/" && !strings.HasPrefix(r.URL.Path, "/v3/signin") {
 			http.NotFound(w, r)
 			return
 		}

@@ -242,8 +242,15 @@ func claimedInHost(c pageClaim, host string) (claimName, lookalike.Hit, bool) {
 		if !ok {
 			continue
 		}
-		if hit.Kind == lookalike.BrandInSubdomain && tenantPlatform(reg) {
-			continue
+		if hit.Kind == lookalike.BrandInSubdomain {
+			// Companies name their own subdomains after their products
+			// and "login" ("payroll.login.example.co.jp"): a name in a
+			// subdomain counts only under a registrable domain that is
+			// itself a lure ("coinvault.account-verify.top") or on a cheap TLD,
+			// and never on a tenant platform.
+			if _, risky := riskyTLD(host); tenantPlatform(reg) || len(lookalike.LureWords(host)) == 0 && !risky {
+				continue
+			}
 		}
 		return n, hit, true
 	}

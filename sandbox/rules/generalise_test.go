@@ -82,6 +82,10 @@ func TestUnlistedBrands(t *testing.T) {
 	check("a shop's sign-in with SSO buttons' logo files", capture.Report{FinalURL: "https://www.sample-shop.example/login", Title: "Sign in",
 		Images: []capture.Image{{Src: "https://www.sample-shop.example/img/google-logo.svg"}, {Src: "https://www.sample-shop.example/img/apple-logo.svg"}}, Forms: pw},
 		verdict.Clean, verdict.CodeCredentialForm)
+	check("a company's product subdomain with login in it", capture.Report{FinalURL: "https://payroll.login.sample-corp.co.jp/", Title: "Payroll | HR", Forms: pw},
+		verdict.Clean, verdict.CodeCredentialForm)
+	check("an acronym-named subdomain of a company", capture.Report{FinalURL: "https://hr-portal-login.sample-corp.co.jp/", Title: "HR Portal", Forms: pw},
+		verdict.Clean, verdict.CodeCredentialForm)
 	check("a two-letter word is no acronym", capture.Report{FinalURL: "https://go-login.example.com/", Title: "Log in to go on", Forms: pw},
 		verdict.Clean, verdict.CodeCredentialForm)
 	check("an icon from a CDN names no brand in the host", capture.Report{FinalURL: "https://www.sample-shop.example/login", Title: "Sign in",
