@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"net/url"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
@@ -15,13 +16,6 @@ type Policy struct {
 	// The corpus evaluation judges pages without their own brand
 	// (BrandList.Without) to show that the rules do not need the list.
 	Brands *BrandList
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 func (p Policy) brands() *BrandList {
@@ -74,7 +68,7 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 		// and the TLD are signs among others (a download lure, unknown
 		// sources); CredentialReasons covers them for forms.
 		reasons = append(reasons, BrandClaimReasons(r, brands)...)
-		if page := cmpOr(r.FinalURL, r.URL); page != "" {
+		if page := cmp.Or(r.FinalURL, r.URL); page != "" {
 			if host, _ := registrable(page); host != "" {
 				reasons = append(reasons, HostRiskyTLDReasons(host)...)
 			}
