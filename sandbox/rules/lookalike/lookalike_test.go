@@ -67,6 +67,9 @@ func TestNameInHost(t *testing.T) {
 	check("login.coinvault.com.verify-id.top", "coinvault", true, BrandInSubdomain)
 	check("c0invault.com", "coinvault", true, Homoglyph)
 	check("artfolio-accounts.xyz", "artfolio", true, BrandInLabel)
+	check("artfolio-jp.com", "artfolio", true, BrandInLabel)
+	check("artfolio-update.net", "artfolio", true, BrandInLabel)
+	check("artfolio-signin2.web.app", "artfolio", true, BrandInLabel)
 	check("sakuranet-bank-jp-support.com", "sakuranet", true, BrandInLabel)
 	check("さくら銀行-ログイン.com", "さくら銀行", true, BrandInLabel)
 	// Benign twins: the brand's own domain under any suffix, its
