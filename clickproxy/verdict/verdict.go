@@ -87,6 +87,9 @@ const (
 	CodeUnknownSources     Code = "unknown-sources"    // text tells the user to allow apps from unknown sources
 	CodeFakeUpdate         Code = "fake-update"        // the page claims the browser or a plugin needs an update
 	CodeLookalikeDomain    Code = "lookalike-domain"   // the domain imitates a brand or the organisation
+	CodeLureDomain         Code = "lure-domain"        // the registrable domain is padded with words like login, verify, support
+	CodeDownloadLink       Code = "download-link"      // the page links straight to an app, program or script
+	CodeCombinedSignals    Code = "combined-signals"   // several independent signs together raise the level (sandbox/rules scoring)
 	CodeShownMismatch      Code = "shown-mismatch"     // the mail showed one domain and linked another
 	CodeMailPasswordForm   Code = "mail-password-form" // the mail the link came from held a password form (added at the click, never cached)
 	CodeCloaking           Code = "cloaking"           // different content for different user agents

@@ -154,6 +154,10 @@ type extraction struct {
 	ScriptSrcs  []string        `json:"scriptSources"`
 	Inline      string          `json:"inlineScripts"`
 	MetaRefresh *float64        `json:"metaRefresh"`
+	SiteName    string          `json:"siteName"`
+	Icons       []string        `json:"icons"`
+	Headings    []string        `json:"headings"`
+	Copyright   string          `json:"copyright"`
 }
 
 // extract runs extractJS in the main frame, then in the frames of the
@@ -171,6 +175,7 @@ func (r *run) extract(ctx context.Context) (*extraction, error) {
 		}
 		ex.Images = append(ex.Images, fx.Images...)
 		ex.Links = append(ex.Links, fx.Links...)
+		ex.Headings = append(ex.Headings, fx.Headings...)
 	}
 	return ex, nil
 }
@@ -330,6 +335,7 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 			rep.Images = ex.Images
 			rep.Links = ex.Links
 			rep.Scripts = capture.Scripts{Sources: ex.ScriptSrcs, Inline: ex.Inline}
+			rep.SiteName, rep.Icons, rep.Headings, rep.Copyright = ex.SiteName, ex.Icons, ex.Headings, ex.Copyright
 			if ex.URL != "" && !strings.HasPrefix(ex.URL, "about:") && !strings.HasPrefix(ex.URL, "chrome-error:") {
 				rep.FinalURL = ex.URL
 			}

@@ -11,7 +11,7 @@ function (...extra) {
   const MAX_TEXT = 20000, MAX_FORMS = 50, MAX_INPUTS = 200, MAX_IMAGES = 100, MAX_ROOTS = 300,
     MAX_LINKS = 300, MAX_SCRIPT_SRCS = 100, MAX_INLINE = 100000;
   const out = {url: location.href, title: document.title || '', text: '', forms: [], images: [], links: [],
-    scriptSources: [], inlineScripts: '', metaRefresh: null};
+    scriptSources: [], inlineScripts: '', metaRefresh: null, siteName: '', icons: [], headings: [], copyright: ''};
   let inlineLen = 0;
   const texts = [];
   let roots = 0, textLen = 0;
@@ -72,6 +72,12 @@ function (...extra) {
       if (doc.body && frameVisible) addText(doc.body.innerText);
     } else if (frameVisible) {
       for (const c of root.children) if (!skipText.has(c.tagName)) addText(c.innerText);
+    }
+    // Headings and legends: a kit's "Sign in to <brand>".
+    for (const h of root.querySelectorAll('h1,h2,h3,legend,[role="heading"]')) {
+      if (out.headings.length >= 30) break;
+      const t = clip(h.innerText, 200);
+      if (t && visible(h, frameVisible)) out.headings.push(t);
     }
     // Forms, then the fields, grouped by their form.
     const byForm = new Map();
@@ -159,6 +165,20 @@ function (...extra) {
   if (meta) {
     const m = /^\s*(\d+(?:\.\d*)?)/.exec(attr(meta, 'content') || '');
     if (m) out.metaRefresh = parseFloat(m[1]);
+  }
+  // Where the site names itself: its head, its icons and its footer.
+  for (const sel of ['meta[property="og:site_name" i]', 'meta[name="application-name" i]', 'meta[name="apple-mobile-web-app-title" i]']) {
+    const m = document.querySelector(sel);
+    if (m && clip(attr(m, 'content'), 1)) { out.siteName = clip(attr(m, 'content'), 200); break; }
+  }
+  for (const l of document.querySelectorAll('link[rel~="icon" i],link[rel="apple-touch-icon" i]')) {
+    if (out.icons.length >= 8) break;
+    const u = resolve(attr(l, 'href'), document);
+    if (/^https?:/i.test(u)) out.icons.push(u.slice(0, 2048));
+  }
+  const body = document.body ? String(document.body.innerText || '') : '';
+  for (const line of body.split('\n').reverse()) {
+    if (/©|\bcopyright\b|\(c\)\s*(19|20)\d\d|all rights reserved|著作権/i.test(line)) { out.copyright = clip(line, 300); break; }
   }
   out.text = texts.join('\n').slice(0, MAX_TEXT);
   return JSON.stringify(out);

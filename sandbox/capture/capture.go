@@ -24,6 +24,15 @@ type Report struct {
 	// after the click.
 	Clicked string `json:"clicked,omitempty"`
 
+	// Where a site names itself, for the rules that work out which brand
+	// a page claims to be (sandbox/rules): og:site_name (or
+	// application-name), the declared icons, the visible headings and
+	// legends, and the copyright line of the footer.
+	SiteName  string   `json:"site_name,omitempty"`
+	Icons     []string `json:"icons,omitempty"`    // URLs of <link rel=icon|apple-touch-icon>
+	Headings  []string `json:"headings,omitempty"` // visible h1-h3, legend and role=heading texts, clipped
+	Copyright string   `json:"copyright,omitempty"`
+
 	UserAgent string `json:"user_agent"`
 	Language  string `json:"language"`
 	Mobile    bool   `json:"mobile"`

@@ -19,6 +19,7 @@ func TestReportRoundTrip(t *testing.T) {
 		Scripts:   Scripts{Sources: []string{"https://e.example/msal.js"}, Inline: "var x = 1;"},
 		Downloads: []Download{{URL: "https://f.example/a.apk", FileName: "a.apk", Size: 3, Magic: []byte("PK\x03")}},
 		Blocked:   []Blocked{{Host: "127.0.0.1", Reason: "loopback"}},
+		SiteName:  "Example", Icons: []string{"https://a.example/favicon-example.ico"}, Headings: []string{"Sign in to Example"}, Copyright: "© 2026 Example Inc.",
 		UserAgent: "ua", Language: "ja-JP", Mobile: true,
 		Screenshot: []byte{0xff, 0xd8, 0xff, 0xe0, 0},
 		StartedAt:  time.Date(2026, 12, 3, 1, 2, 3, 0, time.UTC), Duration: 1500 * time.Millisecond, Err: "e", CertError: "c",

@@ -19,11 +19,12 @@ import (
 	"github.com/kensa-mail/kensa/internal/testsite"
 	"github.com/kensa-mail/kensa/sandbox"
 	"github.com/kensa-mail/kensa/sandbox/browser"
+	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
 // corpusPage is one entry of ../shared/corpus/pages/manifest.json.
 type corpusPage struct {
-	ID, Label, Kind, Entry, Host string
+	ID, Label, Kind, Entry, Host, Brand string
 }
 
 // corpusPages reads the page corpus (KENSA_CORPUS overrides
@@ -83,18 +84,29 @@ func corpusSite(t testing.TB, root string, m []corpusPage) *testsite.Site {
 }
 
 // TestCorpusEval renders every page of ../shared/corpus/pages under its
-// manifest host name through the real sandbox (egress proxy and Chromium)
-// and measures recall (phish judged suspicious or malicious) and the
-// false-positive rate (benign judged so). It fails below recall 0.95 or
-// above FP 0.03 (issue 4). It takes 2 to 3 minutes on 2 cores, so -short
-// skips it. KENSA_EVAL_ONLY=REGEXP renders only the matching page IDs and
-// prints their reasons (for working on a rule); the thresholds are then not
-// checked.
+// manifest host name through the real sandbox (egress proxy and Chromium),
+// once, and judges what it captured twice:
+//
+//   - with the full brand list: recall (phishing judged suspicious or
+//     malicious), block rate (phishing judged malicious) and false
+//     positives (benign judged suspicious or malicious; benign judged
+//     malicious counted apart). Bars (issue 11): recall >= 0.98, block
+//     rate >= 0.90, at most 1 % of benign pages warned and none blocked.
+//   - with the page's own brand removed from the brand list (the brand
+//     ablation), for every phishing page with a brand: recall must stay
+//     >= 0.95. This is what shows the rules were not fitted to the list.
+//
+// Every page that misses a bar is listed by its manifest ID. It takes
+// minutes on 2 cores, so -short skips it. KENSA_EVAL_ONLY=REGEXP renders
+// only the matching page IDs and prints their reasons (for working on a
+// rule); the bars are then not checked. KENSA_EVAL_REPORTS=DIR (an absolute
+// path, e.g. .run/corpus-reports, which git ignores) keeps each captured
+// report there as JSON and judges a page from its saved report instead of
+// rendering it again: for iterating on rules only, never in make test.
 func TestCorpusEval(t *testing.T) {
 	if testing.Short() {
 		t.Skip("corpus evaluation renders 272 pages; not with -short")
 	}
-	testenv.Require(t, testenv.Chromium)
 	root, m := corpusPages(t)
 	only := os.Getenv("KENSA_EVAL_ONLY")
 	if only != "" {
@@ -107,9 +119,224 @@ func TestCorpusEval(t *testing.T) {
 		}
 		m = sel
 	}
-	site := corpusSite(t, root, m)
+	results := corpusResults(t, root, m, os.Getenv("KENSA_EVAL_REPORTS"))
+	ev := evaluateCorpus(t, m, results, only != "")
+	for _, x := range ev.lines {
+		t.Log(x)
+	}
+	t.Logf("full brand list: %s", &ev.full)
+	t.Logf("brand ablation (each branded phishing page judged without its brand): %s", &ev.ablated)
+	t.Logf("%d renders failed", ev.failed)
+	t.Logf("not warned: %v; warned but not blocked: %v; benign warned: %v; ablation not warned: %v",
+		ev.full.missed, ev.full.warnedOnly, ev.full.fpIDs, ev.ablated.missed)
+	if only != "" {
+		return
+	}
+	if r := ev.full.recall(); r < 0.98 {
+		t.Errorf("recall %.3f < 0.98", r)
+	}
+	if b := ev.full.blockRate(); b < 0.90 {
+		t.Errorf("block rate %.3f < 0.90", b)
+	}
+	if f := ev.full.fpRate(); f > 0.01 {
+		t.Errorf("false-positive rate %.3f > 0.01", f)
+	}
+	if ev.full.fpBlock > 0 {
+		t.Errorf("%d benign pages blocked, want none", ev.full.fpBlock)
+	}
+	if r := ev.ablated.recall(); r < 0.95 {
+		t.Errorf("recall under brand ablation %.3f < 0.95", r)
+	}
+}
+
+// evalStats counts one way of judging the corpus.
+type evalStats struct {
+	phish, warned, blocked int // phishing pages; judged suspicious or malicious; judged malicious
+	benign, fp, fpBlock    int // benign pages; judged suspicious or malicious; judged malicious
+	missed, warnedOnly     []string
+	fpIDs                  []string
+}
+
+func (s *evalStats) add(e corpusPage, l verdict.Level) {
+	bad := l == verdict.Suspicious || l == verdict.Malicious
+	switch {
+	case e.Label == "phish":
+		s.phish++
+		if bad {
+			s.warned++
+		} else {
+			s.missed = append(s.missed, e.ID)
+		}
+		if l == verdict.Malicious {
+			s.blocked++
+		} else if bad {
+			s.warnedOnly = append(s.warnedOnly, e.ID)
+		}
+	default:
+		s.benign++
+		if bad {
+			s.fp++
+			s.fpIDs = append(s.fpIDs, e.ID)
+		}
+		if l == verdict.Malicious {
+			s.fpBlock++
+		}
+	}
+}
+
+func (s *evalStats) recall() float64    { return float64(s.warned) / float64(max(s.phish, 1)) }
+func (s *evalStats) blockRate() float64 { return float64(s.blocked) / float64(max(s.phish, 1)) }
+func (s *evalStats) fpRate() float64    { return float64(s.fp) / float64(max(s.benign, 1)) }
+
+func (s *evalStats) String() string {
+	out := fmt.Sprintf("recall %d/%d = %.3f; block rate %d/%d = %.3f", s.warned, s.phish, s.recall(), s.blocked, s.phish, s.blockRate())
+	if s.benign > 0 {
+		out += fmt.Sprintf("; false positives %d/%d = %.3f (blocked %d)", s.fp, s.benign, s.fpRate(), s.fpBlock)
+	}
+	return out
+}
+
+// corpusEval is the outcome of TestCorpusEval.
+type corpusEval struct {
+	full, ablated evalStats
+	failed        int
+	lines         []string
+}
+
+// evaluateCorpus judges every rendered page with the full brand list and,
+// for branded phishing pages, without their brand. The verdict of a page is
+// rules.Judge over its report plus what the scanner added across renders
+// (cloaking), so that a saved report judges like a fresh one.
+func evaluateCorpus(t *testing.T, m []corpusPage, results map[string]*sandbox.Result, verbose bool) *corpusEval {
+	ev := &corpusEval{}
+	for _, e := range m {
+		res := results[e.ID]
+		if res == nil {
+			continue
+		}
+		rep := res.Report
+		if rep.Err != "" {
+			ev.failed++
+			ev.lines = append(ev.lines, fmt.Sprintf("ERR  %s %s (%s)", e.ID, rep.Err, rep.Duration.Round(time.Millisecond)))
+		}
+		v := judgeCorpusPage(res, rules.Policy{})
+		ev.full.add(e, v.Level)
+		line := fmt.Sprintf("%s %s %s", e.ID, v.Level, reasonCodes(v))
+		switch {
+		case e.Label == "phish" && v.Level == verdict.Malicious:
+		case e.Label == "phish" && v.Level == verdict.Suspicious:
+			ev.lines = append(ev.lines, "WARN "+line)
+		case e.Label == "phish":
+			ev.lines = append(ev.lines, "MISS "+line)
+		case v.Level == verdict.Suspicious || v.Level == verdict.Malicious:
+			ev.lines = append(ev.lines, "FP   "+line)
+		}
+		if e.Label == "phish" && e.Brand != "" {
+			list := rules.DefaultBrands().Without(func(b rules.Brand) bool { return brandNamed(e.Brand, b) })
+			if list.Len() == rules.DefaultBrands().Len() {
+				t.Errorf("%s: brand %q matches no entry of the brand list; the ablation would remove nothing", e.ID, e.Brand)
+			}
+			va := judgeCorpusPage(res, rules.Policy{Brands: list})
+			ev.ablated.add(e, va.Level)
+			if va.Level != verdict.Malicious {
+				tag := "ABL-WARN "
+				if va.Level != verdict.Suspicious {
+					tag = "ABL-MISS "
+				}
+				ev.lines = append(ev.lines, tag+fmt.Sprintf("%s %s %s", e.ID, va.Level, reasonCodes(va)))
+			}
+		}
+		if verbose {
+			ev.lines = append(ev.lines, "     "+line, fmt.Sprintf("       err=%q title=%q site=%q headings=%q copyright=%q icons=%q text=%d bytes forms=%d links=%d scripts=%d/%d bytes took=%s chain=%v",
+				rep.Err, rep.Title, rep.SiteName, rep.Headings, rep.Copyright, rep.Icons, len(rep.Text), len(rep.Forms), len(rep.Links), len(rep.Scripts.Sources), len(rep.Scripts.Inline), rep.Duration, rep.Chain))
+			for _, r := range v.Reasons {
+				ev.lines = append(ev.lines, fmt.Sprintf("       %s %s %v %s", r.Level, r.Code, r.Evidence, r.EN))
+			}
+		}
+	}
+	sort.Strings(ev.lines)
+	return ev
+}
+
+// judgeCorpusPage judges a scanned page under a policy, keeping the
+// scanner's cross-render findings (cloaking), which no single report shows.
+func judgeCorpusPage(res *sandbox.Result, p rules.Policy) verdict.Verdict {
+	v := rules.Judge(res.Report, p)
+	for _, r := range res.Verdict.Reasons {
+		if r.Code == verdict.CodeCloaking {
+			v.Reasons = append(v.Reasons, r)
+			v.Level = verdict.Worst(v.Level, r.Level)
+		}
+	}
+	return v
+}
+
+func reasonCodes(v verdict.Verdict) string {
+	var codes []string
+	for _, r := range v.Reasons {
+		codes = append(codes, string(r.Level)+":"+string(r.Code))
+	}
+	return strings.Join(codes, ",")
+}
+
+// brandNamed reports whether the manifest's brand slug ("ea-origin",
+// "stackoverflow") names brand b: its name or one of its names reduced to
+// lower-case ASCII letters and digits equals the slug, or starts with it.
+func brandNamed(slug string, b rules.Brand) bool {
+	want := asciiSlug(slug)
+	if want == "" {
+		return false
+	}
+	for _, n := range append([]string{b.Name}, b.Names...) {
+		if s := asciiSlug(n); s != "" && strings.HasPrefix(s, want) {
+			return true
+		}
+	}
+	return false
+}
+
+func asciiSlug(s string) string {
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + 'a' - 'A'
+		}
+		return -1
+	}, s)
+}
+
+// corpusResults renders the pages through the real sandbox, two at a
+// time. With cacheDir set, a page whose report is saved there is read back
+// instead, and a fresh render is saved (screenshot left out).
+func corpusResults(t *testing.T, root string, m []corpusPage, cacheDir string) map[string]*sandbox.Result {
+	out := map[string]*sandbox.Result{}
+	var todo []corpusPage
+	for _, e := range m {
+		if cacheDir != "" {
+			if b, err := os.ReadFile(filepath.Join(cacheDir, e.ID+".json")); err == nil {
+				var res sandbox.Result
+				if err := json.Unmarshal(b, &res); err == nil && res.Report != nil {
+					out[e.ID] = &res
+					continue
+				}
+			}
+		}
+		todo = append(todo, e)
+	}
+	if len(todo) == 0 {
+		return out
+	}
+	testenv.Require(t, testenv.Chromium)
+	if cacheDir != "" {
+		if err := os.MkdirAll(cacheDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	site := corpusSite(t, root, todo)
 	s, err := New(context.Background(), Config{
-		Browser:       browser.Config{RenderTimeout: 10 * time.Second, Concurrency: 2},
+		Browser:       browser.Config{RenderTimeout: 20 * time.Second, Concurrency: 2}, // generous: a render that times out on a loaded machine is not the rules' failure
 		TestMapHosts:  site.Addr,
 		TestTrustSPKI: []string{site.SPKI},
 	})
@@ -117,72 +344,31 @@ func TestCorpusEval(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-
 	var mu sync.Mutex
-	var tp, fn, fp, tn, failed int
-	var lines []string
 	sem := make(chan bool, 2)
 	var wg sync.WaitGroup
-	for _, e := range m {
+	for _, e := range todo {
 		wg.Add(1)
 		sem <- true
 		go func() {
 			defer wg.Done()
 			defer func() { <-sem }()
 			res, err := s.Scan(context.Background(), sandbox.Request{URL: "http://" + e.Host + "/" + e.Entry})
-			mu.Lock()
-			defer mu.Unlock()
 			if err != nil {
 				t.Errorf("%s: %v", e.ID, err)
 				return
 			}
-			if res.Report.Err != "" {
-				failed++
-				lines = append(lines, fmt.Sprintf("ERR  %s %s (%s)", e.ID, res.Report.Err, res.Report.Duration.Round(time.Millisecond)))
-			}
-			bad := res.Verdict.Level == verdict.Suspicious || res.Verdict.Level == verdict.Malicious
-			var codes []string
-			for _, r := range res.Verdict.Reasons {
-				codes = append(codes, string(r.Level)+":"+string(r.Code))
-			}
-			line := fmt.Sprintf("%s %s %s", e.ID, res.Verdict.Level, strings.Join(codes, ","))
-			switch {
-			case e.Label == "phish" && bad:
-				tp++
-			case e.Label == "phish":
-				fn++
-				lines = append(lines, "MISS "+line)
-			case bad:
-				fp++
-				lines = append(lines, "FP   "+line)
-			default:
-				tn++
-			}
-			if only != "" {
-				rep := res.Report
-				lines = append(lines, "     "+line, fmt.Sprintf("       err=%q title=%q text=%d bytes forms=%d links=%d scripts=%d/%d bytes took=%s chain=%v",
-					rep.Err, rep.Title, len(rep.Text), len(rep.Forms), len(rep.Links), len(rep.Scripts.Sources), len(rep.Scripts.Inline), rep.Duration, rep.Chain))
-				for _, r := range res.Verdict.Reasons {
-					lines = append(lines, fmt.Sprintf("       %s %v %s", r.Code, r.Evidence, r.EN))
+			res.Report.Screenshot = nil
+			if cacheDir != "" {
+				if b, err := json.Marshal(res); err == nil {
+					os.WriteFile(filepath.Join(cacheDir, e.ID+".json"), b, 0o644)
 				}
 			}
+			mu.Lock()
+			out[e.ID] = &res
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
-	sort.Strings(lines)
-	for _, x := range lines {
-		t.Log(x)
-	}
-	recall := float64(tp) / float64(max(tp+fn, 1))
-	fpr := float64(fp) / float64(max(fp+tn, 1))
-	t.Logf("recall %d/%d = %.3f; false positives %d/%d = %.3f; %d renders failed", tp, tp+fn, recall, fp, fp+tn, fpr, failed)
-	if only != "" {
-		return
-	}
-	if recall < 0.95 {
-		t.Errorf("recall %.3f < 0.95", recall)
-	}
-	if fpr > 0.03 {
-		t.Errorf("false-positive rate %.3f > 0.03", fpr)
-	}
+	return out
 }

@@ -36,7 +36,7 @@ func TestBrandTable(t *testing.T) {
 			}
 		}
 	}
-	for _, k := range lookalikes().BadKeys() {
+	for _, k := range DefaultBrands().look.BadKeys() {
 		t.Errorf("host-name key %s: too short, a lure word or not lower case", k)
 	}
 	// Brands() returns copies.

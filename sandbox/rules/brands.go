@@ -66,6 +66,11 @@ type brandEntry struct {
 	// the brand's own local site as an impostor. Swaps to generic TLDs
 	// (.com-style, .top, .xyz) still are.
 	global bool
+	// selfHosted: the brand is software anyone runs on their own domain
+	// (a WordPress blog's wp-login.php, a company's own GitLab), so its
+	// name on a sign-in page elsewhere is no claim to be the brand; only a
+	// host that imitates the brand's domains is.
+	selfHosted bool
 }
 
 // brandTable is the brand list. Order matters where a host-name key is
@@ -301,6 +306,39 @@ var brandTable = []brandEntry{
 			Names:   []string{"Twitter", "ツイッター"},
 			Domains: []string{"x.com", "twitter.com", "t.co", "twimg.com"}},
 	},
+	// --- rental servers and registrars (their control panels are phished
+	// with "account suspended" and "renew your domain" mail) ---
+	{
+		Brand: Brand{Name: "エックスサーバー (XServer)",
+			Names:   []string{"エックスサーバー", "XServer", "Xserverアカウント", "XServerアカウント"},
+			Domains: []string{"xserver.ne.jp", "xserver.jp"}},
+	},
+	{
+		// sakura.ne.jp (customers' sites) is left out.
+		Brand: Brand{Name: "さくらインターネット",
+			Names:   []string{"さくらインターネット", "さくらのレンタルサーバ", "さくらのクラウド", "Sakura Internet", "SAKURA internet"},
+			Domains: []string{"sakura.ad.jp"}},
+		keys: []string{"sakura-internet", "sakurainternet"},
+	},
+	{
+		// Its control panel is user.lolipop.jp; customers' sites under
+		// lolipop.jp subdomains therefore count as its own site too.
+		Brand: Brand{Name: "ロリポップ！",
+			Names:   []string{"ロリポップ", "ロリポップ！レンタルサーバー", "Lolipop"},
+			Domains: []string{"lolipop.jp"}},
+	},
+	{
+		Brand: Brand{Name: "ConoHa",
+			Names:   []string{"ConoHa", "ConoHa WING", "ConoHa VPS"},
+			Domains: []string{"conoha.jp"}},
+		cased: []string{"ConoHa"},
+	},
+	{
+		Brand: Brand{Name: "お名前.com",
+			Names:   []string{"お名前.com", "お名前ドットコム", "Onamae.com"},
+			Domains: []string{"onamae.com"}},
+		keys: []string{"onamae"},
+	},
 	// --- brands of the shared phishing corpus (pages/manifest.json) ---
 	{
 		Brand: Brand{Name: "Yahoo",
@@ -323,6 +361,7 @@ var brandTable = []brandEntry{
 		Brand: Brand{Name: "GitLab",
 			Names:   []string{"GitLab"},
 			Domains: []string{"gitlab.com", "gitlab-static.net"}},
+		selfHosted: true,
 	},
 	{
 		Brand: Brand{Name: "LinkedIn",
@@ -378,6 +417,7 @@ var brandTable = []brandEntry{
 		Brand: Brand{Name: "WordPress",
 			Names:   []string{"WordPress"},
 			Domains: []string{"wordpress.com", "wordpress.org", "wp.com"}},
+		selfHosted: true,
 	},
 	{
 		Brand: Brand{Name: "Yandex",
@@ -470,7 +510,8 @@ var brandTable = []brandEntry{
 var brandDenyKeys = map[string]bool{
 	"me": true, "ya": true, "pm": true, "live": true, "office": true, "aka": true, "wp": true,
 	"lin": true, "redd": true, "scdn": true, "group": true, "goo": true, "snap": true, "mac": true,
-	"sony": true, // sony.com is listed for PlayStation, but Sony's national sites (sony.co.jp, sony.jp) are Sony's too
+	"sakura": true, // sakura.ad.jp: "sakura" (cherry blossom) names countless Japanese sites
+	"sony":   true, // sony.com is listed for PlayStation, but Sony's national sites (sony.co.jp, sony.jp) are Sony's too
 }
 
 // brandIgnorePhrases are phrases that name a brand without claiming to be it:
@@ -514,18 +555,61 @@ type brandIndex struct {
 	byDomain map[string][]int // registrable domain -> brands that own it
 }
 
-// brandIdx returns the compiled brand table, built once on first use.
-var brandIdx = sync.OnceValue(func() *brandIndex {
-	x := &brandIndex{byDomain: map[string][]int{}}
-	for i := range brandTable {
-		e := &brandTable[i]
-		x.keywords = append(x.keywords, brandKeywordsOf(i, e)...)
+// BrandList is a brand list compiled for the rules: the text keywords,
+// the owners of each domain and the lookalike checker. Judge uses
+// Policy.Brands, or DefaultBrands when it is nil. A BrandList is immutable
+// and safe for concurrent use.
+type BrandList struct {
+	entries []brandEntry
+	idx     *brandIndex
+	look    *lookalike.Checker
+}
+
+// DefaultBrands is the built-in brand list (brandTable), compiled once on
+// first use.
+var DefaultBrands = sync.OnceValue(func() *BrandList { return newBrandList(brandTable) })
+
+func newBrandList(entries []brandEntry) *BrandList {
+	l := &BrandList{entries: entries, idx: &brandIndex{byDomain: map[string][]int{}}}
+	bs := make([]lookalike.Brand, len(entries))
+	for i := range entries {
+		e := &entries[i]
+		l.idx.keywords = append(l.idx.keywords, brandKeywordsOf(i, e)...)
 		for _, d := range e.Domains {
-			x.byDomain[d] = append(x.byDomain[d], i)
+			l.idx.byDomain[d] = append(l.idx.byDomain[d], i)
+		}
+		bs[i] = lookalike.Brand{Name: e.Name, Names: e.Names, Domains: e.Domains, Keys: e.keys, Global: e.global}
+	}
+	l.look = lookalike.New(bs, brandDenyKeys)
+	return l
+}
+
+// Without returns the list without the brands drop reports. The brand
+// ablation of the corpus evaluation judges each phishing page without its
+// own brand, to show that the rules do not depend on the list.
+func (l *BrandList) Without(drop func(Brand) bool) *BrandList {
+	var keep []brandEntry
+	for _, e := range l.entries {
+		if !drop(brandCopy(e.Brand)) {
+			keep = append(keep, e)
 		}
 	}
-	return x
-})
+	return newBrandList(keep)
+}
+
+// selfHosted reports whether the brand called name is software people run
+// on their own domains (brandEntry.selfHosted).
+func (l *BrandList) selfHosted(name string) bool {
+	for _, e := range l.entries {
+		if e.Name == name {
+			return e.selfHosted
+		}
+	}
+	return false
+}
+
+// Len is the number of brands in the list.
+func (l *BrandList) Len() int { return len(l.entries) }
 
 // brandKeywordsOf compiles the text keywords of brand i: its name, names
 // and words, each once.
@@ -554,11 +638,14 @@ func brandKeywordsOf(i int, e *brandEntry) []brandKeyword {
 	return out
 }
 
-// Brands returns the brand list (a copy; callers may modify it).
-func Brands() []Brand {
-	out := make([]Brand, len(brandTable))
-	for i := range brandTable {
-		out[i] = brandCopy(brandTable[i].Brand)
+// Brands returns the built-in brand list (a copy; callers may modify it).
+func Brands() []Brand { return DefaultBrands().Brands() }
+
+// Brands returns the list's brands (a copy; callers may modify it).
+func (l *BrandList) Brands() []Brand {
+	out := make([]Brand, len(l.entries))
+	for i := range l.entries {
+		out[i] = brandCopy(l.entries[i].Brand)
 	}
 	return out
 }
@@ -574,13 +661,16 @@ func brandCopy(b Brand) Brand {
 // full-width folding and IDNA, as domain.Registrable does), so
 // "www.amazon.co.jp" gives Amazon. A domain shared by two brands of one
 // group (japanpost.jp: 日本郵便 and ゆうちょ銀行) gives the first in the table.
-func BrandForDomain(regDomain string) (Brand, bool) {
+func BrandForDomain(regDomain string) (Brand, bool) { return DefaultBrands().ForDomain(regDomain) }
+
+// ForDomain is BrandForDomain over this list.
+func (l *BrandList) ForDomain(regDomain string) (Brand, bool) {
 	reg, err := domain.Registrable(regDomain)
 	if err != nil {
 		return Brand{}, false
 	}
-	if is := brandIdx().byDomain[reg]; len(is) > 0 {
-		return brandCopy(brandTable[is[0]].Brand), true
+	if is := l.idx.byDomain[reg]; len(is) > 0 {
+		return brandCopy(l.entries[is[0]].Brand), true
 	}
 	return Brand{}, false
 }
@@ -608,7 +698,10 @@ func BrandForDomain(regDomain string) (Brand, bool) {
 // The caller decides what a named brand means: on a domain that the brand
 // does not own (BrandForDomain), together with a credential form, it is
 // brand impersonation.
-func BrandsInText(s string) []Brand {
+func BrandsInText(s string) []Brand { return DefaultBrands().InText(s) }
+
+// InText is BrandsInText over this list.
+func (l *BrandList) InText(s string) []Brand {
 	if s == "" || !utf8.ValidString(s) {
 		s = strings.ToValidUTF8(s, " ")
 		if s == "" {
@@ -626,7 +719,7 @@ func BrandsInText(s string) []Brand {
 	}
 	var spans []span
 	ignored := brandIgnored(lower)
-	for _, kw := range brandIdx().keywords {
+	for _, kw := range l.idx.keywords {
 		hay := lower
 		if kw.mode != brandFold {
 			hay = cased
@@ -675,7 +768,7 @@ func BrandsInText(s string) []Brand {
 		}
 		if !seen[sp.brand] {
 			seen[sp.brand] = true
-			out = append(out, brandCopy(brandTable[sp.brand].Brand))
+			out = append(out, brandCopy(l.entries[sp.brand].Brand))
 		}
 	}
 	return out

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"maps"
 	"net/url"
 	"strings"
 
@@ -41,6 +42,49 @@ func credentialField(in capture.Input) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// identifierFirst finds a sign-in form that asks for the account first and
+// the password on the next step, as Google, Microsoft and Amazon do and
+// kits copy: a visible e-mail or user-name field in a form that also holds
+// a password field not yet shown. It returns the evidence word and the
+// form's action ("" when there is none).
+func identifierFirst(forms []capture.Form) (field, action string) {
+	for _, f := range forms {
+		var pw, id bool
+		for _, in := range f.Inputs {
+			switch {
+			case in.Type == "password":
+				pw = true
+			case in.Visible && identifierInput(in):
+				id = true
+			}
+		}
+		if pw && id {
+			return "identifier-first sign-in", f.Action
+		}
+	}
+	return "", ""
+}
+
+// identifierWords name an account identifier field.
+var identifierWords = []string{"email", "e-mail", "mail", "user", "login", "identifier", "account", "phone", "username",
+	"メール", "ユーザー", "ログインid", "会員id", "アカウント", "電話番号"}
+
+func identifierInput(in capture.Input) bool {
+	if in.Type == "email" {
+		return true
+	}
+	if in.Type != "text" && in.Type != "tel" {
+		return false
+	}
+	hay := strings.ToLower(domain.Fold(strings.Join([]string{in.Name, in.ID, in.Placeholder, in.Label, in.Autocomplete}, " ")))
+	for _, w := range identifierWords {
+		if strings.Contains(hay, w) {
+			return true
+		}
+	}
+	return false
 }
 
 // freeHostingSuffixes are registrable domains where anyone can publish a
@@ -119,16 +163,31 @@ func credentialBrandOwns(b Brand, reg string) bool {
 // The checks run in the order of credentialChecks; the first that finds
 // something gives the one reason.
 func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
+	return credentialReasons(r, own, DefaultBrands())
+}
+
+func credentialReasons(r *capture.Report, own []string, brands *BrandList) []verdict.Reason {
 	c, ok := newCredentialPage(r, own)
 	if !ok {
 		return nil
 	}
-	for _, check := range credentialChecks {
+	c.brands = brands
+	for _, check := range credentialDecisive {
 		if reason, ok := check(c); ok {
 			return []verdict.Reason{reason}
 		}
 	}
-	return []verdict.Reason{credentialFormReason(c.ev)}
+	// No check decided: every independent sign counts (Judge adds them
+	// up), with the form itself as clean-level evidence.
+	base := c.ev
+	out := []verdict.Reason{credentialFormReason(maps.Clone(base))}
+	for _, check := range credentialSigns {
+		c.ev = maps.Clone(base)
+		if reason, ok := check(c); ok {
+			out = append(out, reason)
+		}
+	}
+	return out
 }
 
 // credentialPage is what the credential checks look at: a page with a
@@ -136,6 +195,7 @@ func CredentialReasons(r *capture.Report, own []string) []verdict.Reason {
 type credentialPage struct {
 	r          *capture.Report
 	own        []string
+	brands     *BrandList
 	page       string   // the final URL, or the URL
 	host, reg  string   // page's host and registrable domain
 	formAction string   // the action of the form with the first credential field
@@ -161,6 +221,9 @@ func newCredentialPage(r *capture.Report, own []string) (c *credentialPage, ok b
 		}
 	}
 	if field == "" {
+		field, c.formAction = identifierFirst(r.Forms)
+	}
+	if field == "" {
 		return nil, false
 	}
 	c.page = r.FinalURL
@@ -172,13 +235,20 @@ func newCredentialPage(r *capture.Report, own []string) (c *credentialPage, ok b
 	return c, true
 }
 
-// credentialChecks are the credential form's checks, in order: the first
-// hit gives the reason. Each adds its evidence to c.ev only when it hits.
-var credentialChecks = []func(c *credentialPage) (verdict.Reason, bool){
+// credentialDecisive are the credential form's checks that decide alone,
+// in order: the first hit gives the one reason. Each adds its evidence to
+// c.ev only when it hits.
+var credentialDecisive = []func(c *credentialPage) (verdict.Reason, bool){
 	credentialUserContent,
 	credentialBrandsOwnSite,
 	credentialBrandClaim,
 	credentialLookalike,
+	credentialNameInHost,
+}
+
+// credentialSigns are the signs that count together when no decisive
+// check hit: each gives its own reason, and Judge's score adds them up.
+var credentialSigns = []func(c *credentialPage) (verdict.Reason, bool){
 	credentialPostsElsewhere,
 	credentialFreeHosting,
 	credentialPretextCheck,
@@ -212,23 +282,18 @@ func credentialUserContent(c *credentialPage) (verdict.Reason, bool) {
 // credentialBrandsOwnSite: a brand's own site, which may well name other
 // brands, is a plain sign-in page.
 func credentialBrandsOwnSite(c *credentialPage) (verdict.Reason, bool) {
-	if _, ok := BrandForDomain(c.reg); !ok {
+	if _, ok := c.brands.ForDomain(c.reg); !ok {
 		return verdict.Reason{}, false
 	}
 	return credentialFormReason(c.ev), true
 }
 
-// credentialBrandClaim: a brand named where a page claims to be it (title,
-// logo alt text, form labels) on a domain the brand does not own.
+// credentialBrandClaim: a listed brand named where a page claims to be it
+// (claimOf: title, site name, logo alt text and file name, icons,
+// headings, copyright, form labels) on a domain the brand does not own.
 func credentialBrandClaim(c *credentialPage) (verdict.Reason, bool) {
-	var strong []string
-	strong = append(strong, c.r.Title)
-	for _, im := range c.r.Images {
-		strong = append(strong, im.Alt)
-	}
-	strong = append(strong, c.labels...)
-	for _, b := range BrandsInText(strings.Join(strong, "\n")) {
-		if !credentialBrandOwns(b, c.reg) {
+	for _, b := range c.brands.InText(claimOf(c.r, c.labels).strong) {
+		if !credentialBrandOwns(b, c.reg) && !c.brands.selfHosted(b.Name) {
 			c.ev["brand"] = b.Name
 			return verdict.Reason{
 				Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,
@@ -243,7 +308,7 @@ func credentialBrandClaim(c *credentialPage) (verdict.Reason, bool) {
 // credentialLookalike: the host imitates a brand's or the organisation's
 // domain.
 func credentialLookalike(c *credentialPage) (verdict.Reason, bool) {
-	hit, ok := Lookalike(c.host, c.own)
+	hit, ok := c.brands.Lookalike(c.host, c.own)
 	if !ok || hit.Brand == "" {
 		return verdict.Reason{}, false
 	}
@@ -252,6 +317,24 @@ func credentialLookalike(c *credentialPage) (verdict.Reason, bool) {
 		Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,
 		JA: "このページは " + hit.Target + " に似せたドメイン（" + c.host + "）でパスワードやカード情報を入力させようとしています。",
 		EN: "This page asks for your password or card details on " + c.host + ", a domain made to look like " + hit.Target + ".",
+	}, true
+}
+
+// credentialNameInHost: the page claims a name (claimOf), listed or not,
+// and the host carries that name the way phishing hosts do
+// (lookalike.NameInHost: with lure words, in look-alike spelling, or as a
+// subdomain of another domain). A brand's own domain is spelt as its name,
+// so a password form there is not this.
+func credentialNameInHost(c *credentialPage) (verdict.Reason, bool) {
+	n, hit, ok := claimedInHost(claimOf(c.r, c.labels), c.host)
+	if !ok {
+		return verdict.Reason{}, false
+	}
+	c.ev["brand"], c.ev["claimed_in_host"] = n.shown, hit.Kind
+	return verdict.Reason{
+		Code: verdict.CodeBrandImpersonated, Level: verdict.Malicious, Evidence: c.ev,
+		JA: "このページは「" + n.shown + "」を名乗ってパスワードなどを入力させようとしていますが、ドメイン（" + c.host + "）は名前に別の語を付け足したもので、" + n.shown + " のものではありません。",
+		EN: "This page poses as " + n.shown + " and asks for your password or similar, but " + c.host + " only borrows the name: it is not " + n.shown + "'s site.",
 	}, true
 }
 
@@ -279,8 +362,10 @@ func credentialFreeHosting(c *credentialPage) (verdict.Reason, bool) {
 		return verdict.Reason{}, false
 	}
 	c.ev["hosting"] = s
+	// Clean alone: projects publish their own sign-in pages and demos
+	// there; with another sign it adds up (score.go).
 	return verdict.Reason{
-		Code: verdict.CodeFreeHosting, Level: verdict.Suspicious, Evidence: c.ev,
+		Code: verdict.CodeFreeHosting, Level: verdict.Clean, Evidence: c.ev,
 		JA: "誰でも無料でページを作れるサービス（" + s + "）上のログイン画面です。本物のサービスがここを使うことはほとんどありません。",
 		EN: "This sign-in form is on " + s + ", where anyone can publish a page for free; real services rarely use it.",
 	}, true
@@ -294,6 +379,11 @@ func credentialPretextCheck(c *credentialPage) (verdict.Reason, bool) {
 		return verdict.Reason{}, false
 	}
 	c.ev["phrase"] = p
+	if networkPretexts[p] {
+		// A web page never legitimately asks for the Wi-Fi or router
+		// password: weighed more than an account alarm (score.go).
+		c.ev["kind"] = "network"
+	}
 	return verdict.Reason{
 		Code: verdict.CodeCredentialPretext, Level: verdict.Suspicious, Evidence: c.ev,
 		JA: "このページはネットワークやシステム、アカウントの警告を装ってパスワードを入力させようとしています（「" + p + "」）。",
@@ -327,6 +417,14 @@ var credentialPretexts = []string{
 	"unusual activity", "unusual sign-in activity", "suspicious activity",
 	"アカウントが停止", "アカウントを停止", "アカウントがロック", "アカウントの利用を制限", "利用制限",
 	"不正アクセスを検知", "不審なアクセス", "ファームウェアが更新",
+}
+
+// networkPretexts are the credentialPretexts that pose as the browser, the
+// network or the router rather than as an account.
+var networkPretexts = map[string]bool{
+	"authentication required": true, "network requires a password": true, "requires a wpa": true, "wpa2 password": true,
+	"wpa password": true, "firmware was updated": true, "firmware update": true, "router login": true,
+	"wi-fi session": true, "wifi session": true, "ファームウェアが更新": true,
 }
 
 func credentialPretext(text string) (string, bool) {

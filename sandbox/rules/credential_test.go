@@ -13,10 +13,7 @@ func TestCredentialReasons(t *testing.T) {
 		t.Helper()
 		rs := CredentialReasons(&r, []string{"example.co.jp"})
 		got := verdict.FromReasons(rs)
-		var code verdict.Code
-		if len(rs) > 0 {
-			code = rs[0].Code
-		}
+		code := strongestCode(rs, wantCode)
 		if got != want || code != wantCode {
 			t.Errorf("%s: %s %s (%+v), want %s %s", name, got, code, rs, want, wantCode)
 		}
@@ -29,7 +26,9 @@ func TestCredentialReasons(t *testing.T) {
 	check("own domain lookalike", capture.Report{FinalURL: "https://example-co-jp.example.top/", Title: "社内ポータル", Forms: []capture.Form{pw}}, verdict.Malicious, verdict.CodeBrandImpersonated)
 	check("brand only in body text", capture.Report{FinalURL: "https://auth.company.example/", Title: "Sign In", Text: "Sign in with Google", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeCredentialForm)
 	check("posts elsewhere", capture.Report{FinalURL: "https://shop.sample-store.org/login", Title: "Login", Forms: []capture.Form{withAction(pw, "https://collector.example.net/p.php")}}, verdict.Suspicious, verdict.CodeFormPostsElsewhere)
-	check("free hosting", capture.Report{FinalURL: "https://someone.github.io/login", Title: "Login", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeFreeHosting)
+	// Free hosting alone is clean-level evidence (projects publish their
+	// own sign-in demos there); Judge adds it to other signs.
+	check("free hosting", capture.Report{FinalURL: "https://someone.github.io/login", Title: "Login", Forms: []capture.Form{pw}}, verdict.Clean, verdict.CodeFreeHosting)
 	check("card number in Japanese label", capture.Report{FinalURL: "https://pay.example.top/", Title: "三井住友カード 本人確認", Forms: []capture.Form{{Inputs: []capture.Input{{Type: "tel", Label: "カード番号", Visible: true}}}}}, verdict.Malicious, verdict.CodeBrandImpersonated)
 	check("hidden password field only", capture.Report{FinalURL: "https://x.example.top/", Title: "PayPal", Forms: []capture.Form{{Inputs: []capture.Input{{Type: "password", Visible: false}}}}}, verdict.Clean, "")
 	check("Google Forms asking for a password", capture.Report{FinalURL: "https://docs.google.com/forms/d/e/x/viewform", Title: "Microsoft 365 アカウント確認", Forms: []capture.Form{pw}}, verdict.Suspicious, verdict.CodeFreeHosting)
@@ -43,6 +42,20 @@ func TestCredentialReasons(t *testing.T) {
 	check("payment choice naming a brand", capture.Report{FinalURL: "https://shop.sample-store.org/checkout", Title: "Checkout", Forms: []capture.Form{{Inputs: []capture.Input{
 		{Type: "radio", Label: "Credit card", Visible: true}, {Type: "radio", Label: "PayPal", Visible: true}, {Type: "text", Label: "Credit card number", Autocomplete: "cc-number", Visible: true}}}}}, verdict.Clean, verdict.CodeCredentialForm)
 	check("risky TLD without a credential form", capture.Report{FinalURL: "https://news.example.xyz/", Title: "News"}, verdict.Clean, "")
+}
+
+// strongestCode is want when a reason has that code, else the code of the
+// first reason ("" for none).
+func strongestCode(rs []verdict.Reason, want verdict.Code) verdict.Code {
+	for _, r := range rs {
+		if r.Code == want {
+			return want
+		}
+	}
+	if len(rs) > 0 {
+		return rs[0].Code
+	}
+	return ""
 }
 
 // TestMaskedTextField: a text input drawn with dots
@@ -59,8 +72,10 @@ func TestMaskedTextField(t *testing.T) {
 		rs := CredentialReasons(&r, []string{"example.co.jp"})
 		var code verdict.Code
 		var field string
-		if len(rs) > 0 {
-			code, field = rs[0].Code, rs[0].Evidence["field"]
+		for _, r := range rs {
+			if code == "" || r.Code == wantCode {
+				code, field = r.Code, r.Evidence["field"]
+			}
 		}
 		if got := verdict.FromReasons(rs); got != want || code != wantCode || field != wantField {
 			t.Errorf("%s: %s %s field %q (%+v), want %s %s field %q", name, got, code, field, rs, want, wantCode, wantField)

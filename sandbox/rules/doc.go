@@ -5,8 +5,19 @@
 // hand-made fixtures.
 //
 // It exists apart from the browser so that the judging can be read, tested
-// and changed without Chromium. The brand list (brands.go) is data; the
-// indexes derived from it are built once on first use, never at import.
-// The host-name checks (lookalike domains) are their own package,
-// sandbox/rules/lookalike, which this package feeds with the brand list.
+// and changed without Chromium. Judge runs every rule and adds up what
+// they found (score.go): each reason is a signal with a weight, a family of
+// signals that say the same thing counts once, and the sum decides the
+// level, so that independent weak signs make a warning or a block while one
+// weak sign alone does not. docs/detection.md lists every signal, its
+// weight and why.
+//
+// The brand a page claims is read from the page itself (claim.go: title,
+// site name, logo, icons, headings, copyright) and compared with its host
+// without a list (lookalike.NameInHost), so that brands nobody listed are
+// caught too. The brand list (brands.go) is data for what a page cannot
+// tell: which domains a brand really owns, and which hosts are lookalikes
+// of them. Judge uses Policy.Brands (DefaultBrands when nil); the indexes
+// of a list are built once, never at import. The host-name checks are
+// their own package, sandbox/rules/lookalike.
 package rules

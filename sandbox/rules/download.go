@@ -2,6 +2,7 @@ package rules
 
 import (
 	"bytes"
+	"net/url"
 	"path"
 	"strings"
 
@@ -158,11 +159,13 @@ func executableLink(r *capture.Report) (string, bool) {
 		}
 	}
 	for _, u := range urls {
-		p := u
-		if i := strings.IndexAny(p, "?#"); i >= 0 {
-			p = p[:i]
+		// The file name is the URL path's last segment: a bare host
+		// ("https://caniuse.com/#feat=x") names no file, .com or not.
+		pu, err := url.Parse(u)
+		if err != nil || pu.Path == "" || strings.HasSuffix(pu.Path, "/") {
+			continue
 		}
-		switch downloadKindByName(capture.Download{FileName: path.Base(p)}) {
+		switch downloadKindByName(capture.Download{FileName: path.Base(pu.Path)}) {
 		case "executable", "apk", "script", "disk-image":
 			return u, true
 		}
@@ -197,4 +200,31 @@ func FakeUpdateReasons(r *capture.Report) []verdict.Reason {
 		reason.EN = "This page poses as a browser or plugin update to make you download a program (" + path.Base(u) + "). Do not open it."
 	}
 	return []verdict.Reason{reason}
+}
+
+// DownloadLinkReasons reports a link (or a GET form) that leads straight to
+// an app, program, script or disk image: clean-level evidence alone
+// (download sites link installers), a strong sign together with a
+// lookalike domain, a claimed brand or unknown-sources instructions (the
+// score in score.go).
+func DownloadLinkReasons(r *capture.Report) []verdict.Reason {
+	u, ok := executableLink(r)
+	if !ok {
+		return nil
+	}
+	pu, _ := url.Parse(u) // executableLink parsed it
+	name := path.Base(pu.Path)
+	kind := downloadKindByName(capture.Download{FileName: name})
+	switch strings.ToLower(path.Ext(name)) {
+	case ".js", ".sh", ".py":
+		// Developer documentation links scripts to read, not to run.
+		return nil
+	}
+	words := downloadKindWords[kind]
+	return []verdict.Reason{{
+		Code: verdict.CodeDownloadLink, Level: verdict.Clean,
+		Evidence: map[string]string{"url": u, "file_name": name, "kind": kind},
+		JA:       "このページには" + words[0] + "「" + name + "」への直接リンクがあります。",
+		EN:       "This page links straight to " + words[1] + " (" + name + ").",
+	}}
 }

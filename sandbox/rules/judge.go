@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"cmp"
 	"net/url"
 
 	"github.com/kensa-mail/kensa/clickproxy/verdict"
@@ -11,6 +12,17 @@ import (
 type Policy struct {
 	OwnDomains []string    // lookalikes of these are flagged like brands
 	OAuth      OAuthPolicy // OAuth apps the organisation allows
+	// Brands is the brand list to judge with; nil means DefaultBrands.
+	// The corpus evaluation judges pages without their own brand
+	// (BrandList.Without) to show that the rules do not need the list.
+	Brands *BrandList
+}
+
+func (p Policy) brands() *BrandList {
+	if p.Brands == nil {
+		return DefaultBrands()
+	}
+	return p.Brands
 }
 
 // Judge turns a Report into a Verdict with every rule's reasons. A render
@@ -30,8 +42,11 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 	}
 	reasons = append(reasons, OAuthReasons(chain, op)...)
 	reasons = append(reasons, OAuthPageReasons(r, chain, op)...)
-	reasons = append(reasons, CredentialReasons(r, p.OwnDomains)...)
+	brands := p.brands()
+	cred := credentialReasons(r, p.OwnDomains, brands)
+	reasons = append(reasons, cred...)
 	reasons = append(reasons, DownloadReasons(r)...)
+	reasons = append(reasons, DownloadLinkReasons(r)...)
 	reasons = append(reasons, UnknownSourcesReasons(r)...)
 	reasons = append(reasons, FakeUpdateReasons(r)...)
 	seen := map[string]bool{}
@@ -41,7 +56,23 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 			continue
 		}
 		seen[pu.Hostname()] = true
-		reasons = append(reasons, LookalikeReasons(pu.Hostname(), p.OwnDomains)...)
+		look := brands.LookalikeReasons(pu.Hostname(), p.OwnDomains)
+		if look == nil {
+			look = EmbeddedDomainReasons(pu.Hostname())
+		}
+		reasons = append(reasons, look...)
+		reasons = append(reasons, LureDomainReasons(pu.Hostname())...)
+	}
+	if cred == nil {
+		// Without a credential form, a claimed brand in a borrowed host
+		// and the TLD are signs among others (a download lure, unknown
+		// sources); CredentialReasons covers them for forms.
+		reasons = append(reasons, BrandClaimReasons(r, brands)...)
+		if page := cmp.Or(r.FinalURL, r.URL); page != "" {
+			if host, _ := registrable(page); host != "" {
+				reasons = append(reasons, HostRiskyTLDReasons(host)...)
+			}
+		}
 	}
 	if r.CertError != "" {
 		reasons = append(reasons, verdict.Reason{
@@ -51,7 +82,10 @@ func Judge(r *capture.Report, p Policy) verdict.Verdict {
 			EN:       "This site's certificate is not valid (" + r.CertError + "); it may not be the site it claims to be.",
 		})
 	}
-	level := verdict.FromReasons(reasons)
+	level, combined := combine(reasons)
+	if combined != nil {
+		reasons = append(reasons, *combined)
+	}
 	if r.Err != "" {
 		reasons = append(reasons, verdict.Reason{
 			Code: verdict.CodeRenderFailed, Level: verdict.Unknown,

@@ -227,16 +227,25 @@ func (p labelParts) lureAround(i, n int) bool {
 		if j >= i && j < i+n {
 			continue
 		}
-		if p.w.lure[t] || (j >= i+n && p.w.tldPart[t]) {
+		if p.w.lure[trimDigits(t)] || (j >= i+n && p.w.tldPart[t]) {
 			return true
 		}
 	}
 	for _, t := range p.others {
-		if p.w.lure[t] {
+		if p.w.lure[trimDigits(t)] {
 			return true
 		}
 	}
 	return false
+}
+
+// trimDigits drops the digits kits number their hosts with ("signin2",
+// "login01"), so that the word before them counts as a lure.
+func trimDigits(t string) string {
+	if s := strings.TrimRight(t, "0123456789"); s != "" {
+		return s
+	}
+	return t
 }
 
 // matchHyphenated matches a hyphenated key ("sagawa-exp") against whole
