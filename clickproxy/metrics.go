@@ -14,6 +14,7 @@ type metrics struct {
 	rateLimited   *prometheus.CounterVec // by limit: clicks, api
 	suppressed    prometheus.Counter     // unverified-link events not logged one by one (errorlog.go)
 	saturated     prometheus.Counter     // renders refused by a saturated sandbox
+	hoverChecks   *prometheus.CounterVec // the extension's checks, by status: done, checking
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -38,7 +39,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
 		}, []string{"code"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api).",
+			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api, check: per API token).",
 		}, []string{"limit"}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
@@ -46,9 +47,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		saturated: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_render_saturated_total", Help: "Renders refused because the sandbox had too many waiting (sandbox/fair); each gave an unknown verdict (sandbox-busy), not cached.",
 		}),
+		hoverChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_hover_checks_total", Help: "The browser extension's hover checks (GET /api/v1/check; not clicks), by status: done (a verdict), checking (a render started or under way).",
+		}, []string{"status"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated)
+		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated, m.hoverChecks)
 	}
 	return m
 }

@@ -25,6 +25,9 @@ type route struct {
 	path    string   // exact, or a prefix when it ends in "/"
 	api     bool     // an API route: errors are JSON (api.Error), not pages
 	bare    bool     // without the pages' security headers (/metrics)
+	// perToken: limited per API token by its handler (limitedByToken),
+	// not per client network here.
+	perToken bool
 	h       handler
 }
 
@@ -33,6 +36,7 @@ var (
 	get       = []string{"GET"}
 	post      = []string{"POST"}
 	del       = []string{"DELETE"}
+	options   = []string{"OPTIONS"}
 )
 
 // routes is the route table: every path the click proxy answers, in the
@@ -76,6 +80,10 @@ func (s *Server) routes() (base, root []route) {
 		route{api: true, methods: post, path: api.PathOverrides, h: s.bearer(s.addOverride)},
 		route{api: true, methods: del, path: api.PathOverrides, h: s.bearer(s.removeOverride)},
 		route{api: true, methods: get, path: api.PathClicks, h: s.bearer(s.recentClicks)},
+		// The browser extension's hover check (check.go): CORS for the
+		// configured extension origins, then the token, limited per token.
+		route{api: true, methods: options, path: api.PathCheck, h: s.preflight},
+		route{api: true, methods: get, path: api.PathCheck, perToken: true, h: s.cors(s.limitedByToken(s.need(permCheck, s.check)))},
 		route{api: true, path: "/api/", h: s.bearer(apiNotFound)},
 	)
 	return base, root
@@ -103,7 +111,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if r.api {
 		lim, limit = s.apiLimit, "api"
 	}
-	if !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
+	if !r.perToken && !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
 		s.m.rateLimited.WithLabelValues(limit).Inc()
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(lim.RetryAfter().Seconds()))))
 		s.fail(ctx, r.api, errRateLimited)

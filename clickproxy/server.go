@@ -38,6 +38,7 @@ type Server struct {
 	apiKeys  [][32]byte
 	// Per client network (routes.go): every route but the API, and the API.
 	clickLimit, apiLimit *ratelimit.Limiter
+	checkLimit           *ratelimit.Keyed // per API token: GET /api/v1/check
 	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
 	base                 []route      // under basePath (routes)
 	root                 []route      // at the root
@@ -77,6 +78,7 @@ func New(cfg Config) (*Server, error) {
 		pending:    pend,
 		clickLimit: ratelimit.New(ratelimit.Config{Rate: cfg.ClickLimit.Rate, Burst: cfg.ClickLimit.Burst}),
 		apiLimit:   ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
+		checkLimit: ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.CheckLimit.Rate, Burst: cfg.CheckLimit.Burst}),
 	}
 	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
 	for _, t := range cfg.APITokens {

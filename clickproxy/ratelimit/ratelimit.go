@@ -85,3 +85,50 @@ func (l *Limiter) RetryAfter() time.Duration {
 	}
 	return time.Duration(float64(time.Second) / l.cfg.Rate)
 }
+
+// Keyed limits requests per key (an API token's digest, never the token
+// itself) rather than per client network: many users behind one NAT share
+// an address but not a token. Same buckets, same bounded table.
+type Keyed struct {
+	cfg   Config
+	table *lru.Cache[string, *rate.Limiter]
+}
+
+// NewKeyed returns a per-key limiter; Rate <= 0 means no limit (nil).
+// Config.Clients bounds the table of keys.
+func NewKeyed(cfg Config) *Keyed {
+	if cfg.Rate <= 0 {
+		return nil
+	}
+	if cfg.Burst <= 0 {
+		cfg.Burst = max(1, int(cfg.Rate))
+	}
+	if cfg.Clients <= 0 {
+		cfg.Clients = 1 << 16
+	}
+	t, _ := lru.New[string, *rate.Limiter](cfg.Clients) // size > 0
+	return &Keyed{cfg: cfg, table: t}
+}
+
+// Allow reports whether key may make a request now, and spends a token if so.
+func (l *Keyed) Allow(key string, now time.Time) bool {
+	if l == nil {
+		return true
+	}
+	b, ok := l.table.Get(key)
+	if !ok {
+		b = rate.NewLimiter(rate.Limit(l.cfg.Rate), l.cfg.Burst)
+		if prev, found, _ := l.table.PeekOrAdd(key, b); found {
+			b = prev
+		}
+	}
+	return b.AllowN(now, 1)
+}
+
+// RetryAfter is how long a refused key should wait for one token.
+func (l *Keyed) RetryAfter() time.Duration {
+	if l == nil {
+		return 0
+	}
+	return time.Duration(float64(time.Second) / l.cfg.Rate)
+}
