@@ -51,14 +51,20 @@ type ServeSection struct {
 	// Rate limits per client network (an IPv4 address, an IPv6 /64):
 	// requests per second and burst. 0: clickproxy's default; a negative
 	// rate: no limit.
-	ClickRate         float64 `yaml:"click_rate"`  // every route but the API; default 20
-	ClickBurst        int     `yaml:"click_burst"` // default 40, or twice click_rate when that is set
-	APIRate           float64 `yaml:"api_rate"`    // the API; default 5
-	APIBurst          int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
-	TrustProxyHeaders bool    `yaml:"trust_proxy_headers"`
-	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
-	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
-	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
+	ClickRate  float64 `yaml:"click_rate"`  // every route but the API; default 20
+	ClickBurst int     `yaml:"click_burst"` // default 40, or twice click_rate when that is set
+	APIRate    float64 `yaml:"api_rate"`    // the API; default 5
+	APIBurst   int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
+	// The browser extension's hover checks (GET /api/v1/check), limited
+	// per API token instead of per network, and the extension origins
+	// allowed to call it ("chrome-extension://ID"; no wildcard).
+	CheckRate         float64  `yaml:"check_rate"`  // default 10
+	CheckBurst        int      `yaml:"check_burst"` // default 40, or twice check_rate when that is set
+	ExtensionOrigins  []string `yaml:"extension_origins"`
+	TrustProxyHeaders bool     `yaml:"trust_proxy_headers"`
+	MetricsPublic     bool     `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog          string   `yaml:"click_log"`      // file for the click JSON lines; default stdout
+	ClickStreamMaxLen int64    `yaml:"click_stream_maxlen"`
 	// ShutdownTimeout is how long clicks in flight may finish; default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`
 	Chromium        string        `yaml:"chromium"`
@@ -184,7 +190,7 @@ func (c *ServeConfig) Validate() error {
 	}{
 		{"wait", s.Wait < 0}, {"render_timeout", s.RenderTimeout < 0}, {"shutdown_timeout", s.ShutdownTimeout < 0},
 		{"tabs", s.Tabs < 0}, {"click_stream_maxlen", s.ClickStreamMaxLen < 0},
-		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0},
+		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0}, {"check_burst", s.CheckBurst < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
@@ -193,7 +199,7 @@ func (c *ServeConfig) Validate() error {
 	for _, r := range []struct {
 		key  string
 		rate float64
-	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}} {
+	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}, {"check_rate", s.CheckRate}} {
 		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) {
 			errs = append(errs, fmt.Errorf("serve.%s: want a number of requests per second", r.key))
 		}
@@ -204,6 +210,11 @@ func (c *ServeConfig) Validate() error {
 	for _, a := range s.OAuthAllowed {
 		if p, id, ok := strings.Cut(a, ":"); !ok || p == "" || id == "" {
 			errs = append(errs, fmt.Errorf("serve.oauth_allowed_clients %q: want provider:client_id", a))
+		}
+	}
+	for _, o := range s.ExtensionOrigins {
+		if err := clickproxy.ValidExtensionOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("serve.extension_origins: %w", err))
 		}
 	}
 	if c.TestMapHosts != "" {
@@ -300,7 +311,8 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		Scanners: clickproxy.ScannerHints{Ranges: ranges}, TrustProxyHeaders: cfg.Serve.TrustProxyHeaders,
 		ClickLimit: clickproxy.RateLimit{Rate: cfg.Serve.ClickRate, Burst: cfg.Serve.ClickBurst},
 		APILimit:   clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
-		Log:        log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
+		CheckLimit: clickproxy.RateLimit{Rate: cfg.Serve.CheckRate, Burst: cfg.Serve.CheckBurst}, ExtensionOrigins: cfg.Serve.ExtensionOrigins,
+		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
 	})
 	if err != nil {
 		return nil, nil, err
