@@ -28,6 +28,8 @@ const (
 	Redis    = "redis"
 	Postfix  = "postfix"
 	Corpus   = "corpus"
+	// Node is Node.js with npm (the browser extension's build and tests).
+	Node = "node"
 )
 
 // Require skips t (or fails it, see the package doc) unless every named
@@ -77,6 +79,13 @@ func Available(service string) error {
 	case Corpus:
 		_, err := corpusDir()
 		return err
+	case Node:
+		for _, b := range []string{"node", "npm"} {
+			if _, err := exec.LookPath(b); err != nil {
+				return fmt.Errorf("%s not installed", b)
+			}
+		}
+		return nil
 	}
 	return fmt.Errorf("testenv: unknown service %q", service)
 }
