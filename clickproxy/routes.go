@@ -28,7 +28,7 @@ type route struct {
 	// perToken: limited per API token by its handler (limitedByToken),
 	// not per client network here.
 	perToken bool
-	h       handler
+	h        handler
 }
 
 var (

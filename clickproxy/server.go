@@ -39,9 +39,9 @@ type Server struct {
 	// Per client network (routes.go): every route but the API, and the API.
 	clickLimit, apiLimit *ratelimit.Limiter
 	checkLimit           *ratelimit.Keyed // per API token: GET /api/v1/check
-	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
-	base                 []route      // under basePath (routes)
-	root                 []route      // at the root
+	errs                 errorSampler     // events of forged and unsigned links (errorlog.go)
+	base                 []route          // under basePath (routes)
+	root                 []route          // at the root
 	stop                 context.CancelFunc
 	bg                   sync.WaitGroup // the override watcher and the herd's renders
 }
