@@ -18,6 +18,7 @@ const SEVERITY = { clean: 0, unknown: 1, suspicious: 2, malicious: 3 };
  *   info.kensa      the decoded Kensa link (linktoken.decodeLink) or null
  *   info.kensaError { code } when a link under a Kensa base did not decode
  *   info.foreign    the link has a Kensa link's shape under another base
+ *   info.bases      whether Kensa link bases are set up
  *   info.server     whether a Kensa server is set up
  *   info.check      the server's api.Check, or null
  *   info.checkError { code } when the server could not answer
@@ -30,7 +31,7 @@ export function cardModel(info, lang) {
   const warnings = [];
   let mis = null;
   if (info.kensaError) warnings.push({ kind: 'kensa-bad', text: t(lang, 'kensa.bad', { code: info.kensaError.code }) });
-  if (info.foreign) warnings.push({ kind: 'kensa-foreign', text: t(lang, 'kensa.foreign') });
+  if (info.foreign) warnings.push({ kind: 'kensa-foreign', text: t(lang, info.bases ? 'kensa.foreign' : 'kensa.unconfigured') });
   if (info.kensa?.flags.includes('password-form')) warnings.push({ kind: 'password-form', text: t(lang, 'kensa.password_form') });
   if (dest.ok) {
     const shown = mismatch(info.text, dest.registrable);
@@ -119,7 +120,7 @@ li.malicious::before { color: #c0211b; } li.suspicious::before, li.warning::befo
 .rh { font-weight: 600; margin-top: 6px; font-size: 12px; }
 .mm { margin-top: 6px; padding: 6px 8px; background: #fff7e6; border-radius: 6px; font-size: 12px; }
 .mm b { font-weight: 700; }
-img { display: block; margin-top: 8px; max-width: 100%; max-height: 180px; border: 1px solid #d5dbe3; border-radius: 4px; }
+img { display: block; margin-top: 8px; width: 100%; height: 150px; object-fit: cover; object-position: top; border: 1px solid #d5dbe3; border-radius: 4px; box-sizing: border-box; }
 `;
 
 function el(doc, tag, cls, text) {
