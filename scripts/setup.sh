@@ -27,6 +27,10 @@ have redis-server || [ -x /usr/bin/redis-server ] || NEED_DEBS+=(redis-server)
 # wrk for make bench (the click proxy against a bare fasthttp server).
 have wrk || NEED_DEBS+=(wrk)
 have curl || NEED_DEBS+=(curl) # make run waits on /readyz with it
+# Node.js and npm for the browser extension (extension/: esbuild, its unit
+# tests, web-ext lint, playwright-core driving Chromium end to end).
+have node || NEED_DEBS+=(nodejs)
+have npm || NEED_DEBS+=(npm)
 
 if [ ${#NEED_DEBS[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
@@ -42,4 +46,12 @@ fi
 scripts/postfix-root.sh >/dev/null # private Postfix + swaks for internal/postfixtest, not installed
 go version >/dev/null
 go mod download
+# The extension's npm packages, from its lock file, when they changed; the
+# tests (extension/extension_test.go) check the stamp and never install.
+ext_lock=$(sha256sum extension/package-lock.json | cut -d' ' -f1)
+if [ "$(cat extension/node_modules/.kensa-lock-sha256 2>/dev/null)" != "$ext_lock" ]; then
+  echo "setup: npm ci in extension/" >&2
+  (cd extension && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$ext_lock" > extension/node_modules/.kensa-lock-sha256
+fi
 echo "setup: ok ($(go version))" >&2

@@ -40,7 +40,9 @@ export function cardModel(info, lang) {
       mis = { shown: shown ?? serverShown, real: dest.registrableUnicode };
       warnings.push({ kind: 'mismatch', text: t(lang, 'mismatch') });
     }
-    const hit = lookalike(dest.hostASCII, info.protected ?? []);
+    // The server's verdict says it better when it found the look-alike.
+    const serverSaid = (info.check?.reasons ?? []).some((r) => r.code === 'lookalike-domain' || r.code === 'brand-impersonation');
+    const hit = !serverSaid && lookalike(dest.hostASCII, info.protected ?? []);
     if (hit) warnings.push({ kind: 'lookalike', text: t(lang, 'lookalike', { domain: hit.domain, name: hit.name }) });
     if (dest.idn) warnings.push({ kind: 'idn', text: t(lang, 'dest.idn_note') });
     if (dest.userinfo) warnings.push({ kind: 'userinfo', text: t(lang, 'userinfo') });

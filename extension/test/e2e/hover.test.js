@@ -98,6 +98,10 @@ test('without a server: Kensa links decoded locally, mismatch and look-alike war
   assert.equal(await m.card.locator('.mm-real').textContent(), 'example-shop.co.jp');
   await noOverlap(m.link, m.card, 'mismatch');
 
+  const p = await hover(page, frame, 'phish');
+  assert.equal(await p.card.getAttribute('data-level'), 'suspicious');
+  assert.equal(await p.card.locator('li[data-kind="lookalike"]').count(), 1, 'local look-alike warning');
+
   // Escape closes it; focus opens it (keyboard users).
   await page.keyboard.press('Escape');
   await frame.locator('kensa-card').waitFor({ state: 'detached', timeout: 10000 });
@@ -126,7 +130,6 @@ test('with kensa serve: verdicts, reasons, screenshot, in Japanese and English',
   const reasons = await texts(p.card.locator('ul.reasons li'));
   assert.ok(reasons.length >= 1, 'reasons listed');
   assert.ok(reasons.some((r) => r.includes('楽天')), `a reason names the brand: ${reasons}`);
-  assert.equal(await p.card.locator('li[data-kind="lookalike"]').count(), 1, 'local look-alike warning');
   await p.card.locator('img.shot').waitFor({ timeout: 10000 });
   assert.match(await p.card.locator('img.shot').getAttribute('src'), /^data:image\/jpeg;base64,/);
   assert.ok(await p.card.locator('img.shot').evaluate((img) => img.complete && img.naturalWidth > 0), 'the screenshot loads');

@@ -33,7 +33,9 @@ test('a malicious verdict lists its reasons one per line, in the language', () =
   const en = cardModel(info, 'en');
   assert.equal(en.badge.label, 'Danger');
   assert.deepEqual(en.reasons.map((r) => r.text), ['The page imitates Rakuten Card.', 'A password form.']);
-  assert.ok(en.warnings.some((w) => w.kind === 'lookalike'), 'rakuten look-alike found locally too');
+  assert.ok(!en.warnings.some((w) => w.kind === 'lookalike'), 'the server named the impersonation: no second line');
+  const local = cardModel({ ...info, check: null, server: false, shot: null }, 'en');
+  assert.ok(local.warnings.some((w) => w.kind === 'lookalike'), 'rakuten look-alike found locally');
 });
 
 test('shown text versus target is called out', () => {
