@@ -79,8 +79,8 @@ func TestCheck(t *testing.T) {
 		t.Errorf("phish: %+v", c)
 	}
 	// The screenshot path is the interstitial's, under the click proxy.
-	if a := e.get(base + c.Screenshot); a.status != 200 || a.body != string(fakeShot) {
-		t.Errorf("screenshot %s: %d", c.Screenshot, a.status)
+	if a := e.get(base+c.Screenshot, "Origin", testExtOrigin); a.status != 200 || a.body != string(fakeShot) || a.header.Get("Access-Control-Allow-Origin") != testExtOrigin {
+		t.Errorf("screenshot %s: %d %v", c.Screenshot, a.status, a.header)
 	}
 	// A click after the hover uses the hover's render.
 	if a := e.get(codec.Base() + strings.TrimPrefix(e.linkWith(codec, phish), codec.Base())); a.action != "block" {

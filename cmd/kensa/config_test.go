@@ -102,7 +102,9 @@ func TestServeValidate(t *testing.T) {
 	check("rates", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = math.NaN(), math.Inf(1) }, "serve.click_rate", "serve.api_rate")
 	check("no limits", func(c *ServeConfig) { c.Serve.ClickRate, c.Serve.APIRate = -1, -1 })
 	check("scanner_ranges", func(c *ServeConfig) { c.Serve.ScannerRanges = []string{"10.0.0.0/33"} }, "scanner_ranges")
-	check("extension origins", func(c *ServeConfig) { c.Serve.ExtensionOrigins = []string{"*", "chrome-extension://abcdefghijklmnopabcdefghijklmnop"} }, "serve.extension_origins", `"*"`)
+	check("extension origins", func(c *ServeConfig) {
+		c.Serve.ExtensionOrigins = []string{"*", "chrome-extension://abcdefghijklmnopabcdefghijklmnop"}
+	}, "serve.extension_origins", `"*"`)
 	check("check limits", func(c *ServeConfig) { c.Serve.CheckRate, c.Serve.CheckBurst = math.NaN(), -1 }, "serve.check_rate", "serve.check_burst")
 	check("oauth", func(c *ServeConfig) { c.Serve.OAuthAllowed = []string{"nocolon", "google:"} }, `"nocolon"`, `"google:"`)
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")

@@ -1,9 +1,8 @@
 // The options page: server URL, API token, link bases, excluded sites and
 // the organisation's domains, in chrome.storage.local; values the
 // administrator set through policy (chrome.storage.managed) are shown
-// locked. Saving asks for host permission for the server's origin only
-// (optional_host_permissions); without it the extension still works
-// through the server's CORS answer for this extension's origin.
+// locked. No permission is asked for: the server answers this extension's
+// origin with CORS (serve.extension_origins).
 
 import { KEYS, load, normalizeServer } from './settings.js';
 
@@ -37,12 +36,6 @@ $('form').addEventListener('submit', async (e) => {
       return;
     }
     out.server_url = s;
-    // Within the click: permission requests need a user gesture.
-    try {
-      await chrome.permissions.request({ origins: [new URL(s).origin + '/*'] });
-    } catch {
-      // Declined or not possible: CORS still works.
-    }
   }
   await chrome.storage.local.set(out);
   $('status').textContent = 'Saved. 保存しました。';
