@@ -206,7 +206,7 @@ func TestEndToEnd(t *testing.T) {
 	}
 	t.Cleanup(func() { site.Close() })
 	sb, err := inprocess.New(context.Background(), inprocess.Config{
-		Browser:      browser.Config{RenderTimeout: 15 * time.Second, Concurrency: 2},
+		Browser:      browser.Config{RenderTimeout: 20 * time.Second, Concurrency: 2},
 		TestMapHosts: site.Addr, TestTrustSPKI: []string{site.SPKI},
 	})
 	if err != nil {
@@ -241,7 +241,7 @@ func TestEndToEnd(t *testing.T) {
 	srv, err := clickproxy.New(clickproxy.Config{
 		Codec: codec, Keyring: kr, Redis: rdb, Scanner: sb, Events: events,
 		APITokens: []string{e2eToken}, ExtensionOrigins: []string{"chrome-extension://" + extID},
-		RenderTimeout: 20 * time.Second, ClickLimit: clickproxy.RateLimit{Rate: -1}, APILimit: clickproxy.RateLimit{Rate: -1},
+		RenderTimeout: 30 * time.Second, ClickLimit: clickproxy.RateLimit{Rate: -1}, APILimit: clickproxy.RateLimit{Rate: -1},
 	})
 	if err != nil {
 		t.Fatal(err)

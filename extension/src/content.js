@@ -10,7 +10,7 @@ import { cardModel, renderCard, place, CSS } from './card.js';
 import { pickLang } from './messages.js';
 
 const HOVER_MS = 300;
-const MAX_POLL = 30; // polls of a "checking" answer while the card is open
+const MAX_POLL = 60; // polls of a "checking" answer while the card is open
 
 let timer = 0;
 let current = null; // { link, host, card, token }
