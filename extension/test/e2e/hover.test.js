@@ -135,6 +135,12 @@ test('with kensa serve: verdicts, reasons, screenshot, in Japanese and English',
   assert.ok(await p.card.locator('img.shot').evaluate((img) => img.complete && img.naturalWidth > 0), 'the screenshot loads');
   await noOverlap(p.link, p.card, 'phish');
   await shoot(page, p.link, p.card, 'extension-card-ja.png');
+  // The toolbar badge: the worst verdict hovered in the tab.
+  const badges = await sw.evaluate(async () => {
+    const tabs = await chrome.tabs.query({});
+    return Promise.all(tabs.map((t) => chrome.action.getBadgeText({ tabId: t.id })));
+  });
+  assert.ok(badges.includes('!'), `toolbar badge: ${JSON.stringify(badges)}`);
 
   const k = await hover(page, frame, 'kensa');
   assert.equal(await k.card.getAttribute('data-level'), 'clean');
