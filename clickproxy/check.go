@@ -5,9 +5,11 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/valyala/fasthttp"
 
@@ -137,6 +139,13 @@ func (s *Server) check(ctx *fasthttp.RequestCtx, _ string) error {
 	res.URL = p.Dest
 
 	c, source, ok := s.cachedVerdict(ctx, p, u)
+	if !ok && len(OneTimeSigns(u)) > 0 {
+		// People hover over far more links than they click: a render
+		// for a hover would use up password resets, sign-in links and
+		// unsubscribe links nobody meant to open. Not rendered, not
+		// cached: the click checks it as usual.
+		c, source, ok = &cached{Verdict: hoverOneTime(p.Dest, start)}, "none", true
+	}
 	if !ok {
 		// The same render a click would start, shared with the clicks
 		// on this destination (herd). Nobody waits on the channel: the
@@ -159,6 +168,14 @@ func (s *Server) check(ctx *fasthttp.RequestCtx, _ string) error {
 	s.emitHover(p, source, &v)
 	writeJSON(ctx, res)
 	return nil
+}
+
+func hoverOneTime(dest string, now time.Time) verdict.Verdict {
+	return verdict.Verdict{Level: verdict.Unknown, URL: dest, JudgedAt: now, Reasons: []verdict.Reason{{
+		Code: verdict.CodeHoverOneTime, Level: verdict.Unknown,
+		JA: "使い捨てのリンク（パスワード再設定・ログイン・配信停止など）のようです。開くと無効になるおそれがあるため、マウスを重ねただけでは確認しません。クリックしたときに確認します。",
+		EN: "This looks like a one-time link (password reset, sign-in, unsubscribe). Checking it now could use it up, so Kensa checks it when you click it, not when you hover.",
+	}}}
 }
 
 // cachedVerdict is decide's lookup without the render: override, memory,
@@ -205,6 +222,7 @@ func (s *Server) emitHover(p *pendingClick, source string, v *verdict.Verdict) {
 	s.cfg.Events.Emit(ev)
 }
 
-func retryAfter(d interface{ Seconds() float64 }) string {
-	return strconv.Itoa(max(1, int(d.Seconds()+0.999)))
+// retryAfter is a Retry-After value: whole seconds, at least 1.
+func retryAfter(d time.Duration) string {
+	return strconv.Itoa(max(1, int(math.Ceil(d.Seconds()))))
 }

@@ -107,6 +107,12 @@ func TestCheck(t *testing.T) {
 	if n := e.scanner.count("http://" + fakeClean + "/sale?id=1"); n != 1 {
 		t.Errorf("%d renders of the clean page, want 1", n)
 	}
+	// A one-time link is never rendered for a hover: it could be used up.
+	reset := "http://" + fakeClean + "/account/reset?token=Zq8xK2mW9vT4pL7nR3sY6bJ1"
+	ot := e.settleCheck(base, reset)
+	if ot.Level != verdict.Unknown || len(ot.Reasons) != 1 || ot.Reasons[0].Code != verdict.CodeHoverOneTime || e.scanner.count(reset) != 0 {
+		t.Errorf("one-time link: %+v, %d renders", ot, e.scanner.count(reset))
+	}
 	// A forged one is refused, never checked as its destination.
 	forged := l[:len(l)-1] + "2"
 	if code, _, body := e.checkCall(base, forged, apiToken, testExtOrigin); code != 400 || !strings.Contains(body, "bad-signature") {

@@ -120,6 +120,10 @@ export default {
     {
       "code": "one-time-link",
       "comment": "judged from the URL alone to keep a one-time token usable"
+    },
+    {
+      "code": "hover-one-time",
+      "comment": "a hover check did not open a one-time link (it is checked at the click)"
     }
   ],
   "flags": [
