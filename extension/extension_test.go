@@ -38,7 +38,7 @@ import (
 
 var screenshots = flag.Bool("screenshots", false, "TestEndToEnd writes the card's screenshots into docs/screenshots")
 
-// npm runs npm or node in the extension's folder, its output in the test log.
+// run runs a command (npm, node) in the extension's folder, its output in the test log.
 func run(t *testing.T, env []string, name string, args ...string) {
 	t.Helper()
 	cmd := exec.Command(name, args...)

@@ -168,4 +168,18 @@ test('with kensa serve: verdicts, reasons, screenshot, in Japanese and English',
   assert.ok(hovers.some((e) => e.url === 'http://rakuten-card.account-check.top/login' && e.verdict === 'malicious'), 'phish hover logged');
   assert.ok(hovers.some((e) => e.url === 'http://news.example-media.jp/story?id=7'), 'Kensa link logged by its destination');
   assert.ok(!list.clicks.some((e) => e.action !== 'hover-check'), 'no clicks were logged');
+
+  // The options page shows what is stored, and the origin to allow.
+  const opt = await ctx.newPage();
+  await opt.goto(`chrome-extension://${cfg.extension_id}/options.html`);
+  await opt.locator('#origin:not(:empty)').waitFor({ timeout: 10000 });
+  assert.equal(await opt.locator('#origin').textContent(), `chrome-extension://${cfg.extension_id}`);
+  assert.equal(await opt.locator('#server_url').inputValue(), cfg.server_url);
+  assert.equal(await opt.locator('#link_bases').inputValue(), cfg.link_base);
+  await opt.locator('#excluded_sites').fill('intranet.example.co.jp');
+  await opt.locator('button[type=submit]').click();
+  await opt.locator('#status:not(:empty)').waitFor({ timeout: 10000 });
+  const stored = await sw.evaluate(() => chrome.storage.local.get('excluded_sites'));
+  assert.deepEqual(stored.excluded_sites, ['intranet.example.co.jp']);
+  await opt.close();
 });
