@@ -11,7 +11,7 @@ export KENSA_CORPUS := $(CORPUS)
 # finds as seeds under testdata/fuzz.
 FUZZTIME ?= 5m
 
-.PHONY: all setup build run demo test lint compose-check unit fuzz bench clean
+.PHONY: all setup build run demo test lint compose-check unit fuzz bench clean extension
 
 all: build
 
@@ -57,5 +57,12 @@ fuzz: setup
 bench: build
 	@scripts/bench.sh
 
+# The browser extension as a zip for the Chrome Web Store (bin/), built by
+# esbuild and linted by web-ext (Mozilla's addons-linter) first.
+extension: setup
+	cd extension && node build.mjs && npx --no-install web-ext lint --source-dir dist --no-config-discovery && \
+	  npx --no-install web-ext build --source-dir dist --artifacts-dir ../bin --overwrite-dest --no-config-discovery \
+	    --filename "kensa-extension-{version}.zip"
+
 clean:
-	rm -rf bin .run
+	rm -rf bin .run extension/dist

@@ -20,6 +20,7 @@ import (
 //	POST   /api/v1/overrides   api.Override            201 api.Override (added or replaced)
 //	DELETE /api/v1/overrides?list=&kind=&value=        api.Removed
 //	GET    /api/v1/clicks?ClickQuery                   api.ClickList (socsearch.go)
+//	GET    /api/v1/check?url=                          api.Check (check.go: the extension)
 //
 // The SOC's other routes (issue 13) are listed in clickproxy/api/soc.go
 // and routes.go; docs/click-proxy.md describes them.

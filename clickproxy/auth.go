@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/hex"
 	"errors"
 	"math"
 	"net/url"
@@ -52,16 +53,29 @@ func (s *Server) authorize(ctx *fasthttp.RequestCtx, r route) error {
 		return err
 	}
 	if p.Kind == "" {
+		// The check route skips the network limit for valid tokens (serve):
+		// guessing tokens there is as slow as on the other API routes.
+		if r.perToken && !s.apiLimit.Allow(s.clientIP(ctx), s.cfg.Now()) {
+			s.m.rateLimited.WithLabelValues("api").Inc()
+			ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(s.apiLimit.RetryAfter().Seconds()))))
+			return errRateLimited
+		}
 		if r.api {
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="kensa"`)
 		}
 		return errUnauthorized
 	}
 	ctx.SetUserValue(principalKey, p)
-	if !s.principalLimit.Allow(limitKey(p), s.cfg.Now()) {
-		s.m.rateLimited.WithLabelValues("principal").Inc()
-		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(s.principalLimit.RetryAfter().Seconds()))))
-		return errPrincipalRL
+	lim, limName, limErr := s.principalLimit, "principal", errPrincipalRL
+	if r.perToken {
+		// The extension's hover checks and their polling have their own
+		// per-token budget (serve.check_rate).
+		lim, limName, limErr = s.checkLimit, "check", errCheckLimited
+	}
+	if !lim.Allow(limitKey(p), s.cfg.Now()) {
+		s.m.rateLimited.WithLabelValues(limName).Inc()
+		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(lim.RetryAfter().Seconds()))))
+		return limErr
 	}
 	if p.Kind == access.KindUser && !safeMethod(ctx) && !s.csrfOK(ctx, p.CSRF) {
 		return errCSRF
@@ -84,8 +98,8 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Principal, error
 		if !ok || tok == "" {
 			return access.Principal{}, nil
 		}
-		if s.configToken(tok) {
-			return access.Principal{Kind: access.KindConfigToken, Name: "config", Role: api.RoleAdmin}, nil
+		if id, ok := s.configToken(tok); ok {
+			return access.Principal{Kind: access.KindConfigToken, ID: id, Name: "config", Role: api.RoleAdmin}, nil
 		}
 		p, err := s.access.TokenPrincipal(rctx, tok)
 		if errors.Is(err, access.ErrBadToken) {
@@ -112,8 +126,11 @@ func (s *Server) authenticate(ctx *fasthttp.RequestCtx) (access.Principal, error
 // limitKey is whose requests count together: a user's, whatever their
 // sessions; a token's by its ID (names need not be unique).
 func limitKey(p access.Principal) string {
-	if p.Kind == access.KindToken {
+	switch p.Kind {
+	case access.KindToken:
 		return "token:" + p.ID
+	case access.KindConfigToken:
+		return "config-token:" + p.ID
 	}
 	return p.Actor()
 }
@@ -224,11 +241,14 @@ func (s *Server) listAudit(ctx *fasthttp.RequestCtx, _ string) error {
 
 // configToken compares tok with every configured token in constant time
 // (over SHA-256 digests, so lengths do not leak either).
-func (s *Server) configToken(tok string) bool {
+//
+// id names the token for its rate limit: the first 8 bytes of its SHA-256
+// in hex, never the token itself.
+func (s *Server) configToken(tok string) (id string, ok bool) {
 	sum := sha256.Sum256([]byte(tok))
 	match := 0
 	for _, k := range s.apiKeys {
 		match |= subtle.ConstantTimeCompare(sum[:], k[:])
 	}
-	return match == 1
+	return hex.EncodeToString(sum[:8]), match == 1
 }

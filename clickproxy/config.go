@@ -77,6 +77,9 @@ var (
 	DefaultLoginLimit = RateLimit{Rate: 0.2, Burst: 5}
 	// DefaultPrincipalLimit is per API token or signed-in user.
 	DefaultPrincipalLimit = RateLimit{Rate: 10, Burst: 20}
+	// DefaultCheckLimit is per API token, not per network: the extension's
+	// hover checks and their polling, from one user's browser.
+	DefaultCheckLimit = RateLimit{Rate: 10, Burst: 40}
 )
 
 func (l RateLimit) withDefault(d RateLimit) RateLimit {
@@ -139,6 +142,15 @@ type Config struct {
 	// APILimit limits the API per client network: API clients are few and
 	// their requests heavier. Default 5 requests/s, burst 10.
 	APILimit RateLimit
+	// CheckLimit limits GET /api/v1/check (the extension's hover checks)
+	// per API token instead: a company's browsers share a few NAT
+	// addresses, each has its own token. Default 10 requests/s, burst 40.
+	// Requests without a valid token count against APILimit.
+	CheckLimit RateLimit
+	// ExtensionOrigins are the browser extension origins
+	// ("chrome-extension://ID") allowed to call GET /api/v1/check with
+	// CORS. A request from any other Origin is refused; no wildcard.
+	ExtensionOrigins []string
 	// TrustProxyHeaders takes the client address from X-Forwarded-For
 	// (only behind a reverse proxy that sets it).
 	TrustProxyHeaders bool
@@ -211,6 +223,7 @@ func (c *Config) defaults() {
 	if c.SessionTTL == 0 {
 		c.SessionTTL = 8 * time.Hour
 	}
+	c.CheckLimit = c.CheckLimit.withDefault(DefaultCheckLimit)
 	if c.Log == nil {
 		c.Log = zap.NewNop()
 	}
@@ -266,9 +279,14 @@ func (c *Config) validate() error {
 	for _, l := range []struct {
 		name string
 		RateLimit
-	}{{"click", c.ClickLimit}, {"API", c.APILimit}, {"login", c.LoginLimit}, {"principal", c.PrincipalLimit}} {
+	}{{"click", c.ClickLimit}, {"API", c.APILimit}, {"login", c.LoginLimit}, {"principal", c.PrincipalLimit}, {"check", c.CheckLimit}} {
 		if math.IsNaN(l.Rate) || math.IsInf(l.Rate, 0) || l.Burst < 0 {
 			errs = append(errs, fmt.Errorf("%s rate limit: want a finite rate and a burst of 0 or more, not %v and %d", l.name, l.Rate, l.Burst))
+		}
+	}
+	for _, o := range c.ExtensionOrigins {
+		if err := ValidExtensionOrigin(o); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	for _, p := range c.Scanners.Ranges {
@@ -296,4 +314,24 @@ func ParseRanges(s string) ([]netip.Prefix, error) {
 		out = append(out, p.Masked())
 	}
 	return out, errors.Join(errs...)
+}
+
+// extensionSchemes are the origin schemes of browser extensions.
+var extensionSchemes = []string{"chrome-extension://", "moz-extension://", "safari-web-extension://"}
+
+// ValidExtensionOrigin checks one entry of Config.ExtensionOrigins: an
+// extension scheme and an ID of letters, digits and hyphens, nothing else
+// (no wildcard, no path, no trailing slash).
+func ValidExtensionOrigin(o string) error {
+	for _, sch := range extensionSchemes {
+		id, ok := strings.CutPrefix(o, sch)
+		if !ok {
+			continue
+		}
+		if id == "" || len(id) > 64 || strings.Trim(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") != "" {
+			break
+		}
+		return nil
+	}
+	return fmt.Errorf("extension origin %q: want chrome-extension://ID (or moz-extension://UUID), without wildcard or path", o)
 }

@@ -20,6 +20,7 @@ type metrics struct {
 	webhook       *prometheus.CounterVec // report webhook deliveries, by result: ok|failed|dropped
 	retroHits     prometheus.Counter     // let-through clicks found on URLs condemned later
 	rechecks      *prometheus.CounterVec // scheduled re-checks of clicked clean URLs, by resulting level
+	hoverChecks   *prometheus.CounterVec // the extension's checks, by status: done, checking
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,7 +45,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "kensa_http_errors_total", Help: "Requests answered with an error (page or API), by code: a link error (malformed, bad-signature, unknown-key, ...), not-found, unauthorized, unavailable, internal...",
 		}, []string{"code"}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api, login, principal: a token or signed-in user).",
+			Name: "kensa_rate_limited_total", Help: "Requests refused with 429 because the client network was over its limit, by limit (clicks, api, login, principal: a token or signed-in user, check: the extension's checks per API token).",
 		}, []string{"limit"}),
 		suppressed: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "kensa_click_events_suppressed_total", Help: "Click events of forged or unsigned links not logged one by one (past 20 per client network and minute); each minute's count is in an aggregate event.",
@@ -70,10 +71,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		rechecks: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_recheck_total", Help: "Scheduled re-checks of recently clicked clean URLs, by the verdict they gave.",
 		}, []string{"level"}),
+		hoverChecks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "kensa_hover_checks_total", Help: "The browser extension's hover checks (GET /api/v1/check; not clicks), by status: done (a verdict), checking (a render started or under way).",
+		}, []string{"status"}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated,
-			m.exported, m.reports, m.reportsNew, m.webhook, m.retroHits, m.rechecks)
+			m.exported, m.reports, m.reportsNew, m.webhook, m.retroHits, m.rechecks, m.hoverChecks)
 	}
 	return m
 }

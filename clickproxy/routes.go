@@ -33,7 +33,13 @@ type route struct {
 	// route without one is refused to everyone (New fails; the
 	// authorization walk in auth_test.go iterates this table).
 	perm access.Perm
-	h    handler
+	// perToken: the extension's check. Not limited per client network
+	// but per API token (serve.check_rate, in authorize); requests without
+	// a valid token still count against the network's API limit. Its
+	// answers carry CORS headers for the configured extension origins
+	// only (check.go, allowOrigin), errors included.
+	perToken bool
+	h        handler
 }
 
 var (
@@ -43,6 +49,7 @@ var (
 	del       = []string{"DELETE"}
 	patch     = []string{"PATCH"}
 	getOrPost = []string{"GET", "POST"}
+	options   = []string{"OPTIONS"}
 )
 
 // routes is the route table: every path the click proxy answers, in the
@@ -107,6 +114,10 @@ func (s *Server) routes() (base, root []route) {
 		route{api: true, methods: get, path: api.PathTokens, perm: access.PermAdmin, h: s.listTokens},
 		route{api: true, methods: post, path: api.PathTokens, perm: access.PermAdmin, h: s.createToken},
 		route{api: true, methods: del, path: api.PathTokens, perm: access.PermAdmin, h: s.revokeToken},
+		// The browser extension's hover check (check.go): CORS for the
+		// configured extension origins; the extension scope's one route.
+		route{api: true, methods: options, path: api.PathCheck, perm: access.Public, h: s.preflight},
+		route{api: true, methods: get, path: api.PathCheck, perm: access.PermCheck, perToken: true, h: s.check},
 		// Any other /api/ path: a 404 only for those who may read.
 		route{api: true, path: "/api/", perm: access.PermRead, h: apiNotFound},
 	)
@@ -137,7 +148,7 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if r.api || r.console {
 		lim, limit = s.apiLimit, "api"
 	}
-	if !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
+	if !r.perToken && !lim.Allow(s.clientIP(ctx), s.cfg.Now()) {
 		s.m.rateLimited.WithLabelValues(limit).Inc()
 		ctx.Response.Header.Set("Retry-After", strconv.Itoa(int(math.Ceil(lim.RetryAfter().Seconds()))))
 		if r.console {
@@ -153,8 +164,16 @@ func (s *Server) serve(ctx *fasthttp.RequestCtx) {
 	if r.api {
 		ctx.SetContentType("application/json")
 	}
+	// The extension's check answers its origin, errors included, so the
+	// extension can read a 401 or 429 (check.go).
+	var err error
+	if r.perToken {
+		err = s.allowOrigin(ctx)
+	}
 	// The one place where permissions are checked (auth.go).
-	err := s.authorize(ctx, r)
+	if err == nil {
+		err = s.authorize(ctx, r)
+	}
 	if err == nil {
 		err = r.h(ctx, tail)
 	}

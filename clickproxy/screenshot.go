@@ -2,6 +2,7 @@ package clickproxy
 
 import (
 	"context"
+	"slices"
 
 	"github.com/valyala/fasthttp"
 )
@@ -18,6 +19,11 @@ func (s *Server) screenshot(ctx *fasthttp.RequestCtx, key string) error {
 	b, err := s.cfg.Redis.Get(rctx, tagged(keyShot, key)).Bytes()
 	if err != nil {
 		return errNotFound
+	}
+	// The browser extension shows it on its card (check.go).
+	if o := string(ctx.Request.Header.Peek("Origin")); o != "" && slices.Contains(s.cfg.ExtensionOrigins, o) {
+		ctx.Response.Header.Set("Access-Control-Allow-Origin", o)
+		ctx.Response.Header.Set("Vary", "Origin")
 	}
 	ctx.Response.Header.Set("Cache-Control", "private, max-age=600")
 	ctx.SetContentType("image/jpeg")

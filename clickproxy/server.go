@@ -47,10 +47,11 @@ type Server struct {
 	apiKeys        [][32]byte
 	// Per client network (routes.go): every route but the API, and the API.
 	clickLimit, apiLimit *ratelimit.Limiter
-	errs                 errorSampler // events of forged and unsigned links (errorlog.go)
-	base                 []route      // under basePath (routes)
-	root                 []route      // at the root
-	reports              *reportSink  // the report webhook (reports.go)
+	checkLimit           *ratelimit.Keyed // per API token: GET /api/v1/check
+	errs                 errorSampler     // events of forged and unsigned links (errorlog.go)
+	base                 []route          // under basePath (routes)
+	root                 []route          // at the root
+	reports              *reportSink      // the report webhook (reports.go)
 	stop                 context.CancelFunc
 	bg                   sync.WaitGroup // the override watcher and the herd's renders
 }
@@ -92,6 +93,7 @@ func New(cfg Config) (*Server, error) {
 		pending:        pend,
 		clickLimit:     ratelimit.New(ratelimit.Config{Rate: cfg.ClickLimit.Rate, Burst: cfg.ClickLimit.Burst}),
 		apiLimit:       ratelimit.New(ratelimit.Config{Rate: cfg.APILimit.Rate, Burst: cfg.APILimit.Burst}),
+		checkLimit:     ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.CheckLimit.Rate, Burst: cfg.CheckLimit.Burst}),
 	}
 	s.herd = newHerd(cfg.Redis, st, cfg.Scanner, cfg.RenderTimeout, cfg.Now, cfg.Log, m, &s.bg)
 	s.herd.onRender = s.recordRender

@@ -60,4 +60,12 @@ if [ "$(cat $e2e/node_modules/.kensa-lock-sha256 2>/dev/null)" != "$e2e_lock" ];
   (cd $e2e && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   printf '%s' "$e2e_lock" > $e2e/node_modules/.kensa-lock-sha256
 fi
+# The extension's npm packages, from its lock file, when they changed; the
+# tests (extension/extension_test.go) check the stamp and never install.
+ext_lock=$(sha256sum extension/package-lock.json | cut -d' ' -f1)
+if [ "$(cat extension/node_modules/.kensa-lock-sha256 2>/dev/null)" != "$ext_lock" ]; then
+  echo "setup: npm ci in extension/" >&2
+  (cd extension && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  printf '%s' "$ext_lock" > extension/node_modules/.kensa-lock-sha256
+fi
 echo "setup: ok ($(go version))" >&2

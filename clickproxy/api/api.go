@@ -1,6 +1,10 @@
 package api
 
-import "time"
+import (
+	"time"
+
+	"github.com/kensa-mail/kensa/clickproxy/verdict"
+)
 
 // Version is the path prefix of this version of the API.
 const Version = "/api/v1"
@@ -10,6 +14,7 @@ const Version = "/api/v1"
 const (
 	PathOverrides = Version + "/overrides" // GET list, POST add, DELETE remove
 	PathClicks    = Version + "/clicks"    // GET search click events (ClickQuery -> ClickList)
+	PathCheck     = Version + "/check"     // GET ?url=: the extension's hover check
 )
 
 // Override is an administrator's decision about a URL, a host or a
@@ -87,7 +92,7 @@ const ECSVersion = "8.11.0"
 type ClickEvent struct {
 	Time       time.Time `json:"@timestamp"`
 	ClickID    string    `json:"kensa.click_id"`
-	Action     string    `json:"event.action"`  // redirect|warn|block|checking|neutral|error
+	Action     string    `json:"event.action"`  // redirect|warn|block|checking|neutral|error, or hover-check (not a click: the extension's GET /api/v1/check)
 	Outcome    string    `json:"event.outcome"` // success (the user reached the destination)|failure (stopped or error)|unknown (checking, neutral)
 	Recipient  string    `json:"user.email,omitempty"`
 	Message    string    `json:"kensa.message_digest,omitempty"` // hex message digest sealed in the link
@@ -138,6 +143,53 @@ func OutcomeOf(action string, proceeded bool) string {
 	return OutcomeUnknown
 }
 
+// CheckQuery is GET /api/v1/check?url=: the link the user hovers over, as
+// the page has it (a Kensa link is verified and its destination checked).
+type CheckQuery struct {
+	URL string `json:"url"`
+}
+
+// MaxCheckURL bounds CheckQuery.URL in bytes.
+const MaxCheckURL = 4 << 10
+
+// The values of Check.Status.
+const (
+	CheckDone     = "done"     // Level and Reasons are the verdict
+	CheckChecking = "checking" // a render is under way: ask again after RetryMS
+)
+
+// Check is the answer of GET /api/v1/check: the verdict the interstitial
+// would show for the URL, or "checking" while the sandbox renders it.
+type Check struct {
+	Status string `json:"status"` // CheckDone or CheckChecking
+	// URL is the destination checked: the URL asked about, or a Kensa
+	// link's destination.
+	URL string `json:"url"`
+	// KensaLink: the URL asked about was a Kensa link this server signed
+	// (verified); its mail signs are among the reasons.
+	KensaLink bool `json:"kensa_link,omitempty"`
+	// ShownDomain: for a Kensa link, the domain its mail showed, when that
+	// differed from the destination's.
+	ShownDomain string        `json:"shown_domain,omitempty"`
+	Level       verdict.Level `json:"level,omitempty"` // set when Status is CheckDone
+	// Reasons are what the interstitial lists: code, level and one line
+	// in each language (never the evidence, which may carry page text).
+	Reasons []CheckReason `json:"reasons"`
+	// Screenshot is the path of the rendered page's thumbnail on this
+	// server (JPEG; no token needed, a MAC is in the path), when it has one.
+	Screenshot string `json:"screenshot,omitempty"`
+	// RetryMS: for CheckChecking, when to ask again.
+	RetryMS int `json:"retry_ms,omitempty"`
+}
+
+// CheckReason is one finding of a Check.
+type CheckReason struct {
+	Code  verdict.Code  `json:"code"`
+	Level verdict.Level `json:"level"`
+	JA    string        `json:"ja"`
+	EN    string        `json:"en"`
+}
+
 // Error is the body of every error answer of the API (4xx and 5xx).
 // Error is for people; Code is for programs and is one of the Code
 // constants. ClickID is set when the error belongs to a click.
@@ -150,7 +202,7 @@ type Error struct {
 // Error codes.
 const (
 	CodeUnauthorized = "unauthorized" // 401: no or wrong bearer token, no or expired session
-	CodeForbidden    = "forbidden"    // 403: authenticated, but the role or scope does not allow the route, or a console change without its CSRF token
+	CodeForbidden    = "forbidden"    // 403: authenticated, but the role or scope does not allow the route, a console change without its CSRF token, or an Origin that is not an allowed extension origin
 	CodeBadRequest   = "bad-request"  // 400: the body or the parameters are wrong; Error lists every problem
 	CodeNotFound     = "not-found"    // 404: no such route, or no such override
 	CodeRateLimited  = "rate-limited" // 429: too many requests from the client's network; retry after Retry-After

@@ -168,3 +168,8 @@ var messages = map[Lang]map[string]string{
 		"report.button": "Report this link",
 	},
 }
+
+// Message returns the page text for key in l ("" when there is none). The
+// browser extension's card uses the same words as the pages (its generated
+// contract, extension/generate_test.go).
+func Message(l Lang, key string) string { return messages[l][key] }

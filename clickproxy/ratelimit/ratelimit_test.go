@@ -80,21 +80,27 @@ func BenchmarkAllow(b *testing.B) {
 }
 
 func TestKeyed(t *testing.T) {
-	now := time.Date(2026, 12, 3, 10, 0, 0, 0, time.UTC)
-	l := NewKeyed(Config{Rate: 1, Burst: 2})
-	for i, want := range []bool{true, true, false} {
-		if got := l.Allow("token-a", now); got != want {
-			t.Errorf("request %d of token-a: %v, want %v", i, got, want)
-		}
+	l := NewKeyed(Config{Rate: 1, Burst: 2, Clients: 10})
+	now := time.Unix(1.8e9, 0)
+	if !l.Allow("a", now) || !l.Allow("a", now) {
+		t.Fatal("burst refused")
 	}
-	if !l.Allow("token-b", now) {
-		t.Error("token-b refused for token-a's requests")
+	if l.Allow("a", now) {
+		t.Error("third request at once allowed")
 	}
-	if !l.Allow("token-a", now.Add(time.Second)) {
-		t.Error("token-a refused after its refill")
+	if !l.Allow("b", now) {
+		t.Error("another key refused")
 	}
-	var none *Keyed
-	if !none.Allow("x", now) || NewKeyed(Config{}) != nil {
-		t.Error("no limit limits")
+	if !l.Allow("a", now.Add(time.Second)) {
+		t.Error("refused after a token came back")
+	}
+	for i := 0; i < 1000; i++ {
+		l.Allow(string(rune('a'+i%26))+string(rune(i)), now)
+	}
+	if n := l.table.Len(); n > 10 {
+		t.Errorf("table holds %d keys, bound 10", n)
+	}
+	if NewKeyed(Config{}) != nil || !(*Keyed)(nil).Allow("x", now) {
+		t.Error("zero rate is not 'no limit'")
 	}
 }

@@ -98,6 +98,7 @@ const (
 	CodeSandboxBusy        Code = "sandbox-busy"   // too many links waiting to be checked; not cached, retried on the next click
 	CodeAdminOverride      Code = "admin-override" // an administrator decided
 	CodeOneTimeLink        Code = "one-time-link"  // judged from the URL alone to keep a one-time token usable
+	CodeHoverOneTime       Code = "hover-one-time" // a hover check did not open a one-time link (it is checked at the click)
 )
 
 // Reason is one finding.

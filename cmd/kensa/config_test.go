@@ -108,6 +108,10 @@ func TestServeValidate(t *testing.T) {
 		c.Serve.SessionTTL, c.Serve.LoginBurst, c.Serve.PrincipalBurst, c.Serve.LoginRate, c.Serve.PrincipalRate = -1, -1, -1, math.NaN(), math.Inf(-1)
 	}, "serve.session_ttl", "serve.login_burst", "serve.principal_burst", "serve.login_rate", "serve.principal_rate")
 	check("scanner_ranges", func(c *ServeConfig) { c.Serve.ScannerRanges = []string{"10.0.0.0/33"} }, "scanner_ranges")
+	check("extension origins", func(c *ServeConfig) {
+		c.Serve.ExtensionOrigins = []string{"*", "chrome-extension://abcdefghijklmnopabcdefghijklmnop"}
+	}, "serve.extension_origins", `"*"`)
+	check("check limits", func(c *ServeConfig) { c.Serve.CheckRate, c.Serve.CheckBurst = math.NaN(), -1 }, "serve.check_rate", "serve.check_burst")
 	check("oauth", func(c *ServeConfig) { c.Serve.OAuthAllowed = []string{"nocolon", "google:"} }, `"nocolon"`, `"google:"`)
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 	check("test map loopback", func(c *ServeConfig) { c.TestMapHosts, c.TestTrustSPKI = "127.0.0.1:8443", "abc=" })

@@ -57,14 +57,20 @@ type ServeSection struct {
 	// Rate limits per client network (an IPv4 address, an IPv6 /64):
 	// requests per second and burst. 0: clickproxy's default; a negative
 	// rate: no limit.
-	ClickRate         float64 `yaml:"click_rate"`  // every route but the API; default 20
-	ClickBurst        int     `yaml:"click_burst"` // default 40, or twice click_rate when that is set
-	APIRate           float64 `yaml:"api_rate"`    // the API; default 5
-	APIBurst          int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
-	TrustProxyHeaders bool    `yaml:"trust_proxy_headers"`
-	MetricsPublic     bool    `yaml:"metrics_public"` // /metrics for every client, not only loopback
-	ClickLog          string  `yaml:"click_log"`      // file for the click JSON lines; default stdout
-	ClickStreamMaxLen int64   `yaml:"click_stream_maxlen"`
+	ClickRate  float64 `yaml:"click_rate"`  // every route but the API; default 20
+	ClickBurst int     `yaml:"click_burst"` // default 40, or twice click_rate when that is set
+	APIRate    float64 `yaml:"api_rate"`    // the API; default 5
+	APIBurst   int     `yaml:"api_burst"`   // default 10, or twice api_rate when that is set
+	// The browser extension's hover checks (GET /api/v1/check), limited
+	// per API token instead of per network, and the extension origins
+	// allowed to call it ("chrome-extension://ID"; no wildcard).
+	CheckRate         float64  `yaml:"check_rate"`  // default 10
+	CheckBurst        int      `yaml:"check_burst"` // default 40, or twice check_rate when that is set
+	ExtensionOrigins  []string `yaml:"extension_origins"`
+	TrustProxyHeaders bool     `yaml:"trust_proxy_headers"`
+	MetricsPublic     bool     `yaml:"metrics_public"` // /metrics for every client, not only loopback
+	ClickLog          string   `yaml:"click_log"`      // file for the click JSON lines; default stdout
+	ClickStreamMaxLen int64    `yaml:"click_stream_maxlen"`
 	// The SOC (issue 13). ClickRetention: how long clicks stay searchable
 	// in Redis (and condemnations, message records); default 30 days.
 	// ClickArchiveDir: rotated daily JSON-line archives of the click
@@ -232,7 +238,7 @@ func (c *ServeConfig) Validate() error {
 		{"click_retention", s.ClickRetention < 0}, {"click_archive_keep", s.ClickArchiveKeep < 0},
 		{"recheck_window", s.RecheckWindow < 0}, {"recheck_max", s.RecheckMax < 0}, {"report_webhook_timeout", s.ReportWebhookTimeout < 0},
 		{"session_ttl", s.SessionTTL < 0}, {"login_burst", s.LoginBurst < 0}, {"principal_burst", s.PrincipalBurst < 0},
-		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0}, {"remote_inflight", s.RemoteInflight < 0},
+		{"click_burst", s.ClickBurst < 0}, {"api_burst", s.APIBurst < 0}, {"remote_inflight", s.RemoteInflight < 0}, {"check_burst", s.CheckBurst < 0},
 	} {
 		if n.negative {
 			errs = append(errs, fmt.Errorf("serve.%s must not be negative", n.key))
@@ -241,7 +247,7 @@ func (c *ServeConfig) Validate() error {
 	for _, r := range []struct {
 		key  string
 		rate float64
-	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}, {"login_rate", s.LoginRate}, {"principal_rate", s.PrincipalRate}} {
+	}{{"click_rate", s.ClickRate}, {"api_rate", s.APIRate}, {"login_rate", s.LoginRate}, {"principal_rate", s.PrincipalRate}, {"check_rate", s.CheckRate}} {
 		if math.IsNaN(r.rate) || math.IsInf(r.rate, 0) {
 			errs = append(errs, fmt.Errorf("serve.%s: want a number of requests per second", r.key))
 		}
@@ -278,6 +284,11 @@ func (c *ServeConfig) Validate() error {
 		}
 	default:
 		errs = append(errs, fmt.Errorf("serve.sandbox %q: want local or remote", s.Sandbox))
+	}
+	for _, o := range s.ExtensionOrigins {
+		if err := clickproxy.ValidExtensionOrigin(o); err != nil {
+			errs = append(errs, fmt.Errorf("serve.extension_origins: %w", err))
+		}
 	}
 	if c.TestMapHosts != "" {
 		_, err := parseTestMapHosts(c.TestMapHosts)
@@ -389,7 +400,8 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		APILimit:       clickproxy.RateLimit{Rate: cfg.Serve.APIRate, Burst: cfg.Serve.APIBurst},
 		LoginLimit:     clickproxy.RateLimit{Rate: cfg.Serve.LoginRate, Burst: cfg.Serve.LoginBurst},
 		PrincipalLimit: clickproxy.RateLimit{Rate: cfg.Serve.PrincipalRate, Burst: cfg.Serve.PrincipalBurst},
-		SessionTTL:     cfg.Serve.SessionTTL, InsecureCookies: cfg.Serve.InsecureCookies,
+		CheckLimit:     clickproxy.RateLimit{Rate: cfg.Serve.CheckRate, Burst: cfg.Serve.CheckBurst}, ExtensionOrigins: cfg.Serve.ExtensionOrigins,
+		SessionTTL: cfg.Serve.SessionTTL, InsecureCookies: cfg.Serve.InsecureCookies,
 		Log: log, Registerer: reg, Gatherer: reg, MetricsPublic: cfg.Serve.MetricsPublic,
 		Retention: cfg.Serve.ClickRetention,
 		Recheck:   clickproxy.Recheck{Every: cfg.Serve.RecheckEvery, Window: cfg.Serve.RecheckWindow, Max: cfg.Serve.RecheckMax},
