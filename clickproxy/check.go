@@ -111,6 +111,9 @@ func (s *Server) check(ctx *fasthttp.RequestCtx, _ string) error {
 	}
 	p.Normalized, p.Canonical, p.Host = normalizeURL(u), canonicalURL(p.Dest, u), canonicalHost(u.Hostname())
 	p.Digest = urlDigest(p.Canonical)
+	// The extension's browser is the one that will click: its device
+	// class's verdict (kits cloak by device).
+	p.Device = string(sandbox.DeviceOf(p.UserAgent))
 	res.URL = p.Dest
 
 	c, source, ok := s.cachedVerdict(ctx, p, u)
@@ -126,7 +129,7 @@ func (s *Server) check(ctx *fasthttp.RequestCtx, _ string) error {
 		// on this destination (herd). Nobody waits on the channel: the
 		// verdict lands in the cache, where the next check finds it.
 		req := sandbox.Request{URL: p.Canonical, UserAgent: p.UserAgent, Language: p.Language, FairKey: cmp.Or(p.Registrable, p.Host)}
-		s.herd.resolve(requestContext(ctx), p.Digest, p.Canonical, p.Registrable, req, p.ClickID)
+		s.herd.resolve(requestContext(ctx), p.cacheKey(), p.Canonical, p.Registrable, req, p.ClickID)
 		res.Status, res.RetryMS = api.CheckChecking, checkRetryMS
 		s.m.hoverChecks.WithLabelValues(api.CheckChecking).Inc()
 		s.emitHover(p, "render", nil)
@@ -137,7 +140,8 @@ func (s *Server) check(ctx *fasthttp.RequestCtx, _ string) error {
 	res.Status, res.Level = api.CheckDone, v.Level
 	res.Reasons = checkReasons(v.Reasons)
 	if c.HasShot {
-		res.Screenshot = s.basePath + "/shot/" + p.Digest + "?s=" + s.shotMAC(p.Digest)
+		key := p.cacheKey()
+		res.Screenshot = s.basePath + "/shot/" + key + "?s=" + s.shotMAC(key)
 	}
 	s.m.hoverChecks.WithLabelValues(api.CheckDone).Inc()
 	s.emitHover(p, source, &v)
@@ -160,7 +164,7 @@ func (s *Server) cachedVerdict(ctx *fasthttp.RequestCtx, p *pendingClick, u *url
 	if ov, ok := s.ov.match(p.Normalized, p.Host, p.registrable); ok {
 		return &cached{Verdict: overrideVerdict(ov, p.Dest, now)}, "override", true
 	}
-	if c, ok := s.store.getMem(p.Digest, now); ok {
+	if c, ok := s.store.getMem(p.cacheKey(), now); ok {
 		return c, "memory", true
 	}
 	p.setRegistrable()

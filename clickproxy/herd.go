@@ -208,7 +208,7 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 	}
 	if h.onRender != nil {
 		if trig.kind != api.TriggerClick {
-			h.onRender(ctx, digest, dest, c, rep, shot, req, trig) // the re-scan answers with what it recorded
+			h.onRender(ctx, keyDigest(digest), dest, c, rep, shot, req, trig) // the re-scan answers with what it recorded
 		} else {
 			// Off the clicks' path: the waiters get the verdict now; the
 			// history and the retro-hunt follow.
@@ -217,7 +217,7 @@ func (h *herd) render(ctx context.Context, digest, dest, regDomain string, req s
 				defer h.bg.Done()
 				octx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 				defer cancel()
-				h.onRender(octx, digest, dest, c, rep, shot, req, trig)
+				h.onRender(octx, keyDigest(digest), dest, c, rep, shot, req, trig)
 			}()
 		}
 	}

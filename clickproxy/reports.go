@@ -180,9 +180,9 @@ func (s *Server) saveReport(ctx context.Context, p *pendingClick) error {
 		ID: p.ClickID, Time: now, ClickID: p.ClickID, URL: p.Dest, URLDigest: p.Digest, Host: p.Host,
 		Recipient: p.Recipient, Status: api.ReportNew,
 	}
-	if c, ok := s.store.getMem(p.Digest, now); ok {
+	if c, ok := s.store.getMem(p.cacheKey(), now); ok {
 		r.Verdict = string(c.Verdict.Level)
-	} else if c, err := s.store.getRedis(ctx, p.Digest, now); err == nil && c != nil {
+	} else if c, err := s.store.getRedis(ctx, p.cacheKey(), now); err == nil && c != nil {
 		r.Verdict = string(c.Verdict.Level)
 	}
 	b, _ := json.Marshal(r)

@@ -309,7 +309,7 @@ func (s *Server) urlPage(ctx *fasthttp.RequestCtx, digest string) error {
 		page.Clicks, page.Next = clicks.Events, clicks.Next
 		page.URL = cmp.Or(page.URL, clicks.Events[0].URL)
 	}
-	if c, err := s.store.getRedis(rctx, digest, s.cfg.Now()); err == nil && c != nil {
+	if c := s.store.worstRedis(rctx, digest, s.cfg.Now()); c != nil {
 		v := c.Verdict
 		page.Verdict = &v
 		page.URL = cmp.Or(page.URL, v.URL)
@@ -356,7 +356,11 @@ func (s *Server) rescan(ctx context.Context, raw string, trig trigger) (string, 
 	}
 	id := newClickID()
 	s.log.Info("re-scan", zap.String("click_id", id), zap.String("trigger", trig.kind), zap.String("host", host))
-	o := s.herd.render(ctx, digest, canon, reg, sandbox.Request{URL: canon, UserAgent: ua, FairKey: cmp.Or(reg, host)}, id, trig)
+	// Every device class's verdict goes (they may be stale); the render
+	// stores the one of the browser it renders as, and the other classes
+	// render again on their next click.
+	s.store.forget(ctx, digest)
+	o := s.herd.render(ctx, verdictKey(digest, sandbox.DeviceOf(ua)), canon, reg, sandbox.Request{URL: canon, UserAgent: ua, FairKey: cmp.Or(reg, host)}, id, trig)
 	if len(o.c.Verdict.Reasons) > 0 && o.c.Verdict.Reasons[0].Code == verdict.CodeSandboxBusy {
 		return digest, api.Render{}, errRescanBusy
 	}
@@ -461,7 +465,7 @@ func (s *Server) recheckOnce(ctx context.Context) (int, error) {
 			}
 			seen[e.URLDigest] = true
 			// Known bad already (a re-scan, another render): nothing to learn.
-			if c, err := s.store.getRedis(ctx, e.URLDigest, s.cfg.Now()); err == nil && c != nil && c.Verdict.Level != verdict.Clean {
+			if c := s.store.worstRedis(ctx, e.URLDigest, s.cfg.Now()); c != nil && c.Verdict.Level != verdict.Clean {
 				continue
 			}
 			ok, err := s.cfg.Redis.SetNX(ctx, keyRechecked+e.URLDigest, "1", s.cfg.Recheck.Window).Result()
@@ -510,7 +514,9 @@ func (s *Server) watchVerdicts(ctx context.Context) {
 				return
 			}
 			if isHexN(m.Payload, 32) {
-				s.store.mem.Remove(m.Payload)
+				for _, d := range sandbox.Devices {
+					s.store.mem.Remove(verdictKey(m.Payload, d))
+				}
 			}
 		}
 	}

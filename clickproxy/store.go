@@ -157,6 +157,22 @@ func (s *store) put(ctx context.Context, key string, c *cached, shot []byte, reg
 	return err
 }
 
+// worstRedis is the worst of a destination's verdicts cached in Redis for
+// the device classes (the SOC's view of "the verdict now"), or nil.
+func (s *store) worstRedis(ctx context.Context, digest string, now time.Time) *cached {
+	var worst *cached
+	for _, d := range sandbox.Devices {
+		c, err := s.getRedis(ctx, verdictKey(digest, d), now)
+		if err != nil || c == nil {
+			continue
+		}
+		if worst == nil || (c.Verdict.Level != worst.Verdict.Level && verdict.Worst(c.Verdict.Level, worst.Verdict.Level) == c.Verdict.Level) {
+			worst = c
+		}
+	}
+	return worst
+}
+
 // forget drops a destination's verdicts, for every device class,
 // everywhere (an override changed).
 func (s *store) forget(ctx context.Context, digest string) {
