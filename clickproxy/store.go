@@ -124,9 +124,9 @@ func (s *store) put(ctx context.Context, key string, c *cached, shot []byte, reg
 		c.Expires = now.Add(ttl)
 	}
 	c.HasShot = len(shot) > 0
-	s.mem.Add(key, c)
 	b, err := json.Marshal(c)
 	if err != nil {
+		s.mem.Add(key, c)
 		return err
 	}
 	// The verdict and its screenshot in one transaction (one hash slot:
@@ -140,8 +140,12 @@ func (s *store) put(ctx context.Context, key string, c *cached, shot []byte, reg
 		}
 		return nil
 	}); err != nil {
+		s.mem.Add(key, c)
 		return err
 	}
+	// Into memory once Redis has the screenshot too: whoever sees the
+	// verdict here (a hover check, a click) can fetch its screenshot.
+	s.mem.Add(key, c)
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		switch {
 		case regDomain == "":

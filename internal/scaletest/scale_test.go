@@ -408,7 +408,7 @@ func TestScaleAndFaults(t *testing.T) {
 			}
 			for _, m := range msgs {
 				var e struct {
-					ClickID string `json:"click_id"`
+					ClickID string `json:"kensa.click_id"` // api.ClickEvent, schema 2 (ECS names)
 				}
 				s, _ := m.Values["event"].(string)
 				if json.Unmarshal([]byte(s), &e) == nil {

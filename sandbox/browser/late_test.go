@@ -47,7 +47,12 @@ func TestLateActions(t *testing.T) {
 		t.Errorf("weather: err %q downloads %+v text %q clicked %q", rep.Err, rep.Downloads, rep.Text, rep.Clicked)
 	}
 	rep = render(t, "http://www.splash-shop.example/", androidUA, "")
-	if rep.Err != "" || len(rep.Downloads) != 0 || rep.FinalURL != "http://www.splash-shop.example/home" || rep.Title != "ショップ" {
+	// What matters for the twin: no download, nothing clicked, on its own
+	// site. Whether the timer's navigation to /home has committed by the
+	// end depends on the machine's load (it is bounded by the deadline),
+	// so either page of the site is accepted.
+	if rep.Err != "" || len(rep.Downloads) != 0 || rep.Clicked != "" ||
+		(rep.FinalURL != "http://www.splash-shop.example/home" && rep.FinalURL != "http://www.splash-shop.example/") {
 		t.Errorf("splash: err %q downloads %+v final %q title %q", rep.Err, rep.Downloads, rep.FinalURL, rep.Title)
 	}
 }

@@ -91,6 +91,18 @@ export default {
       "comment": "the domain imitates a brand or the organisation"
     },
     {
+      "code": "lure-domain",
+      "comment": "the registrable domain is padded with words like login, verify, support"
+    },
+    {
+      "code": "download-link",
+      "comment": "the page links straight to an app, program or script"
+    },
+    {
+      "code": "combined-signals",
+      "comment": "several independent signs together raise the level (sandbox/rules scoring)"
+    },
+    {
       "code": "shown-mismatch",
       "comment": "the mail showed one domain and linked another"
     },
@@ -496,6 +508,37 @@ export default {
         "twitter.com",
         "t.co",
         "twimg.com"
+      ]
+    },
+    {
+      "name": "エックスサーバー (XServer)",
+      "domains": [
+        "xserver.ne.jp",
+        "xserver.jp"
+      ]
+    },
+    {
+      "name": "さくらインターネット",
+      "domains": [
+        "sakura.ad.jp"
+      ]
+    },
+    {
+      "name": "ロリポップ！",
+      "domains": [
+        "lolipop.jp"
+      ]
+    },
+    {
+      "name": "ConoHa",
+      "domains": [
+        "conoha.jp"
+      ]
+    },
+    {
+      "name": "お名前.com",
+      "domains": [
+        "onamae.com"
       ]
     },
     {

@@ -164,10 +164,10 @@ test('with kensa serve: verdicts, reasons, screenshot, in Japanese and English',
   // The SOC sees the hover checks, apart from clicks.
   const r = await fetch(cfg.server_url + '/api/v1/clicks?n=200', { headers: { Authorization: 'Bearer ' + cfg.api_token } });
   const list = await r.json();
-  const hovers = list.clicks.filter((e) => e.action === 'hover-check');
-  assert.ok(hovers.some((e) => e.url === 'http://rakuten-card.account-check.top/login' && e.verdict === 'malicious'), 'phish hover logged');
-  assert.ok(hovers.some((e) => e.url === 'http://news.example-media.jp/story?id=7'), 'Kensa link logged by its destination');
-  assert.ok(!list.clicks.some((e) => e.action !== 'hover-check'), 'no clicks were logged');
+  const hovers = list.clicks.filter((e) => e['event.action'] === 'hover-check');
+  assert.ok(hovers.some((e) => e['url.full'] === 'http://rakuten-card.account-check.top/login' && e['kensa.verdict'] === 'malicious'), 'phish hover logged');
+  assert.ok(hovers.some((e) => e['url.full'] === 'http://news.example-media.jp/story?id=7'), 'Kensa link logged by its destination');
+  assert.ok(!list.clicks.some((e) => e['event.action'] !== 'hover-check'), 'no clicks were logged');
 
   // The options page shows what is stored, and the origin to allow.
   const opt = await ctx.newPage();
