@@ -28,16 +28,18 @@ type Config struct {
 	Clients int
 }
 
-// Limiter is safe for concurrent use. A nil *Limiter allows everything.
-type Limiter struct {
+// buckets is the bounded table of token buckets both limiters share,
+// keyed by client network (Limiter) or by any string (Keyed).
+type buckets[K comparable] struct {
 	cfg   Config
-	table *lru.Cache[netip.Prefix, *rate.Limiter]
+	table *lru.Cache[K, *rate.Limiter]
 }
 
-// New returns a limiter; Rate <= 0 means no limit (nil).
-func New(cfg Config) *Limiter {
+// newBuckets fills in Config's defaults; ok is false for Rate <= 0 (no
+// limit).
+func newBuckets[K comparable](cfg Config) (b buckets[K], ok bool) {
 	if cfg.Rate <= 0 {
-		return nil
+		return b, false
 	}
 	if cfg.Burst <= 0 {
 		cfg.Burst = max(1, int(cfg.Rate))
@@ -45,8 +47,35 @@ func New(cfg Config) *Limiter {
 	if cfg.Clients <= 0 {
 		cfg.Clients = 1 << 16
 	}
-	t, _ := lru.New[netip.Prefix, *rate.Limiter](cfg.Clients) // size > 0
-	return &Limiter{cfg: cfg, table: t}
+	t, _ := lru.New[K, *rate.Limiter](cfg.Clients) // size > 0
+	return buckets[K]{cfg: cfg, table: t}, true
+}
+
+func (b *buckets[K]) allow(key K, now time.Time) bool {
+	l, ok := b.table.Get(key)
+	if !ok {
+		l = rate.NewLimiter(rate.Limit(b.cfg.Rate), b.cfg.Burst)
+		if prev, found, _ := b.table.PeekOrAdd(key, l); found {
+			l = prev
+		}
+	}
+	return l.AllowN(now, 1)
+}
+
+func (b *buckets[K]) retryAfter() time.Duration {
+	return time.Duration(float64(time.Second) / b.cfg.Rate)
+}
+
+// Limiter is safe for concurrent use. A nil *Limiter allows everything.
+type Limiter struct{ buckets[netip.Prefix] }
+
+// New returns a limiter; Rate <= 0 means no limit (nil).
+func New(cfg Config) *Limiter {
+	b, ok := newBuckets[netip.Prefix](cfg)
+	if !ok {
+		return nil
+	}
+	return &Limiter{b}
 }
 
 // Network is the client network an address is limited as: the IPv4
@@ -66,15 +95,7 @@ func (l *Limiter) Allow(ip netip.Addr, now time.Time) bool {
 	if l == nil || !ip.IsValid() {
 		return true
 	}
-	key := Network(ip)
-	b, ok := l.table.Get(key)
-	if !ok {
-		b = rate.NewLimiter(rate.Limit(l.cfg.Rate), l.cfg.Burst)
-		if prev, found, _ := l.table.PeekOrAdd(key, b); found {
-			b = prev
-		}
-	}
-	return b.AllowN(now, 1)
+	return l.allow(Network(ip), now)
 }
 
 // RetryAfter is how long a refused client should wait for one token, for the
@@ -83,30 +104,21 @@ func (l *Limiter) RetryAfter() time.Duration {
 	if l == nil {
 		return 0
 	}
-	return time.Duration(float64(time.Second) / l.cfg.Rate)
+	return l.retryAfter()
 }
 
 // Keyed limits requests per key (an API token's ID, a console user, an
 // email address being signed in to) instead of per client network, with
 // the same bounded table. A nil *Keyed allows everything.
-type Keyed struct {
-	cfg   Config
-	table *lru.Cache[string, *rate.Limiter]
-}
+type Keyed struct{ buckets[string] }
 
 // NewKeyed returns a per-key limiter; Rate <= 0 means no limit (nil).
 func NewKeyed(cfg Config) *Keyed {
-	if cfg.Rate <= 0 {
+	b, ok := newBuckets[string](cfg)
+	if !ok {
 		return nil
 	}
-	if cfg.Burst <= 0 {
-		cfg.Burst = max(1, int(cfg.Rate))
-	}
-	if cfg.Clients <= 0 {
-		cfg.Clients = 1 << 16
-	}
-	t, _ := lru.New[string, *rate.Limiter](cfg.Clients)
-	return &Keyed{cfg: cfg, table: t}
+	return &Keyed{b}
 }
 
 // Allow reports whether key may make a request now, and spends a token if so.
@@ -114,14 +126,7 @@ func (l *Keyed) Allow(key string, now time.Time) bool {
 	if l == nil {
 		return true
 	}
-	b, ok := l.table.Get(key)
-	if !ok {
-		b = rate.NewLimiter(rate.Limit(l.cfg.Rate), l.cfg.Burst)
-		if prev, found, _ := l.table.PeekOrAdd(key, b); found {
-			b = prev
-		}
-	}
-	return b.AllowN(now, 1)
+	return l.allow(key, now)
 }
 
 // RetryAfter is how long a refused key should wait for one token.
@@ -129,5 +134,5 @@ func (l *Keyed) RetryAfter() time.Duration {
 	if l == nil {
 		return 0
 	}
-	return time.Duration(float64(time.Second) / l.cfg.Rate)
+	return l.retryAfter()
 }
