@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/redis/go-redis/v9"
-
 	"github.com/kensa-mail/kensa/clickproxy/access"
 	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/clickproxy/audit"
@@ -21,8 +19,7 @@ import (
 // click proxy uses (from the config file's serve section, or flags), and
 // the action's own flags and argument.
 type AdminConfig struct {
-	Redis        string // serve.redis, --redis, KENSA_REDIS_URL
-	RedisURLFile string // serve.redis_url_file, --redis-url-file, KENSA_REDIS_URL_FILE
+	RedisSettings // serve.redis, serve.redis_url_file, serve.redis_mode; --redis...
 
 	Action        string // create-user, token, revoke-token, users, tokens
 	Role          string // --role: create-user, token
@@ -32,21 +29,17 @@ type AdminConfig struct {
 	PasswordStdin bool   // --password-stdin: create-user reads the password's first line from stdin
 	Arg           string // the email (create-user) or the token ID (revoke-token)
 
-	redisURLFromFile string
-	args             []string
+	args []string
 }
 
 func (c *AdminConfig) useFile(f *fileConfig) {
-	c.Redis, c.RedisURLFile = f.Serve.Redis, f.Serve.RedisURLFile
+	c.RedisSettings = f.Serve.RedisSettings
 }
 
 func (c *AdminConfig) setArgs(args []string) { c.args = args }
 
 func (c *AdminConfig) settings() []setting {
-	s := []setting{
-		{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Redis}, usage: "Redis `URL` of the click proxy"},
-		{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.RedisURLFile}, usage: "`FILE` holding the Redis URL"},
-	}
+	s := c.RedisSettings.settings("of the click proxy")
 	switch c.Action {
 	case "create-user":
 		s = append(s,
@@ -63,35 +56,15 @@ func (c *AdminConfig) settings() []setting {
 }
 
 func (c *AdminConfig) readSecrets(readFile func(string) ([]byte, error)) []error {
-	if c.RedisURLFile == "" {
-		return nil
-	}
-	u, err := readSecretFile(readFile, "serve.redis_url_file", c.RedisURLFile)
-	c.redisURLFromFile = u
-	if err != nil {
+	if err := c.readSecret("serve", readFile); err != nil {
 		return []error{err}
 	}
 	return nil
 }
 
-func (c *AdminConfig) redisURL() string {
-	if c.RedisURLFile != "" {
-		return c.redisURLFromFile
-	}
-	return c.Redis
-}
-
 // Validate reports every problem at once.
 func (c *AdminConfig) Validate() error {
-	var errs []error
-	switch {
-	case c.Redis == "" && c.RedisURLFile == "":
-		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) or serve.redis_url_file is required"))
-	case c.Redis != "" && c.RedisURLFile != "":
-		errs = append(errs, errors.New("serve.redis and serve.redis_url_file are both set: set one"))
-	case c.redisURL() != "":
-		errs = append(errs, checkRedisURL(c.redisURL()))
-	}
+	errs := c.RedisSettings.validate("serve", "")
 	nargs := 0
 	switch c.Action {
 	case "create-user":
@@ -155,11 +128,10 @@ func runAdmin(ctx context.Context, args []string, stdin io.Reader, stdout, stder
 	if err := load("admin "+args[0], &cfg, args[1:], stderr, adminActions[args[0]]); err != nil {
 		return err
 	}
-	opts, err := redis.ParseURL(cfg.redisURL())
+	rdb, err := cfg.client("serve")
 	if err != nil {
-		return checkRedisURL(cfg.redisURL())
+		return err
 	}
-	rdb := redis.NewClient(opts)
 	defer rdb.Close()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()

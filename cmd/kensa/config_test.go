@@ -81,7 +81,7 @@ func TestMilterValidate(t *testing.T) {
 func TestServeValidate(t *testing.T) {
 	check := func(name string, edit func(c *ServeConfig), want ...string) {
 		t.Helper()
-		c := ServeConfig{Common: validCommon(), Serve: ServeSection{Redis: "redis://127.0.0.1:6379/0"}}
+		c := ServeConfig{Common: validCommon(), Serve: ServeSection{RedisSettings: RedisSettings{Redis: "redis://127.0.0.1:6379/0"}}}
 		edit(&c)
 		checkValidate(t, name, &c, want...)
 	}
@@ -89,7 +89,7 @@ func TestServeValidate(t *testing.T) {
 	check("listen", func(c *ServeConfig) { c.Serve.Listen = "nowhere" }, "serve.listen")
 	check("no redis", func(c *ServeConfig) { c.Serve.Redis = "" }, "serve.redis", "redis_url_file", "required")
 	check("redis from file", func(c *ServeConfig) {
-		c.Serve.Redis, c.Serve.RedisURLFile, c.redisURLFromFile = "", "/run/secrets/redis", "redis://:pw@127.0.0.1:6379/0"
+		c.Serve.Redis, c.Serve.RedisURLFile, c.Serve.fromFile = "", "/run/secrets/redis", "redis://:pw@127.0.0.1:6379/0"
 	})
 	check("redis twice", func(c *ServeConfig) { c.Serve.RedisURLFile = "/run/secrets/redis" }, "both set")
 	check("redis scheme", func(c *ServeConfig) { c.Serve.Redis = "mysql://x" }, "serve.redis")
@@ -138,14 +138,14 @@ func TestServeValidate(t *testing.T) {
 func TestWorkerValidate(t *testing.T) {
 	check := func(name string, edit func(c *WorkerConfig), want ...string) {
 		t.Helper()
-		c := WorkerConfig{Worker: WorkerSection{Redis: "redis://127.0.0.1:6379/0"}}
+		c := WorkerConfig{Worker: WorkerSection{RedisSettings: RedisSettings{Redis: "redis://127.0.0.1:6379/0"}}}
 		edit(&c)
 		checkValidate(t, name, &c, want...)
 	}
 	check("valid", func(c *WorkerConfig) {})
 	check("no redis", func(c *WorkerConfig) { c.Worker.Redis = "" }, "worker.redis", "required")
 	check("redis from file", func(c *WorkerConfig) {
-		c.Worker.Redis, c.Worker.RedisURLFile, c.redisURLFromFile = "", "/run/secrets/redis", "redis://:pw@127.0.0.1:6379/0"
+		c.Worker.Redis, c.Worker.RedisURLFile, c.Worker.fromFile = "", "/run/secrets/redis", "redis://:pw@127.0.0.1:6379/0"
 	})
 	check("redis twice", func(c *WorkerConfig) { c.Worker.RedisURLFile = "/run/secrets/redis" }, "both set")
 	check("redis scheme", func(c *WorkerConfig) { c.Worker.Redis = "mysql://x" }, "worker.redis")
@@ -164,7 +164,7 @@ func TestWorkerValidate(t *testing.T) {
 // A Redis URL can hold a password: no message shows it.
 func TestRedisPasswordNeverShown(t *testing.T) {
 	for _, u := range []string{"mysql://:s3cret@host/0", "redis://:s3cret@host:6379/x", "redis://u:s3cret@ho st/0", "redis://:s3cret@[::1/0", "::s3cret"} {
-		c := ServeConfig{Common: validCommon(), Serve: ServeSection{Redis: u}}
+		c := ServeConfig{Common: validCommon(), Serve: ServeSection{RedisSettings: RedisSettings{Redis: u}}}
 		err := c.Validate()
 		if err == nil || strings.Contains(err.Error(), "s3cret") {
 			t.Errorf("%q: %v", u, err)
@@ -263,7 +263,7 @@ milter:
 		t.Errorf("rate limits: %v %d %v %d", s.ClickRate, s.ClickBurst, s.APIRate, s.APIBurst)
 	}
 	if cfg.BaseURL != "https://env.example" || cfg.KeyFile != "/file/keys.json" || cfg.LogLevel != "debug" ||
-		cfg.Serve.Listen != "127.0.0.1:3001" || cfg.Serve.Wait != 2*time.Second || cfg.redisURL() != "redis://:pw@127.0.0.1:6390/1" ||
+		cfg.Serve.Listen != "127.0.0.1:3001" || cfg.Serve.Wait != 2*time.Second || cfg.Serve.url() != "redis://:pw@127.0.0.1:6390/1" ||
 		len(cfg.apiTokens) != 2 || !cfg.Serve.DenyProceedSuspicious || cfg.Serve.DenyProceedUnknown {
 		t.Errorf("layered serve config: %+v", cfg)
 	}

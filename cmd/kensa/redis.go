@@ -75,3 +75,70 @@ func newRedisClient(mode, u string) (redis.UniversalClient, error) {
 	o.ContextTimeoutEnabled = true
 	return redis.NewClient(o), nil
 }
+
+// RedisSettings says where a subcommand finds Redis: the same three keys
+// in the serve and worker sections (embedded inline), flags and
+// environment, and the URL read from redis_url_file by readSecret.
+type RedisSettings struct {
+	Redis        string `yaml:"redis"`          // redis://HOST:PORT/DB; may hold a password
+	RedisURLFile string `yaml:"redis_url_file"` // or the Redis URL is in this file
+	RedisMode    string `yaml:"redis_mode"`     // single (default), cluster or sentinel
+
+	fromFile string // the URL read from RedisURLFile
+}
+
+// settings are the three flags and variables; what says what the URL is
+// for, in --help.
+func (r *RedisSettings) settings(what string) []setting {
+	return []setting{
+		{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&r.Redis}, usage: "Redis `URL` " + what},
+		{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&r.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
+		{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&r.RedisMode}, usage: "single (default), cluster (the URL names seed nodes, more with ?addr=) or sentinel (?master_name=)"},
+	}
+}
+
+// readSecret reads the URL from redis_url_file, if one is named; section
+// names the key in the error.
+func (r *RedisSettings) readSecret(section string, readFile func(string) ([]byte, error)) error {
+	if r.RedisURLFile == "" {
+		return nil
+	}
+	u, err := readSecretFile(readFile, section+".redis_url_file", r.RedisURLFile)
+	r.fromFile = u
+	return err
+}
+
+// url is the Redis URL, from the config or from its file.
+func (r *RedisSettings) url() string {
+	if r.RedisURLFile != "" {
+		return r.fromFile
+	}
+	return r.Redis
+}
+
+// validate lists the problems of the settings; example ends the message
+// when neither key is set.
+func (r *RedisSettings) validate(section, example string) []error {
+	switch {
+	case r.Redis == "" && r.RedisURLFile == "":
+		return []error{
+			fmt.Errorf("%[1]s.redis (--redis, KENSA_REDIS_URL) or %[1]s.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required%[2]s", section, example),
+			checkRedisMode(section, r.RedisMode),
+		}
+	case r.Redis != "" && r.RedisURLFile != "":
+		return []error{fmt.Errorf("%[1]s.redis and %[1]s.redis_url_file are both set: set one", section)}
+	case r.url() != "":
+		return []error{checkRedis(section, r.RedisMode, r.url())}
+	}
+	return nil // the file was empty or unreadable: readSecret said so
+}
+
+// client opens Redis; section names the keys if the URL is bad (validate
+// has normally said so already).
+func (r *RedisSettings) client(section string) (redis.UniversalClient, error) {
+	rdb, err := newRedisClient(r.RedisMode, r.url())
+	if err != nil {
+		return nil, checkRedis(section, r.RedisMode, r.url())
+	}
+	return rdb, nil
+}

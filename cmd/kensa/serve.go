@@ -36,12 +36,10 @@ import (
 // ServeSection is the `serve:` part of the config file. The zero value of
 // every field is its default (defaults.go, docs/kensa.example.yaml).
 type ServeSection struct {
-	Listen       string        `yaml:"listen"`         // HOST:PORT; default 127.0.0.1:8080
-	Redis        string        `yaml:"redis"`          // redis://HOST:PORT/DB; may hold a password
-	RedisURLFile string        `yaml:"redis_url_file"` // or the Redis URL is in this file
-	RedisMode    string        `yaml:"redis_mode"`     // single (default), cluster or sentinel
-	APITokenFile string        `yaml:"api_token_file"` // bearer tokens, one per line
-	Wait         time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
+	Listen        string `yaml:"listen"` // HOST:PORT; default 127.0.0.1:8080
+	RedisSettings `yaml:",inline"`
+	APITokenFile  string        `yaml:"api_token_file"` // bearer tokens, one per line
+	Wait          time.Duration `yaml:"wait"`           // before the "checking" page; default 3s
 	// RenderTimeout bounds one destination's check, both renders; default 25s.
 	RenderTimeout time.Duration `yaml:"render_timeout"`
 	Tabs          int           `yaml:"tabs"` // concurrent renders; default 2
@@ -130,19 +128,18 @@ type ServeConfig struct {
 	TestMapHosts  string // a loopback HOST:PORT the sandbox connects every host name to
 	TestTrustSPKI string // with TestMapHosts: the test server's certificate's SPKI hash
 
-	// Secrets from the files the config names (readSecrets).
-	redisURLFromFile string
-	apiTokens        []string
+	// Secrets from the files the config names (readSecrets); the Redis
+	// URL's is in Serve.RedisSettings.
+	apiTokens []string
 }
 
 func (c *ServeConfig) useFile(f *fileConfig) { c.Common, c.Serve = f.Common, f.Serve }
 
 func (c *ServeConfig) settings() []setting {
-	return append(c.Common.settings(),
-		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"},
-		setting{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&c.Serve.Redis}, usage: "Redis `URL`, e.g. redis://127.0.0.1:6379/0"},
-		setting{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&c.Serve.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
-		setting{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&c.Serve.RedisMode}, usage: "single (default), cluster (the URL names seed nodes, more with ?addr=) or sentinel (?master_name=)"},
+	s := append(c.Common.settings(),
+		setting{flag: "listen", env: "KENSA_LISTEN", v: stringValue{&c.Serve.Listen}, usage: "`HOST:PORT` to serve clicks on (default " + defaultServeListen + ")"})
+	s = append(s, c.Serve.RedisSettings.settings("of clicks, verdicts and the console, e.g. redis://127.0.0.1:6379/0")...)
+	return append(s,
 		setting{flag: "api-token-file", env: "KENSA_API_TOKEN_FILE", v: stringValue{&c.Serve.APITokenFile}, usage: "`FILE` of API bearer tokens, one per line"},
 		setting{flag: "click-rate", env: "KENSA_CLICK_RATE", v: floatValue{&c.Serve.ClickRate}, usage: "requests per second per client network on every route but the API (default 20; negative: no limit)"},
 		setting{flag: "click-burst", env: "KENSA_CLICK_BURST", v: intValue{&c.Serve.ClickBurst}, usage: "burst of --click-rate (default 40)"},
@@ -163,12 +160,8 @@ func (c *ServeConfig) settings() []setting {
 // Validate checks what it read.
 func (c *ServeConfig) readSecrets(readFile func(string) ([]byte, error)) []error {
 	var errs []error
-	if c.Serve.RedisURLFile != "" {
-		u, err := readSecretFile(readFile, "serve.redis_url_file", c.Serve.RedisURLFile)
-		if err != nil {
-			errs = append(errs, err)
-		}
-		c.redisURLFromFile = u
+	if err := c.Serve.readSecret("serve", readFile); err != nil {
+		errs = append(errs, err)
 	}
 	if c.Serve.APITokenFile != "" {
 		b, err := readFile(c.Serve.APITokenFile)
@@ -192,14 +185,6 @@ func parseAPITokens(b []byte) []string {
 	return tokens
 }
 
-// redisURL is the Redis URL, from the config or from its file.
-func (c *ServeConfig) redisURL() string {
-	if c.Serve.RedisURLFile != "" {
-		return c.redisURLFromFile
-	}
-	return c.Serve.Redis
-}
-
 // Validate reports every problem at once. It is pure: the secrets are in
 // the config already (readSecrets), and no message repeats one.
 func (c *ServeConfig) Validate() error {
@@ -210,15 +195,7 @@ func (c *ServeConfig) Validate() error {
 			errs = append(errs, fmt.Errorf("serve.listen %q: want HOST:PORT", s.Listen))
 		}
 	}
-	switch {
-	case s.Redis == "" && s.RedisURLFile == "":
-		errs = append(errs, errors.New("serve.redis (--redis, KENSA_REDIS_URL) or serve.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required, e.g. redis://127.0.0.1:6379/0"))
-		errs = append(errs, checkRedisMode("serve", s.RedisMode))
-	case s.Redis != "" && s.RedisURLFile != "":
-		errs = append(errs, errors.New("serve.redis and serve.redis_url_file are both set: set one"))
-	case c.redisURL() != "":
-		errs = append(errs, checkRedis("serve", s.RedisMode, c.redisURL()))
-	}
+	errs = append(errs, s.RedisSettings.validate("serve", ", e.g. redis://127.0.0.1:6379/0")...)
 	for _, t := range c.apiTokens {
 		if len(t) < 16 {
 			errs = append(errs, errors.New("serve.api_token_file: a token is shorter than 16 characters"))
@@ -311,15 +288,6 @@ func loopbackListen(hostport string) bool {
 	}
 	a, err := netip.ParseAddr(h)
 	return err == nil && a.IsLoopback()
-}
-
-// checkRedisURL checks a Redis URL without ever showing its password.
-func checkRedisURL(u string) error {
-	if _, err := redis.ParseURL(u); err != nil {
-		// url.Parse's errors quote the whole URL: never pass them on.
-		return fmt.Errorf("serve.redis %s: want redis://[:PASSWORD@]HOST:PORT/DB or rediss://...", redactURL(u))
-	}
-	return nil
 }
 
 // parseTestMapHosts parses --test-map-hosts: a loopback HOST:PORT only.
@@ -417,9 +385,9 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 // newRedis returns the Redis client; Validate checked its URL.
 func newRedis(cfg ServeConfig, log *zap.Logger) (redis.UniversalClient, error) {
 	redis.SetLogger(redisLogger{log})
-	rdb, err := newRedisClient(cfg.Serve.RedisMode, cfg.redisURL())
+	rdb, err := cfg.Serve.client("serve")
 	if err != nil {
-		return nil, checkRedis("serve", cfg.Serve.RedisMode, cfg.redisURL())
+		return nil, err
 	}
 	return rdb, nil
 }
@@ -503,23 +471,44 @@ func newServeScanner(ctx context.Context, cfg ServeConfig, rdb redis.UniversalCl
 
 // newServeSandbox starts the in-process sandbox.
 func newServeSandbox(ctx context.Context, cfg ServeConfig, log *zap.Logger) (*inprocess.InProcess, error) {
+	return newSandbox(ctx, sandboxSettings{
+		Chromium: cfg.Serve.Chromium, Tabs: cfg.Serve.Tabs,
+		// A destination's check is up to two renders (the second with the
+		// other mobile browser when the first looks empty): perRender.
+		PerRender:  cfg.perRender(),
+		OwnDomains: cfg.Serve.OwnDomains, OAuthAllowed: cfg.Serve.OAuthAllowed,
+		TestMapHosts: cfg.TestMapHosts, TestTrustSPKI: cfg.TestTrustSPKI,
+	}, log)
+}
+
+// sandboxSettings are what serve (--sandbox=local) and worker start their
+// in-process sandbox with: the same settings in either section.
+type sandboxSettings struct {
+	Chromium                    string
+	Tabs                        int
+	PerRender                   time.Duration
+	OwnDomains, OAuthAllowed    []string
+	TestMapHosts, TestTrustSPKI string // checked by Validate
+}
+
+// newSandbox starts Chromium behind its egress proxy with the judging
+// policy.
+func newSandbox(ctx context.Context, s sandboxSettings, log *zap.Logger) (*inprocess.InProcess, error) {
 	allowed := map[string]bool{}
-	for _, a := range cfg.Serve.OAuthAllowed {
+	for _, a := range s.OAuthAllowed {
 		allowed[a] = true
 	}
 	var mapTo netip.AddrPort
-	if cfg.TestMapHosts != "" {
-		mapTo, _ = parseTestMapHosts(cfg.TestMapHosts) // checked by Validate
+	if s.TestMapHosts != "" {
+		mapTo, _ = parseTestMapHosts(s.TestMapHosts) // checked by Validate
 	}
 	var trustSPKI []string
-	if cfg.TestTrustSPKI != "" {
-		trustSPKI = []string{cfg.TestTrustSPKI}
+	if s.TestTrustSPKI != "" {
+		trustSPKI = []string{s.TestTrustSPKI}
 	}
 	sb, err := inprocess.New(ctx, inprocess.Config{
-		// A destination's check is up to two renders (the second with the
-		// other mobile browser when the first looks empty): perRender.
-		Browser:       browser.Config{ExecPath: cfg.Serve.Chromium, Concurrency: cfg.Serve.Tabs, RenderTimeout: cfg.perRender()},
-		Policy:        rules.Policy{OwnDomains: cfg.Serve.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
+		Browser:       browser.Config{ExecPath: s.Chromium, Concurrency: s.Tabs, RenderTimeout: s.PerRender},
+		Policy:        rules.Policy{OwnDomains: s.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
 		TestMapHosts:  mapTo,
 		TestTrustSPKI: trustSPKI,
 		Log:           log,

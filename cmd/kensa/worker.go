@@ -7,7 +7,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
@@ -18,10 +17,8 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/kensa-mail/kensa/internal/logging"
-	"github.com/kensa-mail/kensa/sandbox/browser"
 	"github.com/kensa-mail/kensa/sandbox/inprocess"
 	"github.com/kensa-mail/kensa/sandbox/remote"
-	"github.com/kensa-mail/kensa/sandbox/rules"
 )
 
 // WorkerSection is the `worker:` part of the config file. The zero value of
@@ -29,9 +26,7 @@ import (
 // judging policy (own_domains, oauth_allowed_clients) is the serve
 // section's: one policy, whichever process judges.
 type WorkerSection struct {
-	Redis        string `yaml:"redis"`          // redis://HOST:PORT/DB; the same Redis as serve
-	RedisURLFile string `yaml:"redis_url_file"` // or the Redis URL is in this file
-	RedisMode    string `yaml:"redis_mode"`     // single (default), cluster or sentinel
+	RedisSettings `yaml:",inline"` // the same Redis as serve's
 	// Listen is HOST:PORT for /metrics, /healthz and /readyz; default
 	// 127.0.0.1:9106.
 	Listen string `yaml:"listen"`
@@ -60,8 +55,6 @@ type WorkerConfig struct {
 	// Flags only, never from a file: the tests.
 	TestMapHosts  string
 	TestTrustSPKI string
-
-	redisURLFromFile string
 }
 
 func (c *WorkerConfig) useFile(f *fileConfig) {
@@ -72,12 +65,12 @@ func (c *WorkerConfig) useFile(f *fileConfig) {
 
 func (c *WorkerConfig) settings() []setting {
 	w := &c.Worker
-	return []setting{
+	s := []setting{
 		{env: "KENSA_LOG_FORMAT", v: stringValue{&c.LogFormat}},
 		{env: "KENSA_LOG_LEVEL", v: stringValue{&c.LogLevel}},
-		{flag: "redis", env: "KENSA_REDIS_URL", v: stringValue{&w.Redis}, usage: "Redis `URL` of the render queue (the click proxies' Redis)"},
-		{flag: "redis-url-file", env: "KENSA_REDIS_URL_FILE", v: stringValue{&w.RedisURLFile}, usage: "`FILE` holding the Redis URL (for one with a password)"},
-		{flag: "redis-mode", env: "KENSA_REDIS_MODE", v: stringValue{&w.RedisMode}, usage: "single (default), cluster or sentinel, as for serve"},
+	}
+	s = append(s, w.RedisSettings.settings("of the render queue (the click proxies' Redis)")...)
+	return append(s, []setting{
 		{flag: "listen", env: "KENSA_WORKER_LISTEN", v: stringValue{&w.Listen}, usage: "`HOST:PORT` for /metrics, /healthz and /readyz (default " + defaultWorkerListen + ")"},
 		{flag: "tabs", env: "KENSA_TABS", v: intValue{&w.Tabs}, usage: "jobs rendered at once (default 2)"},
 		{flag: "render-timeout", env: "KENSA_RENDER_TIMEOUT", v: durationValue{&w.RenderTimeout}, usage: "bound of one job, both renders (default 25s)"},
@@ -87,41 +80,20 @@ func (c *WorkerConfig) settings() []setting {
 		{flag: "chromium", env: "KENSA_CHROMIUM", v: stringValue{&w.Chromium}, usage: "Chromium executable `PATH` (default Debian's)"},
 		{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` of the test server's certificate"},
-	}
+	}...)
 }
 
 func (c *WorkerConfig) readSecrets(readFile func(string) ([]byte, error)) []error {
-	if c.Worker.RedisURLFile == "" {
-		return nil
-	}
-	u, err := readSecretFile(readFile, "worker.redis_url_file", c.Worker.RedisURLFile)
-	c.redisURLFromFile = u
-	if err != nil {
+	if err := c.Worker.readSecret("worker", readFile); err != nil {
 		return []error{err}
 	}
 	return nil
 }
 
-func (c *WorkerConfig) redisURL() string {
-	if c.Worker.RedisURLFile != "" {
-		return c.redisURLFromFile
-	}
-	return c.Worker.Redis
-}
-
 // Validate reports every problem at once.
 func (c *WorkerConfig) Validate() error {
 	w := &c.Worker
-	var errs []error
-	switch {
-	case w.Redis == "" && w.RedisURLFile == "":
-		errs = append(errs, errors.New("worker.redis (--redis, KENSA_REDIS_URL) or worker.redis_url_file (--redis-url-file, KENSA_REDIS_URL_FILE) is required: the click proxies' Redis"))
-		errs = append(errs, checkRedisMode("worker", w.RedisMode))
-	case w.Redis != "" && w.RedisURLFile != "":
-		errs = append(errs, errors.New("worker.redis and worker.redis_url_file are both set: set one"))
-	case c.redisURL() != "":
-		errs = append(errs, checkRedis("worker", w.RedisMode, c.redisURL()))
-	}
+	errs := w.RedisSettings.validate("worker", ": the click proxies' Redis")
 	if w.Listen != "" {
 		if _, _, err := net.SplitHostPort(w.Listen); err != nil {
 			errs = append(errs, fmt.Errorf("worker.listen %q: want HOST:PORT", w.Listen))
@@ -181,9 +153,9 @@ func runWorker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wri
 	defer log.Sync()
 
 	redis.SetLogger(redisLogger{log})
-	rdb, err := newRedisClient(cfg.Worker.RedisMode, cfg.redisURL())
+	rdb, err := cfg.Worker.client("worker")
 	if err != nil {
-		return invalidConfig(checkRedis("worker", cfg.Worker.RedisMode, cfg.redisURL()))
+		return invalidConfig(err)
 	}
 	defer rdb.Close()
 
@@ -225,29 +197,11 @@ func runWorker(ctx context.Context, args []string, _ io.Reader, _, stderr io.Wri
 // newWorkerSandbox starts the worker's Chromium pool behind its egress
 // proxy, as serve does for --sandbox=local.
 func newWorkerSandbox(ctx context.Context, cfg WorkerConfig, log *zap.Logger) (*inprocess.InProcess, error) {
-	allowed := map[string]bool{}
-	for _, a := range cfg.OAuthAllowed {
-		allowed[a] = true
-	}
-	var mapTo netip.AddrPort
-	if cfg.TestMapHosts != "" {
-		mapTo, _ = parseTestMapHosts(cfg.TestMapHosts) // checked by Validate
-	}
-	var trustSPKI []string
-	if cfg.TestTrustSPKI != "" {
-		trustSPKI = []string{cfg.TestTrustSPKI}
-	}
-	sb, err := inprocess.New(ctx, inprocess.Config{
-		Browser:       browser.Config{ExecPath: cfg.Worker.Chromium, Concurrency: cfg.Worker.Tabs, RenderTimeout: cfg.perRender()},
-		Policy:        rules.Policy{OwnDomains: cfg.OwnDomains, OAuth: rules.OAuthPolicy{AllowedClients: allowed}},
-		TestMapHosts:  mapTo,
-		TestTrustSPKI: trustSPKI,
-		Log:           log,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("sandbox: %w", err)
-	}
-	return sb, nil
+	return newSandbox(ctx, sandboxSettings{
+		Chromium: cfg.Worker.Chromium, Tabs: cfg.Worker.Tabs, PerRender: cfg.perRender(),
+		OwnDomains: cfg.OwnDomains, OAuthAllowed: cfg.OAuthAllowed,
+		TestMapHosts: cfg.TestMapHosts, TestTrustSPKI: cfg.TestTrustSPKI,
+	}, log)
 }
 
 // serveWorkerHTTP serves /metrics, /healthz and /readyz (Redis answers and
