@@ -421,3 +421,25 @@ func TestExampleConfig(t *testing.T) {
 	}
 	keys(reflect.TypeOf(fileConfig{}))
 }
+
+// kensa admin reads the serve section's Redis settings, mode included.
+func TestAdminValidate(t *testing.T) {
+	check := func(name string, edit func(c *AdminConfig), want ...string) {
+		t.Helper()
+		c := AdminConfig{Action: "users", RedisSettings: RedisSettings{Redis: "redis://127.0.0.1:6379/0"}}
+		edit(&c)
+		checkValidate(t, name, &c, want...)
+	}
+	check("valid", func(c *AdminConfig) {})
+	check("no redis", func(c *AdminConfig) { c.Redis = "" }, "serve.redis", "required")
+	check("redis twice", func(c *AdminConfig) { c.RedisURLFile = "/run/secrets/redis" }, "both set")
+	check("cluster", func(c *AdminConfig) {
+		c.RedisMode, c.Redis = "cluster", "redis://10.0.0.1:6379?addr=10.0.0.2:6379"
+	})
+	check("redis mode", func(c *AdminConfig) { c.RedisMode = "replicated" }, "serve.redis_mode")
+	var c AdminConfig
+	c.useFile(&fileConfig{Serve: ServeSection{RedisSettings: RedisSettings{Redis: "redis://x:1/0", RedisMode: "sentinel"}}})
+	if c.Redis != "redis://x:1/0" || c.RedisMode != "sentinel" {
+		t.Errorf("admin from the config file: %+v", c.RedisSettings)
+	}
+}
