@@ -74,15 +74,18 @@ func TestRenderEveryPage(t *testing.T) {
 }
 
 func TestMessagesBothLanguages(t *testing.T) {
-	for k := range messages[pages.JA] {
-		if _, ok := messages[pages.EN][k]; !ok {
-			t.Errorf("%q has no English text", k)
+	seen := map[string]bool{}
+	for _, m := range texts {
+		if m.ja == "" || m.en == "" {
+			t.Errorf("%q: a text is missing (ja %q, en %q)", m.key, m.ja, m.en)
 		}
+		if seen[m.key] {
+			t.Errorf("%q is defined twice", m.key)
+		}
+		seen[m.key] = true
 	}
-	for k := range messages[pages.EN] {
-		if _, ok := messages[pages.JA][k]; !ok {
-			t.Errorf("%q has no Japanese text", k)
-		}
+	if len(messages[pages.JA]) != len(texts) || len(messages[pages.EN]) != len(texts) {
+		t.Errorf("%d texts, %d ja and %d en messages", len(texts), len(messages[pages.JA]), len(messages[pages.EN]))
 	}
 }
 
