@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	lru "github.com/hashicorp/golang-lru/v2"
@@ -54,6 +55,7 @@ type Server struct {
 	reports              *reportSink      // the report webhook (reports.go)
 	stop                 context.CancelFunc
 	bg                   sync.WaitGroup // the override watcher and the herd's renders
+	closing              atomic.Bool    // Shutdown was called
 }
 
 // New checks the configuration (every problem at once) and starts the
@@ -155,9 +157,25 @@ func New(cfg Config) (*Server, error) {
 // Close stops the background work and waits for it, renders in progress
 // included (each is bounded by Config.RenderTimeout). Stop serving
 // Handler first.
-func (s *Server) Close() {
+func (s *Server) Close() { s.Shutdown(context.Background()) }
+
+// Shutdown stops the background work and waits for it until ctx is done,
+// so that `kensa serve` stops within serve.shutdown_timeout; what is still
+// running then (a render, a webhook) is abandoned with the process. Only
+// the first call waits: later calls (a deferred Close) return at once.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.closing.Swap(true) {
+		return nil
+	}
 	s.stop()
-	s.bg.Wait()
+	done := make(chan struct{})
+	go func() { s.bg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("clickproxy: background work still running at shutdown: %w", ctx.Err())
+	}
 }
 
 // Handler is the fasthttp handler of every route (routes.go): clicks,

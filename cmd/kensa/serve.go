@@ -314,11 +314,11 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	defer log.Sync()
 	var cleanup closers
 	defer cleanup.close()
-	hs, events, err := buildServe(ctx, cfg, stdout, log, &cleanup)
+	hs, srv, events, err := buildServe(ctx, cfg, stdout, log, &cleanup)
 	if err != nil {
 		return err
 	}
-	return serveClicks(ctx, cfg, hs, events, log)
+	return serveClicks(ctx, cfg, hs, srv, events, log)
 }
 
 // closers run in reverse order, like defers.
@@ -335,25 +335,25 @@ func (c closers) close() {
 // buildServe builds what `kensa serve` runs: the link codec, Redis, the click
 // log, the sandbox, the click proxy and its HTTP server. What needs closing
 // is added to cleanup.
-func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap.Logger, cleanup *closers) (*fasthttp.Server, *clicklog.Log, error) {
+func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap.Logger, cleanup *closers) (*fasthttp.Server, *clickproxy.Server, *clicklog.Log, error) {
 	codec, keyring, err := cfg.codec(log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	rdb, err := newRedis(cfg, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cleanup.add(func() { rdb.Close() })
 	events, err := openClickLog(cfg, stdout, rdb, log, reg, cleanup)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	sb, slots, err := newServeScanner(ctx, cfg, rdb, log)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cleanup.add(func() { sb.Close() })
 	ranges, _ := clickproxy.ParseRanges(strings.Join(cfg.Serve.ScannerRanges, ",")) // checked by Validate
@@ -376,10 +376,10 @@ func buildServe(ctx context.Context, cfg ServeConfig, stdout io.Writer, log *zap
 		Reports:   clickproxy.ReportConfig{Webhook: cfg.Serve.ReportWebhook, Timeout: cfg.Serve.ReportWebhookTimeout},
 	})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	cleanup.add(func() { srv.Close() })
-	return newClickServer(srv), events, nil
+	return newClickServer(srv), srv, events, nil
 }
 
 // newRedis returns the Redis client; Validate checked its URL.
@@ -556,7 +556,7 @@ func newClickServer(srv *clickproxy.Server) *fasthttp.Server {
 
 // serveClicks serves clicks until ctx ends, then lets the clicks in flight
 // finish (up to serve.shutdown_timeout) and flushes the click log.
-func serveClicks(ctx context.Context, cfg ServeConfig, hs *fasthttp.Server, events *clicklog.Log, log *zap.Logger) error {
+func serveClicks(ctx context.Context, cfg ServeConfig, hs *fasthttp.Server, srv *clickproxy.Server, events *clicklog.Log, log *zap.Logger) error {
 	ln, err := net.Listen("tcp", cfg.Serve.Listen)
 	if err != nil {
 		return err
@@ -573,15 +573,29 @@ func serveClicks(ctx context.Context, cfg ServeConfig, hs *fasthttp.Server, even
 	log.Info("shutting down; finishing clicks in flight", zap.Duration("timeout", cfg.Serve.ShutdownTimeout))
 	sctx, cancel := context.WithTimeout(context.Background(), cfg.Serve.ShutdownTimeout)
 	defer cancel()
+	// One deadline for all of it: the clicks in flight, the click proxy's
+	// background work (renders, re-checks, webhooks), then the click log.
 	if err := hs.ShutdownWithContext(sctx); err != nil {
 		log.Warn("shutdown", zap.Error(err))
 	}
-	if err := events.Close(sctx); err != nil {
+	if err := srv.Shutdown(sctx); err != nil {
+		log.Warn("shutdown", zap.Error(err))
+	}
+	// The click log gets what is left, and at least 5 s: its events are
+	// the record of clicks already answered.
+	lctx, lcancel := context.WithTimeout(context.Background(), max(time.Until(deadline(sctx)), 5*time.Second))
+	defer lcancel()
+	if err := events.Close(lctx); err != nil {
 		log.Warn("click log not fully flushed", zap.Error(err))
 	}
 	st := events.Stats()
 	log.Info("stopped", zap.Int64("events", st.Emitted), zap.Int64("written", st.Written), zap.Int64("dropped", st.Dropped))
 	return nil
+}
+
+func deadline(ctx context.Context) time.Time {
+	d, _ := ctx.Deadline()
+	return d
 }
 
 // redisLogger sends go-redis's own messages (reconnects, pool errors) to
