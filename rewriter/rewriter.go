@@ -631,7 +631,9 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 			return "", false
 		}
 	}
-	if pu, err := url.Parse(dest); err == nil && lk.neverRewrite(pu.Hostname()) {
+	if len(lk.policy.NeverRewrite) == 0 {
+		// Nothing to match: no need to parse the link again.
+	} else if pu, err := url.Parse(dest); err == nil && lk.neverRewrite(pu.Hostname()) {
 		lk.res.count("never-rewrite")
 		return "", false
 	}
