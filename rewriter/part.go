@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime/quotedprintable"
 	"sort"
 	"strings"
@@ -102,7 +101,7 @@ func transferLines(raw []byte, cte string) ([]line, string, error) {
 		}
 		// QUIRK: some generators encode line breaks as =0D=0A and rely
 		// on soft breaks; such a part has no raw lines to keep.
-		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+		dec, err := qpDecode(raw)
 		if err != nil {
 			return nil, cte, fmt.Errorf("%w: quoted-printable: %v", errLeafSkipped, err)
 		}
@@ -422,7 +421,7 @@ func splitLines(b []byte, keepRaw bool) []line {
 // raw lines do not pair up: encoded line breaks (=0A, =0D) in the text.
 func qpLines(raw []byte) ([]line, bool) {
 	// One decoder for the whole body: a decoder per line costs a buffer each.
-	dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+	dec, err := qpDecode(raw)
 	if err != nil {
 		return nil, false
 	}
@@ -447,6 +446,16 @@ func qpLines(raw []byte) ([]line, bool) {
 		return nil, false
 	}
 	return lines, true
+}
+
+// qpDecode decodes a quoted-printable body into one buffer of the body's
+// size, which the decoded text never exceeds (io.ReadAll would grow one from
+// 512 bytes, copying as it goes).
+func qpDecode(raw []byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(raw) + bytes.MinRead)
+	_, err := b.ReadFrom(quotedprintable.NewReader(bytes.NewReader(raw)))
+	return b.Bytes(), err
 }
 
 // hasEncodedBreak reports whether an encoded line ends in =0D or =0A, which
