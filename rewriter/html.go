@@ -156,6 +156,9 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 				visible.Write(z.Text())
 			}
 		case xhtml.EndTagToken:
+			if pending == nil && h.form == nil {
+				continue // no open link or form for it to end (TagName copies the name)
+			}
 			name, _ := z.TagName()
 			if pending != nil && string(name) == pending.tag {
 				finish()
