@@ -139,22 +139,26 @@ GOGC 400 unless GOGC is set (GC was a sixth of its CPU, a quarter of that at
 attack tests).
 
 After, kensa milter's CPU per message in BenchmarkPostfix (two alternating
-rounds each, same session): 60 links 4.65 and 5.35 ms before, 2.50 and 2.35
-ms after; 300 links 8.75 and 7.65 ms before, 5.25 and 5.60 ms after. In
-process (BenchmarkMilterNewsletterPostfix, -benchmem, per round trip): 60
-links 1.51 MB and 4301 allocations before, 0.94 MB and 3872 after; 300 links
-2.43 MB and 14696 before, 1.75 MB and 12589 after. What remains per message
-at 300 links: per link about 2.4 us of signing and 1.6 us of reading the
-href; the tokenizer 0.4 ms; the protocol 0.35 ms.
+rounds each, same session, commit 0c4e7a8): 60 links 4.65 and 5.35 ms
+before, 2.50 and 2.35 ms after; 300 links 8.75 and 7.65 ms before, 5.25 and
+5.60 ms after. Two later runs with the last two commits (quoted-printable
+decoded into one buffer, end tags' names read only when needed): 60 links
+1.95 and 2.50 ms, 300 links 3.90 and 4.45 ms. In process
+(BenchmarkMilterNewsletterPostfix, -benchmem, per round trip, client
+included): 60 links 1.51 MB and 4301 allocations before, 0.93 MB and 3180
+after; 300 links 2.43 MB and 14696 before, 1.74 MB and 11867 after. What
+remains per message at 300 links: per link about 2.4 us of signing and 1.6
+us of reading the href; the tokenizer 0.4 ms; the protocol 0.35 ms.
 
 Why the 0.8 bar is not met: without a milter, Postfix (all its processes)
 took 4.4 to 6 ms of CPU per message here, plus the sender and smtp-sink in
 the test process. On cores shared by all of them, 0.8 leaves Kensa and the
 extra Postfix work about a quarter of that, 1.1 to 1.5 ms; a milter that
 does nothing already costs Postfix about 0.8 ms (and itself some), and a
-replaced body 0.5 ms more. So with a rewrite of 2.4 ms (60 links) or 5.4 ms
-(300 links) the bar needs the milter off the MTA's cores (one core rewrites
-about 400 such messages a second at 60 links, 185 at 300); on shared cores
+replaced body 0.5 ms more. So with a milter at about 2.2 ms (60 links) or 4.2 ms
+(300 links) of CPU a message the bar needs the milter off the MTA's cores
+(one core then takes about 450 such messages a second at 60 links, 240 at
+300); on shared cores
 it needs a cheaper link signature and href reading (the two now cost more
 than the tokenizer at 300 links).
 TEXT
