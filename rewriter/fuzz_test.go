@@ -2,6 +2,7 @@ package rewriter
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -130,6 +131,15 @@ func FuzzRewriteBody(f *testing.F) {
 		_, fbs := splitHeader(full.Bytes())
 		if want := full.Bytes()[fbs:]; !bytes.Equal(body, want) {
 			t.Fatalf("RewriteBody body differs from Rewrite's:\n%q\n%q", body, want)
+		}
+		// The milter's way: the message in one slice, the body read from
+		// its pieces.
+		pieces, _, _ := RewriteMessageBody(bytes.Clone(src), opts)
+		if pieces != nil {
+			read, err := io.ReadAll(pieces.Reader())
+			if err != nil || !bytes.Equal(read, body) || pieces.Len() != len(body) {
+				t.Fatalf("RewriteMessageBody's pieces read %q (%v), want %q", read, err, body)
+			}
 		}
 	})
 }
