@@ -17,6 +17,7 @@ import (
 // textCodec converts a part's transfer-decoded bytes to UTF-8 text and back.
 type textCodec interface {
 	decode(b []byte) (string, error)
+	decodeString(s string) (string, error) // decode, for bytes held in a string
 	encode(s string) ([]byte, error)
 }
 
@@ -54,12 +55,17 @@ var charsetAliases = map[string]encoding.Encoding{
 // US-ASCII get the "auto" codec: UTF-8 when the bytes are valid UTF-8 (the
 // usual mislabelling), else byte-transparent Latin-1.
 func lookupCodec(label string, sample []byte) (textCodec, error) {
+	return lookupCodecString(label, string(sample))
+}
+
+// lookupCodecString is lookupCodec for a sample held in a string.
+func lookupCodecString(label string, sample string) (textCodec, error) {
 	l := strings.ToLower(strings.Trim(strings.TrimSpace(label), `"'`))
 	switch l {
 	case "utf-8", "utf8", "x-utf_8j":
 		return utf8Codec{}, nil
 	case "", "us-ascii", "ascii", "ansi_x3.4-1968", "unknown-8bit", "x-unknown", "default":
-		if utf8.Valid(sample) {
+		if utf8.ValidString(sample) {
 			return utf8Codec{}, nil
 		}
 		return xCodec{charmap.ISO8859_1}, nil
@@ -89,14 +95,19 @@ func lookupCodec(label string, sample []byte) (textCodec, error) {
 // byte offsets, so nothing is ever replaced by U+FFFD.
 type utf8Codec struct{}
 
-func (utf8Codec) decode(b []byte) (string, error) { return string(b), nil }
-func (utf8Codec) encode(s string) ([]byte, error) { return []byte(s), nil }
+func (utf8Codec) decode(b []byte) (string, error)       { return string(b), nil }
+func (utf8Codec) decodeString(s string) (string, error) { return s, nil }
+func (utf8Codec) encode(s string) ([]byte, error)       { return []byte(s), nil }
 
 type xCodec struct{ enc encoding.Encoding }
 
 func (c xCodec) decode(b []byte) (string, error) {
 	out, err := c.enc.NewDecoder().Bytes(b)
 	return string(out), err
+}
+
+func (c xCodec) decodeString(s string) (string, error) {
+	return c.enc.NewDecoder().String(s)
 }
 
 func (c xCodec) encode(s string) ([]byte, error) {

@@ -2,11 +2,13 @@ package rewriter
 
 import (
 	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	xhtml "golang.org/x/net/html"
 )
 
@@ -130,6 +132,15 @@ func FuzzRewriteBody(f *testing.F) {
 		if want := full.Bytes()[fbs:]; !bytes.Equal(body, want) {
 			t.Fatalf("RewriteBody body differs from Rewrite's:\n%q\n%q", body, want)
 		}
+		// The milter's way: the message in one slice, the body read from
+		// its pieces.
+		pieces, _, _ := RewriteMessageBody(bytes.Clone(src), opts)
+		if pieces != nil {
+			read, err := io.ReadAll(pieces.Reader())
+			if err != nil || !bytes.Equal(read, body) || pieces.Len() != len(body) {
+				t.Fatalf("RewriteMessageBody's pieces read %q (%v), want %q", read, err, body)
+			}
+		}
 	})
 }
 
@@ -174,4 +185,48 @@ func sameTree(src []byte) bool {
 		}
 	}
 	return true
+}
+
+// FuzzHTMLSkip: a part that htmlEdits skips without tokenizing it
+// (mayHoldHTMLLink false) is one the full scan finds nothing in: no edit,
+// no count, no form, no password field.
+func FuzzHTMLSkip(f *testing.F) {
+	f.Add(`<p>お知らせ: 新商品のご案内です。</p><img src="https://img.example/1.png">`)
+	f.Add(`<A HREF="https://a.example/">x</A>`)
+	f.Add(`<form ACTION=https://evil.example/><INPUT type=pass&#119;ord></form>`)
+	f.Add(`<button formaction="https://evil.example/">go</button>`)
+	f.Add(`<svg><a xlink:HREF="https://evil.example/">x</a></svg>`)
+	f.Add(`<!--[if mso]><v:roundrect hReF="https://evil.example/"><![endif]-->`)
+	f.Add(`<input type=password>`)
+	opts := testOptions(f)
+	f.Fuzz(func(t *testing.T, text string) {
+		if mayHoldHTMLLink(text) {
+			return
+		}
+		res := &Result{Skipped: map[string]int{}}
+		lk := &linker{codec: opts.Codec, policy: opts.Policy, res: res, ctx: linktoken.Context{Issued: testNow}}
+		edits := lk.scanHTML(text)
+		if len(edits) > 0 || res.Links > 0 || res.Forms > 0 || len(res.Skipped) > 0 || lk.passwordField {
+			t.Fatalf("skipped %q, but the scan finds %d edits, %+v, password %v", text, len(edits), *res, lk.passwordField)
+		}
+	})
+}
+
+func TestMayHoldHTMLLink(t *testing.T) {
+	for text, want := range map[string]bool{
+		`<a href="https://a.example/">`:      true,
+		`<A HREF=https://a.example/>`:        true,
+		`<svg><a xlink:Href="x">`:            true,
+		`<form Action="https://e.example/">`: true,
+		`<button formACTION=x>`:              true,
+		`<INPUT type=pass&#119;ord>`:         true,
+		`<p>plain text, <b>no links</b></p>`: false,
+		`<img src="https://img.example/1">`:  false,
+		`hre f actio n < input`:              false,
+		"":                                   false,
+	} {
+		if got := mayHoldHTMLLink(text); got != want {
+			t.Errorf("mayHoldHTMLLink(%q) = %v, want %v", text, got, want)
+		}
+	}
 }

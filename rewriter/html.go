@@ -21,10 +21,60 @@ import (
 // from scanAttr, because the tokenizer reports attribute values but not
 // where they are.
 func (lk *linker) htmlEdits(text string) []edit {
+	if !mayHoldHTMLLink(text) {
+		return nil
+	}
+	return lk.scanHTML(text)
+}
+
+// scanHTML is htmlEdits without the byte scan that may skip the part.
+func (lk *linker) scanHTML(text string) []edit {
 	h := &htmlScan{lk: lk, base: documentBase(lk.codec, text)}
 	h.scan(text, 0, false)
 	h.finishForm()
 	return h.edits
+}
+
+// mayHoldHTMLLink reports whether text may hold anything htmlEdits acts
+// on, so that a part without it is not tokenized at all. htmlEdits reads
+// only the attributes href, xlink:href, action and formaction (attribute
+// names are ASCII, compared in lower case, and no character reference
+// spells them) and the type of an <input> (a tag name follows its '<' at
+// once): without these byte strings, in any case, it finds no link, no
+// form and no password field.
+func mayHoldHTMLLink(text string) bool {
+	for i := 0; i < len(text); i++ {
+		var want string
+		switch text[i] | 0x20 { // A-Z to a-z (and some other bytes to letters, which the compare below rejects)
+		case 'h':
+			want = "href"
+		case 'a':
+			want = "action"
+		case '<':
+			want = "<input"
+		default:
+			continue
+		}
+		if len(text)-i >= len(want) && asciiEqualFold(text[i:i+len(want)], want) {
+			return true
+		}
+	}
+	return false
+}
+
+// asciiEqualFold reports whether s equals lower, a lower-case ASCII string,
+// with A-Z read as a-z and no other folding.
+func asciiEqualFold(s, lower string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != lower[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // htmlScan is the state of one HTML part's scan.
@@ -106,6 +156,9 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 				visible.Write(z.Text())
 			}
 		case xhtml.EndTagToken:
+			if pending == nil && h.form == nil {
+				continue // no open link or form for it to end (TagName copies the name)
+			}
 			name, _ := z.TagName()
 			if pending != nil && string(name) == pending.tag {
 				finish()

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"mime/quotedprintable"
 	"sort"
 	"strings"
@@ -38,9 +37,15 @@ const maxLineOctets = 998 // RFC 5322 §2.1.1
 var errLeafSkipped = errors.New("rewriter: part left unchanged")
 
 type leafOutput struct {
-	body       []byte // the new body, or nil when nothing changed
-	switchToQP bool   // the part must be relabelled quoted-printable
+	body []byte // the new body, or nil when nothing changed (or splices has it)
+	// splices, when set, replace only the lines that changed, at offsets
+	// into the part's raw body: the other lines are not even copied.
+	splices    []splice
+	switchToQP bool // the part must be relabelled quoted-printable
 }
+
+// changed reports whether the part has a new body.
+func (lo leafOutput) changed() bool { return lo.body != nil || lo.splices != nil }
 
 // rewriteLeaf returns the new body of a text part, given a function that
 // finds edits in the decoded text. It runs four steps, each of which may
@@ -96,7 +101,7 @@ func transferLines(raw []byte, cte string) ([]line, string, error) {
 		}
 		// QUIRK: some generators encode line breaks as =0D=0A and rely
 		// on soft breaks; such a part has no raw lines to keep.
-		dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+		dec, err := qpDecode(raw)
 		if err != nil {
 			return nil, cte, fmt.Errorf("%w: quoted-printable: %v", errLeafSkipped, err)
 		}
@@ -117,7 +122,9 @@ func transferLines(raw []byte, cte string) ([]line, string, error) {
 // removes line breaks is refused rather than spliced at the wrong place.
 // sizeHint is the part's raw size, to allocate once.
 func decodeLines(lines []line, charset string, sizeHint int) (textCodec, string, error) {
-	var joined bytes.Buffer
+	// A strings.Builder, so that UTF-8 text (the usual case) is the joined
+	// lines without another copy of the part.
+	var joined strings.Builder
 	joined.Grow(sizeHint)
 	for i, l := range lines {
 		if i > 0 {
@@ -125,11 +132,11 @@ func decodeLines(lines []line, charset string, sizeHint int) (textCodec, string,
 		}
 		joined.Write(l.text)
 	}
-	codec, err := lookupCodec(charset, joined.Bytes())
+	codec, err := lookupCodecString(charset, joined.String())
 	if err != nil {
 		return nil, "", err
 	}
-	text, err := codec.decode(joined.Bytes())
+	text, err := codec.decodeString(joined.String())
 	if err != nil {
 		return nil, "", fmt.Errorf("%w: charset %q: %v", errLeafSkipped, charset, err)
 	}
@@ -230,7 +237,9 @@ func encodeChunks(text string, starts []int, chunks []chunk, codec textCodec, ch
 		if err != nil {
 			return nil, fmt.Errorf("%w: charset %q cannot encode: %v", errLeafSkipped, charset, err)
 		}
-		if back, err := codec.decode(enc); err != nil || back != newText {
+		if _, same := codec.(utf8Codec); same {
+			// UTF-8 bytes are the text's own: nothing to check.
+		} else if back, err := codec.decode(enc); err != nil || back != newText {
 			return nil, fmt.Errorf("%w: charset %q does not round-trip", errLeafSkipped, charset)
 		}
 		segs = append(segs, segment{first: c.first, last: c.last, lines: bytes.Split(enc, []byte("\n"))})
@@ -265,9 +274,6 @@ func applyEdits(text string, from, to int, edits []edit) (string, error) {
 // original bytes of every untouched line, and the segments in between.
 // nEdits only sizes the buffer.
 func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits int) leafOutput {
-	w := leafWriter{cte: cte}
-	w.out.Grow(len(raw) + 256*nEdits)
-	next := 0
 	style := "\r\n" // the part's line break, for new lines after its last
 	for _, l := range lines {
 		if l.term != "" {
@@ -275,24 +281,19 @@ func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits in
 			break
 		}
 	}
+	if cte != "base64" {
+		if lo, ok := spliceSegments(raw, lines, segs, cte, style); ok {
+			return lo
+		}
+	}
+	w := leafWriter{cte: cte}
+	w.out.Grow(len(raw) + 256*nEdits)
+	next := 0
 	for _, s := range segs {
 		for i := next; i < s.first; i++ {
 			w.emit(lines[i].text, lines[i].term, lines[i].raw)
 		}
-		for i, nl := range s.lines {
-			// A segment keeps the line breaks of the lines it replaces:
-			// the first line's in the middle, the last line's at the end.
-			// QUIRK: a refolded calendar line (ical.go) may add lines to
-			// the part's last line, which has no line break of its own.
-			term := lines[s.first].term
-			if term == "" {
-				term = style
-			}
-			if i == len(s.lines)-1 {
-				term = lines[s.last].term
-			}
-			w.emit(nl, term, nil)
-		}
+		w.emitSegment(lines, s, style)
 		next = s.last + 1
 	}
 	for i := next; i < len(lines); i++ {
@@ -308,6 +309,52 @@ func spliceLines(raw []byte, lines []line, segs []segment, cte string, nEdits in
 		return leafOutput{body: qpEncodeAll(w.out.Bytes()), switchToQP: true}
 	}
 	return leafOutput{body: w.out.Bytes()}
+}
+
+// spliceSegments is spliceLines when every line kept its original bytes
+// and none needs the part re-encoded: it returns the new segments as
+// splices over the lines they replace, so that the untouched bytes of the
+// part are never copied (a 100 KB newsletter changes a few KB). The bytes
+// are the same as spliceLines would write.
+func spliceSegments(raw []byte, lines []line, segs []segment, cte, style string) (leafOutput, bool) {
+	offs := make([]int, len(lines)+1) // where each line starts in raw
+	for i, l := range lines {
+		if l.raw == nil {
+			return leafOutput{}, false
+		}
+		offs[i+1] = offs[i] + len(l.raw)
+	}
+	if offs[len(lines)] != len(raw) {
+		return leafOutput{}, false
+	}
+	out := make([]splice, 0, len(segs))
+	for _, s := range segs {
+		w := leafWriter{cte: cte}
+		w.emitSegment(lines, s, style)
+		if w.switchToQP {
+			return leafOutput{}, false
+		}
+		out = append(out, splice{offs[s.first], offs[s.last+1], w.out.Bytes()})
+	}
+	return leafOutput{splices: out}, true
+}
+
+// emitSegment writes the new lines of segment s.
+func (w *leafWriter) emitSegment(lines []line, s segment, style string) {
+	for i, nl := range s.lines {
+		// A segment keeps the line breaks of the lines it replaces:
+		// the first line's in the middle, the last line's at the end.
+		// QUIRK: a refolded calendar line (ical.go) may add lines to
+		// the part's last line, which has no line break of its own.
+		term := lines[s.first].term
+		if term == "" {
+			term = style
+		}
+		if i == len(s.lines)-1 {
+			term = lines[s.last].term
+		}
+		w.emit(nl, term, nil)
+	}
 }
 
 // leafWriter writes the lines of a part in its transfer encoding.
@@ -374,7 +421,7 @@ func splitLines(b []byte, keepRaw bool) []line {
 // raw lines do not pair up: encoded line breaks (=0A, =0D) in the text.
 func qpLines(raw []byte) ([]line, bool) {
 	// One decoder for the whole body: a decoder per line costs a buffer each.
-	dec, err := io.ReadAll(quotedprintable.NewReader(bytes.NewReader(raw)))
+	dec, err := qpDecode(raw)
 	if err != nil {
 		return nil, false
 	}
@@ -399,6 +446,16 @@ func qpLines(raw []byte) ([]line, bool) {
 		return nil, false
 	}
 	return lines, true
+}
+
+// qpDecode decodes a quoted-printable body into one buffer of the body's
+// size, which the decoded text never exceeds (io.ReadAll would grow one from
+// 512 bytes, copying as it goes).
+func qpDecode(raw []byte) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(raw) + bytes.MinRead)
+	_, err := b.ReadFrom(quotedprintable.NewReader(bytes.NewReader(raw)))
+	return b.Bytes(), err
 }
 
 // hasEncodedBreak reports whether an encoded line ends in =0D or =0A, which

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"runtime/debug"
 	"sort"
@@ -179,12 +180,15 @@ func IsPassThrough(err error) bool {
 // Any other error comes from dst.
 func Rewrite(dst io.Writer, src []byte, opts Options) (Result, error) {
 	res := Result{Skipped: map[string]int{}}
-	out, err := rewriteSafe(src, opts, &res)
+	var out []byte
+	splices, err := rewriteSafe(src, opts, &res)
 	if err != nil {
 		pt := &PassThroughError{Reason: "internal-error", Err: err}
 		errors.As(err, &pt)
 		res = Result{Skipped: map[string]int{}, PassThrough: pt.Reason}
 		out, err = src, pt
+	} else {
+		out = applySplices(src, splices)
 	}
 	if _, werr := dst.Write(out); werr != nil {
 		return res, werr
@@ -193,17 +197,27 @@ func Rewrite(dst io.Writer, src []byte, opts Options) (Result, error) {
 }
 
 // RewriteBody is Rewrite for callers that receive the header and the body
-// apart, as a milter does. header is the raw header including the blank line
-// that ends it. It returns the new body, or nil when the body stays as it is,
-// and never adds the trace header: the caller adds it. When Result.Relabelled
-// contains "" the message's own Content-Transfer-Encoding must become
+// apart. header is the raw header including the blank line that ends it. It
+// returns the new body, or nil when the body stays as it is, and never adds
+// the trace header: the caller adds it. When Result.Relabelled contains ""
+// the message's own Content-Transfer-Encoding must become
 // quoted-printable, and the caller changes that field too.
 func RewriteBody(header, body []byte, opts Options) ([]byte, Result, error) {
-	res := Result{Skipped: map[string]int{}}
 	src := make([]byte, 0, len(header)+len(body))
 	src = append(append(src, header...), body...)
+	pieces, res, err := RewriteMessageBody(src, opts)
+	return pieces.Bytes(), res, err
+}
+
+// RewriteMessageBody is RewriteBody for a caller that holds the whole
+// message in one slice, msg, as the milter does: it saves a copy of the
+// message and one of the new body. The new body comes as Pieces, which
+// may be slices of msg: msg must not change while they are in use. Pieces
+// is nil when the body stays as it is.
+func RewriteMessageBody(msg []byte, opts Options) (Pieces, Result, error) {
+	res := Result{Skipped: map[string]int{}}
 	opts.omitTrace = true
-	out, err := rewriteSafe(src, opts, &res)
+	splices, err := rewriteSafe(msg, opts, &res)
 	if err != nil {
 		pt := &PassThroughError{Reason: "internal-error", Err: err}
 		errors.As(err, &pt)
@@ -212,11 +226,82 @@ func RewriteBody(header, body []byte, opts Options) ([]byte, Result, error) {
 	if res.Parts == 0 {
 		return nil, res, nil
 	}
-	_, bodyStart := splitHeader(out)
-	return out[bodyStart:], res, nil
+	return bodyPieces(msg, splices), res, nil
 }
 
-func rewriteSafe(src []byte, opts Options, res *Result) (out []byte, err error) {
+// Pieces are the bytes of a body in order.
+type Pieces [][]byte
+
+// Len is the number of bytes.
+func (p Pieces) Len() int {
+	n := 0
+	for _, b := range p {
+		n += len(b)
+	}
+	return n
+}
+
+// Bytes joins the pieces (nil for nil Pieces).
+func (p Pieces) Bytes() []byte {
+	if p == nil {
+		return nil
+	}
+	out := make([]byte, 0, p.Len())
+	for _, b := range p {
+		out = append(out, b...)
+	}
+	return out
+}
+
+// Reader reads the pieces in order, without joining them.
+func (p Pieces) Reader() io.Reader {
+	bufs := make(net.Buffers, len(p))
+	copy(bufs, p)
+	return &bufs
+}
+
+// bodyPieces returns the body of src with splices applied. When they all
+// lie in the body, and a blank line ends the header, the header is the same
+// bytes before and after and the body starts where it did: the pieces are
+// then cut from src and the replacements without joining them. Otherwise
+// (a header field relabelled, a header read raw) the new message is joined
+// and its body found again, as Rewrite's output would be read.
+func bodyPieces(src []byte, splices []splice) Pieces {
+	headerEnd, bodyStart := splitHeader(src)
+	inBody := bodyStart > headerEnd
+	for _, s := range splices {
+		if s.start < bodyStart {
+			inBody = false
+		}
+	}
+	if !inBody {
+		out := applySplices(src, splices)
+		_, bs := splitHeader(out)
+		return Pieces{out[bs:]}
+	}
+	sortSplices(splices)
+	p := make(Pieces, 0, 2*len(splices)+1)
+	pos := bodyStart
+	for _, s := range splices {
+		if s.start > pos {
+			p = append(p, src[pos:s.start])
+		}
+		if len(s.repl) > 0 {
+			p = append(p, s.repl)
+		}
+		pos = s.end
+	}
+	if pos < len(src) {
+		p = append(p, src[pos:])
+	}
+	if p == nil {
+		p = Pieces{}
+	}
+	return p
+}
+
+// rewriteSafe is rewrite, with a panic turned into an error.
+func rewriteSafe(src []byte, opts Options, res *Result) (out []splice, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			out, err = nil, fmt.Errorf("panic: %v\n%s", r, debug.Stack())
@@ -231,9 +316,10 @@ type splice struct {
 }
 
 // rewrite locates the MIME entities of src, rewrites the text leaves
-// (rewriteLeaves) and adds the trace header. An error means the message is
-// passed through: a *PassThroughError says why, any other error is a bug.
-func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
+// (rewriteLeaves) and adds the trace header, and returns the splices that
+// make the new message of src. An error means the message is passed
+// through: a *PassThroughError says why, any other error is a bug.
+func rewrite(src []byte, opts Options, res *Result) ([]splice, error) {
 	if opts.Codec == nil {
 		return nil, errors.New("rewriter: no codec")
 	}
@@ -285,7 +371,7 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	}
 	if opts.omitTrace || (len(splices) == 0 && hasField(src[:headerEnd], TraceHeader)) {
 		// Already processed and nothing new: byte for byte the same.
-		return applySplices(src, splices), nil
+		return splices, nil
 	}
 	// The trace header goes on top, as trace fields do (RFC 5322 §3.6.7).
 	trace := fmt.Sprintf("%s: %d%s", TraceHeader, res.Links, nl)
@@ -315,7 +401,7 @@ func rewrite(src []byte, opts Options, res *Result) ([]byte, error) {
 	}
 	splices = append(splices, splice{at, at, []byte(trace)})
 	res.HeaderAdded = true
-	return applySplices(src, splices), nil
+	return splices, nil
 }
 
 // rewriteMessage rewrites the links of the parsed message (or, when it was
@@ -431,7 +517,7 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 		}
 		lo = rewriteLeafLenient(raw, cte, charset, find, restore)
 	}
-	if lo.body == nil {
+	if !lo.changed() {
 		return splices
 	}
 	res.Parts++
@@ -441,7 +527,13 @@ func rewriteLeaves(src []byte, e *entity, lk *linker, res *Result, splices []spl
 	if kind == "calendar" {
 		res.Calendars++
 	}
-	splices = append(splices, splice{e.bodyStart, e.end, lo.body})
+	if lo.splices != nil {
+		for _, sp := range lo.splices {
+			splices = append(splices, splice{e.bodyStart + sp.start, e.bodyStart + sp.end, sp.repl})
+		}
+	} else {
+		splices = append(splices, splice{e.bodyStart, e.end, lo.body})
+	}
 	if lo.switchToQP {
 		res.Relabelled = append(res.Relabelled, e.path)
 		splices = append(splices, relabelQP(src, e))
@@ -482,7 +574,7 @@ func relabelQP(src []byte, e *entity) splice {
 }
 
 func applySplices(src []byte, splices []splice) []byte {
-	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
+	sortSplices(splices)
 	n := len(src)
 	for _, s := range splices {
 		n += len(s.repl) - (s.end - s.start)
@@ -495,6 +587,12 @@ func applySplices(src []byte, splices []splice) []byte {
 		pos = s.end
 	}
 	return append(out, src[pos:]...)
+}
+
+// sortSplices orders splices by where they start, keeping the order of
+// those that start at the same offset.
+func sortSplices(splices []splice) {
+	sort.SliceStable(splices, func(i, j int) bool { return splices[i].start < splices[j].start })
 }
 
 // linker decides whether a link is rewritten and makes the Kensa link.
@@ -533,7 +631,9 @@ func (lk *linker) wrap(raw, visible string, fromText, schemeless bool) (string, 
 			return "", false
 		}
 	}
-	if pu, err := url.Parse(dest); err == nil && lk.neverRewrite(pu.Hostname()) {
+	if len(lk.policy.NeverRewrite) == 0 {
+		// Nothing to match: no need to parse the link again.
+	} else if pu, err := url.Parse(dest); err == nil && lk.neverRewrite(pu.Hostname()) {
 		lk.res.count("never-rewrite")
 		return "", false
 	}

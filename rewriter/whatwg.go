@@ -306,6 +306,20 @@ func parseHost(s string) (string, bool) {
 		}
 		return "[" + ipv6String(a.As16()) + "]", true
 	}
+	if isPlainHost(s) {
+		// The common case, and the same answer as below (TestPlainHost):
+		// UTS #46 maps nothing in such a name.
+		if endsInNumber(s) {
+			return parseIPv4(s)
+		}
+		return s, true
+	}
+	return parseHostIDNA(s)
+}
+
+// parseHostIDNA is parseHost for a name that is not plain: percent-decoding,
+// "domain to ASCII", the forbidden code points and IPv4.
+func parseHostIDNA(s string) (string, bool) {
 	dec := percentDecode(s)
 	if !utf8.ValidString(dec) {
 		dec = strings.ToValidUTF8(dec, "\uFFFD")
@@ -323,6 +337,22 @@ func parseHost(s string) (string, bool) {
 		return parseIPv4(ascii)
 	}
 	return ascii, true
+}
+
+// isPlainHost reports whether s is a non-empty host name of lower-case
+// ASCII letters, digits, hyphens and dots with no "xn--" label, which the
+// "domain to ASCII" step leaves as it is: parseHost then skips it, since
+// it costs a microsecond a link.
+func isPlainHost(s string) bool {
+	if s == "" || strings.Contains(s, "xn--") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func percentDecode(s string) string {
@@ -343,14 +373,12 @@ func percentDecode(s string) string {
 }
 
 func endsInNumber(host string) bool {
-	parts := strings.Split(host, ".")
-	if parts[len(parts)-1] == "" {
-		if len(parts) == 1 {
-			return false
-		}
-		parts = parts[:len(parts)-1]
+	// The last label, or the one before a final dot.
+	if host == "" {
+		return false
 	}
-	last := parts[len(parts)-1]
+	last := strings.TrimSuffix(host, ".")
+	last = last[strings.LastIndexByte(last, '.')+1:]
 	if last != "" && strings.Trim(last, "0123456789") == "" {
 		return true
 	}
@@ -377,8 +405,8 @@ func parseIPv4Number(s string) (uint64, bool) {
 	}
 	var n uint64
 	for i := 0; i < len(s); i++ {
-		d, err := strconv.ParseUint(s[i:i+1], base, 8)
-		if err != nil {
+		d, ok := digitValue(s[i], base)
+		if !ok {
 			return 0, false
 		}
 		if n = n*uint64(base) + d; n > 1<<33 {
@@ -386,6 +414,24 @@ func parseIPv4Number(s string) (uint64, bool) {
 		}
 	}
 	return n, true
+}
+
+// digitValue is the value of digit c in base (8, 10 or 16), as
+// strconv.ParseUint reads one digit, without its error's allocation: most
+// host names end in a label that is no number.
+func digitValue(c byte, base int) (uint64, bool) {
+	var d uint64
+	switch {
+	case '0' <= c && c <= '9':
+		d = uint64(c - '0')
+	case 'a' <= c && c <= 'z':
+		d = uint64(c-'a') + 10
+	case 'A' <= c && c <= 'Z':
+		d = uint64(c-'A') + 10
+	default:
+		return 0, false
+	}
+	return d, d < uint64(base)
 }
 
 func parseIPv4(host string) (string, bool) {

@@ -116,3 +116,40 @@ func portSuffix(p string) string {
 	}
 	return ":" + p
 }
+
+// TestPlainHost checks parseHost's shortcut for plain names against the
+// full "domain to ASCII" path, over every name of up to 5 characters from
+// a small alphabet that holds what makes a name special (dots, hyphens,
+// digits, "xn"), and some longer ones.
+func TestPlainHost(t *testing.T) {
+	const alphabet = "ax-.0n9"
+	var names []string
+	var gen func(prefix string, n int)
+	gen = func(prefix string, n int) {
+		names = append(names, prefix)
+		if n == 0 {
+			return
+		}
+		for i := 0; i < len(alphabet); i++ {
+			gen(prefix+alphabet[i:i+1], n-1)
+		}
+	}
+	gen("", 5)
+	names = append(names, "shop.example.jp", "example.com.", "1.2.3.4", "0x7f.1", "192.168.0.1.", "a..b", "-a-.b-", "xn--a.com", "a.xn--p1ai",
+		"foo.09", "0.0.0.0x", "999999999999", "a.b.c.d.e.f.g.h.i.j.k.l.m", strings.Repeat("a", 300)+".com")
+	plain := 0
+	for _, s := range names {
+		if !isPlainHost(s) {
+			continue
+		}
+		plain++
+		gotHost, gotOK := parseHost(s)
+		wantHost, wantOK := parseHostIDNA(s)
+		if gotHost != wantHost || gotOK != wantOK {
+			t.Errorf("parseHost(%q) = %q, %v; the full path says %q, %v", s, gotHost, gotOK, wantHost, wantOK)
+		}
+	}
+	if plain < 10000 {
+		t.Fatalf("only %d plain names tried", plain)
+	}
+}

@@ -554,10 +554,12 @@ func benchPostfix(b *testing.B, msg []byte, links int, setup string) {
 	{
 		b.Run(fmt.Sprintf("%dlinks/%s", links, setup), func(b *testing.B) {
 			cfg := postfixtest.Config{DefaultAction: "tempfail"}
+			milterPid := 0
 			switch setup {
 			case "with-kensa-milter":
 				km := newKensaMilter(b)
 				cfg.MilterAddr = "inet:" + km.addr
+				milterPid = km.cmd.Process.Pid
 			case "with-noop-milter":
 				f, err := mailfilter.New("tcp", "127.0.0.1:0", func(context.Context, mailfilter.Trx) (mailfilter.Decision, error) {
 					return mailfilter.Accept, nil
@@ -574,6 +576,7 @@ func benchPostfix(b *testing.B, msg []byte, links int, setup string) {
 			jobs := make(chan int)
 			errs := make(chan error, n)
 			b.SetBytes(int64(len(msg)))
+			pfCPU0, milterCPU0 := postfixCPU(pf.Dir), pidCPU(milterPid)
 			b.ResetTimer()
 			start := time.Now()
 			for w := 0; w < 4; w++ {
@@ -597,6 +600,16 @@ func benchPostfix(b *testing.B, msg []byte, links int, setup string) {
 			pf.WaitDeliveries(b, n, 5*time.Minute)
 			elapsed := time.Since(start)
 			b.StopTimer()
+			// CPU time per message (/proc, 10 ms ticks), which the load on
+			// the shared cores does not change as it changes msgs/s.
+			pf1 := postfixCPU(pf.Dir).sub(pfCPU0)
+			perMsg := func(ticks int64) float64 { return float64(ticks) * 10 / float64(n) }
+			b.ReportMetric(perMsg(pf1.total()), "postfix-cpu-ms/msg")
+			b.ReportMetric(perMsg(pf1["cleanup"]), "cleanup-cpu-ms/msg")
+			b.ReportMetric(perMsg(pf1["smtpd"]), "smtpd-cpu-ms/msg")
+			if milterPid != 0 {
+				b.ReportMetric(perMsg(pidCPU(milterPid)-milterCPU0), "milter-cpu-ms/msg")
+			}
 			sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 			b.ReportMetric(float64(n)/elapsed.Seconds(), "msgs/s")
 			b.ReportMetric(float64(lat[n*50/100].Microseconds())/1000, "smtp-p50-ms")
