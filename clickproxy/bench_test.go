@@ -89,10 +89,13 @@ func BenchmarkCachedClick(b *testing.B) {
 	dest := "http://shop.example-store.jp/sale?id=42"
 	link, _ := codec.Link(linktoken.Context{Issued: time.Now().Add(-time.Hour), Recipient: "taro@example.co.jp"}, dest)
 	u, _ := url.Parse(dest)
-	s.store.mem.Add(urlDigest(canonicalURL(dest, u)), &cached{Verdict: verdict.Verdict{Level: verdict.Clean, JudgedAt: time.Now()}, Expires: time.Now().Add(time.Hour)})
+	const ua = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36"
+	// Cached under the clicker's device class, as the click proxy keys it.
+	s.store.mem.Add(verdictKey(urlDigest(canonicalURL(dest, u)), sandbox.DeviceOf(ua)),
+		&cached{Verdict: verdict.Verdict{Level: verdict.Clean, JudgedAt: time.Now()}, Expires: time.Now().Add(time.Hour)})
 	var req fasthttp.Request
 	req.SetRequestURI(link)
-	req.Header.Set("User-Agent", "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36")
+	req.Header.Set("User-Agent", ua)
 	req.Header.Set("Accept-Language", "ja")
 	h := s.Handler()
 	b.ReportAllocs()
