@@ -116,6 +116,8 @@ func TestServeValidate(t *testing.T) {
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 	check("test map loopback", func(c *ServeConfig) { c.TestMapHosts, c.TestTrustSPKI = "127.0.0.1:8443", "abc=" })
 	check("spki alone", func(c *ServeConfig) { c.TestTrustSPKI = "abc=" }, "--test-trust-spki needs --test-map-hosts")
+	check("pprof on loopback", func(c *ServeConfig) { c.PprofListen = "127.0.0.1:6060" })
+	check("pprof on a network", func(c *ServeConfig) { c.PprofListen = "0.0.0.0:6060" }, "--pprof-listen", "loopback")
 	check("redis cluster", func(c *ServeConfig) {
 		c.Serve.RedisMode, c.Serve.Redis = "cluster", "redis://:pw@10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379"
 	})

@@ -8,6 +8,8 @@ import (
 	"io"
 	"math"
 	"net"
+	"net/http"
+	"net/http/pprof"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -129,6 +131,10 @@ type ServeConfig struct {
 	// Flags only, never from a file: `make run` and the tests.
 	TestMapHosts  string // a loopback HOST:PORT the sandbox connects every host name to
 	TestTrustSPKI string // with TestMapHosts: the test server's certificate's SPKI hash
+	// PprofListen: Go's profiler (net/http/pprof) on this loopback
+	// HOST:PORT, for profiling the click path under load (make bench);
+	// off by default, flag only, never on the click port.
+	PprofListen string
 
 	// Secrets from the files the config names (readSecrets).
 	redisURLFromFile string
@@ -156,6 +162,7 @@ func (c *ServeConfig) settings() []setting {
 		setting{flag: "remote-inflight", env: "KENSA_REMOTE_INFLIGHT", v: intValue{&c.Serve.RemoteInflight}, usage: "with --sandbox=remote: this replica's jobs on the queue at once (default 32)"},
 		setting{flag: "test-map-hosts", v: stringValue{&c.TestMapHosts}, usage: "TEST ONLY: the sandbox connects every host name to this loopback `HOST:PORT`"},
 		setting{flag: "test-trust-spki", v: stringValue{&c.TestTrustSPKI}, usage: "TEST ONLY, with --test-map-hosts: the SPKI `HASH` (base64 SHA-256) of the test server's certificate, accepted despite errors"},
+		setting{flag: "pprof-listen", v: stringValue{&c.PprofListen}, usage: "serve Go's profiler (/debug/pprof/) on this loopback `HOST:PORT`, apart from the click port (off by default)"},
 	)
 }
 
@@ -297,6 +304,9 @@ func (c *ServeConfig) Validate() error {
 	if c.TestTrustSPKI != "" && c.TestMapHosts == "" {
 		errs = append(errs, errors.New("--test-trust-spki needs --test-map-hosts"))
 	}
+	if c.PprofListen != "" && !loopbackListen(c.PprofListen) {
+		errs = append(errs, fmt.Errorf("--pprof-listen %q: must be a loopback HOST:PORT such as 127.0.0.1:6060 (the profiler shows the process's memory)", c.PprofListen))
+	}
 	return errors.Join(errs...)
 }
 
@@ -350,7 +360,34 @@ func runServe(ctx context.Context, args []string, _ io.Reader, stdout, stderr io
 	if err != nil {
 		return err
 	}
+	if cfg.PprofListen != "" {
+		stop, err := servePprof(cfg.PprofListen, log)
+		if err != nil {
+			return err
+		}
+		cleanup.add(stop)
+	}
 	return serveClicks(ctx, cfg, hs, events, log)
+}
+
+// servePprof serves net/http/pprof's handlers on addr (--pprof-listen,
+// loopback only: Validate) with their own mux, so that nothing else
+// registered on http.DefaultServeMux is exposed.
+func servePprof(addr string, log *zap.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("--pprof-listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Warn("Go profiler listening (--pprof-listen)", zap.String("addr", ln.Addr().String()))
+	go hs.Serve(ln)
+	return func() { hs.Close() }, nil
 }
 
 // closers run in reverse order, like defers.
