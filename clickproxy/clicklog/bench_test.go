@@ -2,7 +2,9 @@ package clicklog
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,18 +25,19 @@ func BenchmarkEmit(b *testing.B) {
 	if err := c.Del(context.Background(), DefaultStream).Err(); err != nil {
 		b.Fatal(err)
 	}
-	l, err := New(Config{Redis: c, Buffer: b.N + 1, Log: NewZap(io.Discard)})
+	l, err := New(Config{Redis: c, Buffer: b.N + 1, Lines: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
-	e := clickSample()
+	evs := clickSamples()
 	cpu0 := redisCPU(b, s)
 	b.ReportAllocs()
 	b.ResetTimer()
 	start := time.Now()
+	var n atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			l.Emit(e)
+			l.Emit(evs[n.Add(1)%int64(len(evs))])
 		}
 	})
 	if err := l.Close(context.Background()); err != nil {
@@ -65,28 +68,38 @@ func redisCPU(b *testing.B, s *redistest.Server) time.Duration {
 func BenchmarkEmitCaller(b *testing.B) {
 	s := redistest.Start(b)
 	c := newClient(b, s)
-	l, err := New(Config{Redis: c, Buffer: b.N + 1, Log: NewZap(io.Discard)})
+	l, err := New(Config{Redis: c, Buffer: b.N + 1, Lines: io.Discard})
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer l.Close(context.Background())
-	e := clickSample()
+	evs := clickSamples()
 	b.ReportAllocs()
 	b.ResetTimer()
+	var n atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			l.Emit(e)
+			l.Emit(evs[n.Add(1)%int64(len(evs))])
 		}
 	})
 }
 
-// clickSample is a cached click as the click proxy emits it: in all four
-// indexes and the counters, at the current time (so within retention).
-func clickSample() Event {
-	return Event{
-		ClickID: "0123456789abcdef", Time: time.Now(), Recipient: "hanako@example.co.jp", Message: "9f86d081884c7d65",
-		URL: "https://shop.example-store.jp/sale?id=42", Host: "shop.example-store.jp", Domain: "example-store.jp",
-		URLDigest: "0f1e2d3c4b5a69788796a5b4c3d2e1f0", Verdict: "clean", Action: "redirect", Source: "memory",
-		LatencyMS: 0.05, ClientIP: "203.0.113.7", UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36",
+// clickSamples are cached clicks as the click proxy emits them, in all four
+// indexes and the counters, timed by Emit (the current time): a
+// campaign of 20 links on 5 domains sent to 1,000 recipients in 100
+// messages, so that a batch of events touches many index sets, as in
+// production, not one of each.
+func clickSamples() []Event {
+	evs := make([]Event, 1000)
+	for i := range evs {
+		dom := fmt.Sprintf("example-store%d.jp", i%5)
+		evs[i] = Event{
+			ClickID: fmt.Sprintf("%016x", i), Recipient: fmt.Sprintf("user%d@example.co.jp", i),
+			Message: fmt.Sprintf("%016x", i%100), URL: fmt.Sprintf("https://shop.%s/sale?id=%d", dom, i%20),
+			Host: "shop." + dom, Domain: dom, URLDigest: fmt.Sprintf("%032x", i%20), Verdict: "clean", Action: "redirect",
+			Source: "memory", LatencyMS: 0.05, ClientIP: "203.0.113.7",
+			UserAgent: "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0 Safari/537.36",
+		}
 	}
+	return evs
 }

@@ -1,29 +1,11 @@
 package clicklog
 
 import (
-	"io"
 	"time"
 
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
-
-// NewZap returns the dedicated click-stream logger writing JSON lines to w
-// (no sampling, no caller/stack), for callers that want one. Each line
-// carries "level" and "msg" ("click") of internal/logging's JSON format and
-// the event's own fields beside them; its "@timestamp" is the click's time
-// (the event's own field, so the logger writes none). Writes to w are
-// serialised.
-func NewZap(w io.Writer) *zap.Logger {
-	ec := zap.NewProductionEncoderConfig()
-	ec.TimeKey = zapcore.OmitKey // the event carries "@timestamp"
-	ec.CallerKey = zapcore.OmitKey
-	ec.StacktraceKey = zapcore.OmitKey
-	ec.FunctionKey = zapcore.OmitKey
-	// No sampler: every click is a line, although every line has the same message.
-	core := zapcore.NewCore(zapcore.NewJSONEncoder(ec), zapcore.Lock(zapcore.AddSync(w)), zapcore.DebugLevel)
-	return zap.New(core)
-}
 
 // payloadEncoder writes an event's fields alone, as one JSON object: the
 // Redis stream entry. It is zap's JSON encoder over eventFields rather than
@@ -32,27 +14,47 @@ func NewZap(w io.Writer) *zap.Logger {
 var payloadEncoder = zapcore.NewJSONEncoder(zapcore.EncoderConfig{
 	MessageKey: zapcore.OmitKey, LevelKey: zapcore.OmitKey, TimeKey: zapcore.OmitKey, NameKey: zapcore.OmitKey,
 	CallerKey: zapcore.OmitKey, FunctionKey: zapcore.OmitKey, StacktraceKey: zapcore.OmitKey,
-	LineEnding: "", EncodeDuration: zapcore.StringDurationEncoder,
+	LineEnding: "\n", EncodeDuration: zapcore.StringDurationEncoder, // the line's end; Redis entries have always kept it too
 })
 
-func encodeEvent(e Event) ([]byte, error) {
-	buf, err := payloadEncoder.EncodeEntry(zapcore.Entry{}, []zapcore.Field{zap.Inline(eventFields(e))})
+// linePrefix starts a line of the JSON-line click stream: what zap's
+// production JSON encoder writes before a message's fields ("level",
+// "msg"; no time key, the event carries "@timestamp"), so that the lines
+// read as internal/logging's do. TestLineMatchesZap checks it.
+const linePrefix = `{"level":"info","msg":"click",`
+
+// encodeLine encodes an event once, as its line of the JSON-line stream:
+// linePrefix, then the fields as payloadEncoder writes them after their
+// "{" (ending in "}\n"). lineEntry turns the same memory into the Redis
+// entry.
+func encodeLine(e *Event) ([]byte, error) {
+	buf, err := payloadEncoder.EncodeEntry(zapcore.Entry{}, []zapcore.Field{zap.Inline((*eventFields)(e))})
 	if err != nil {
 		return nil, err
 	}
-	b := append([]byte(nil), buf.Bytes()...)
-	buf.Free()
-	return b, nil
+	defer buf.Free()
+	fields := buf.Bytes() // {"@timestamp":...}\n
+	line := make([]byte, 0, len(linePrefix)-1+len(fields))
+	return append(append(line, linePrefix...), fields[1:]...), nil
 }
 
-// eventFields writes an Event's fields into a zap line under the same names
-// and omitempty rules as its JSON, so that a line of the zap stream decodes
-// into the same Event as the Redis entry. Time is written as RFC3339Nano
+// lineEntry is the Redis entry within a line from encodeLine: the event's
+// fields as one JSON object, as payloadEncoder wrote them. It overwrites
+// the end of the line's prefix: call it once the line has been written.
+func lineEntry(line []byte) []byte {
+	start := len(linePrefix) - 1
+	line[start] = '{'
+	return line[start:]
+}
+
+// eventFields writes an Event's fields with zap's JSON encoder under the
+// same names and omitempty rules as its JSON, so that a line of the
+// JSON-line stream decodes into the same Event as the Redis entry. Time is written as RFC3339Nano
 // text ("@timestamp") whatever the logger's time encoder is; Emit has set
 // ECS, Schema and Outcome.
 type eventFields Event
 
-func (e eventFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
+func (e *eventFields) MarshalLogObject(enc zapcore.ObjectEncoder) error {
 	enc.AddString("@timestamp", e.Time.Format(time.RFC3339Nano))
 	enc.AddString("kensa.click_id", e.ClickID)
 	enc.AddString("event.action", e.Action)

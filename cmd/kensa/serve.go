@@ -512,7 +512,7 @@ func openClickLog(cfg ServeConfig, stdout io.Writer, rdb redis.UniversalClient, 
 	}
 	return clicklog.New(clicklog.Config{
 		Redis: rdb, MaxLen: cfg.Serve.ClickStreamMaxLen, Retention: cfg.Serve.ClickRetention,
-		Log: clicklog.NewZap(clickOut), ErrLog: log, Registerer: reg,
+		Lines: clickOut, ErrLog: log, Registerer: reg,
 	})
 }
 
