@@ -16,8 +16,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=$PWD/.run/bench
 mkdir -p "$RUN"
-KENSA=bin/kensa
-go build -trimpath -o "$KENSA" ./cmd/kensa # always: a stale binary would be measured
+# BENCH_CLICKS_KENSA=BINARY measures another build (a before/after pair);
+# by default the tree's, built every time (a stale binary would be measured).
+KENSA=${BENCH_CLICKS_KENSA:-bin/kensa}
+[ -n "${BENCH_CLICKS_KENSA:-}" ] || go build -trimpath -o "$KENSA" ./cmd/kensa
 go build -o "$RUN/demosite" ./scripts/demosite
 go build -o "$RUN/bare303" ./scripts/bare303
 [ -s "$RUN/keys.json" ] || $KENSA keygen > "$RUN/keys.json"
@@ -87,7 +89,7 @@ for _ in $(seq 60); do # until the click log has written (or dropped) every even
   [ "$(metric kensa_click_events_buffered)" = 0 ] && break
   sleep 0.5
 done
-printf 'cpu\t%s\t%s\n' "$(awk -v a="$s0" -v b="$(serve_cpu)" -v n="$requests" 'BEGIN {printf "%.1f", (b-a)*1e6/n}')" \
+printf 'cpu\t%s\t%s\t%s\n' "$(awk -v a="$s0" -v b="$(serve_cpu)" -v n="$requests" 'BEGIN {printf "%.1f", (b-a)*1e6/n}')" \
   "$(awk -v a="$r0" -v b="$(redis_cpu)" -v n="$requests" 'BEGIN {printf "%.1f", (b-a)*1e6/n}')" \
   "$(awk -v a="$x0" -v b="$x1" -v n="$bare_requests" 'BEGIN {printf "%.1f", (b-a)*1e6/n}')"
 printf 'events\t%s\t%s\t%s\t%s\n' "$(metric kensa_click_events_total)" "$(metric kensa_click_events_written_total)" "$(metric kensa_click_events_dropped_total)" "$requests"

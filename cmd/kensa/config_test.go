@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/rewriter"
+	"go.uber.org/zap/zapcore"
 )
 
 // validCommon is a Common that validates.
@@ -422,4 +424,27 @@ func TestExampleConfig(t *testing.T) {
 		}
 	}
 	keys(reflect.TypeOf(fileConfig{}))
+}
+
+// syncCounter counts Sync calls.
+type syncCounter struct {
+	bytes.Buffer
+	syncs int
+}
+
+func (s *syncCounter) Sync() error { s.syncs++; return nil }
+
+// The click lines' timer flush reaches the file, but never fsyncs it
+// (flushOnly): every click waited for the disk while it did.
+func TestClickLinesFlushWithoutFsync(t *testing.T) {
+	f := &syncCounter{}
+	out := &zapcore.BufferedWriteSyncer{WS: flushOnly{f}, Size: 1 << 10, FlushInterval: time.Hour}
+	out.Write([]byte("line\n"))
+	if err := out.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if f.String() != "line\n" || f.syncs != 0 {
+		t.Errorf("after Sync: %q written, %d fsyncs; want the line and none", f.String(), f.syncs)
+	}
+	out.Stop()
 }
