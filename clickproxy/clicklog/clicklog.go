@@ -179,11 +179,7 @@ func (l *Log) Emit(e Event) {
 		return
 	}
 	// One encoding for both: the line, and within it the entry.
-	line, err := encodeLine(&e)
-	if err != nil { // cannot happen for Event; counted rather than lost
-		l.drop("clicklog: cannot encode click event: " + err.Error())
-		return
-	}
+	line := encodeLine(&e)
 	if l.lines != nil {
 		l.writeLine(line)
 	}
