@@ -209,21 +209,22 @@ REDIS_PID` during BenchmarkEmit.
 
 | per cached click | before | after |
 |---|---|---|
-| Redis CPU, in process (BenchmarkCachedClick) | 26 to 30 µs | 10 to 11 µs |
+| Redis CPU, in process (BenchmarkCachedClick) | 26 to 30 µs | 9 to 12 µs |
 | Redis CPU per event, 1,000 different clicks (BenchmarkEmit) | 30 to 31 µs | 16 to 19 µs |
-| Go CPU, in process (handler, writer, GC) | 20 to 24 µs | 9 to 12 µs |
-| allocations, in process | 41 (3.9 KB) | 21 (2.6 KB) |
-| kensa serve CPU under wrk | 41 to 43 µs | 28 µs |
-| Redis CPU under wrk | 27 to 32 µs | 15 µs |
-| bare303 CPU per request under wrk (same runs) | 12 to 15 µs | 12 to 13 µs |
-| Kensa / bare under wrk, load average ~20 (same runs) | 0.27 | 0.55 |
+| Go CPU, in process (handler, writer, GC) | 20 to 24 µs | 9 to 11 µs |
+| allocations, in process | 41 (3.9 KB) | 18 to 19 (2.3 to 3.0 KB) |
+| kensa serve CPU under wrk (4 runs each) | 35 to 43 µs | 28 to 29 µs |
+| Redis CPU under wrk | 27 to 32 µs | 15 to 16 µs |
+| bare303 CPU per request under wrk (same runs) | 11 to 15 µs | 12 to 13 µs |
+| Kensa / bare under wrk, load average 15 to 25 (same runs) | 0.21 to 0.27 | 0.43 to 0.55 |
 
 Before, Redis was the largest cost: the click log ran one Lua script per
 event (EVALSHA, 256 per pipeline), 19 commands each (XADD, two XTRIMs, ZADD,
 ZREMRANGEBYSCORE and EXPIRE for each of four index sets, two counters with
 their EXPIREs): 28 µs of Redis CPU per click, more than kensa serve's own
-handler, on the same two cores; under wrk the writer fell behind and 10% of
-events were dropped for Redis (kept in the JSON lines) in one run. Now one
+handler, on the same two cores; under wrk the writer fell behind in one
+run and 41,760 of 432,849 events were dropped for Redis (they were in the
+JSON lines). Now one
 script call writes a batch: an XADD per event, one ZADD per index set with
 all of the batch's members, and the trims, EXPIREs and counters once per
 batch. What is left in Redis is the index sets themselves (perf: ZADD 45% of
@@ -232,26 +233,27 @@ members; turning ARGV into Lua strings 8%; XADD 6%): four sorted-set inserts
 per click. Appending entry IDs to per-value streams instead of sorted sets
 would make that an append, but changes the SOC's search (issue 13).
 
-In kensa serve, under wrk: the response's write(2) is a third of the
-process's CPU and the request's read(2) 8%, as in the bare server; the click
-event 13% (its JSON encoding 10%: once now, for the line and the Redis
-entry, where it was encoded twice, through a zap logger and again for
-Redis); the link's MAC and decryption 9%; the click log's writer 4%; GC
-about 3%. Derived on every click before and now remembered in small bounded
-memos: the User-Agent's scanner fragment and device class (searching the
-User-Agent twice was 10% of a click in process), the destination's override
-key, canonical URL, digest and registrable domain (the public suffix lookup
+In kensa serve, under wrk (profile of the final build): the response's
+write(2) is a third of the process's CPU and the request's read(2) 8%, as
+in the bare server; the click event 11% (its JSON encoding 4%: once now,
+for the line and the Redis entry, by a hand-written appender; it was 10%
+with zap's encoder, and encoded twice before that, through a zap logger and
+again for Redis); the link's MAC and decryption 9%; the click log's writer
+5%; GC about 3%. Derived on every click before and now remembered in small
+bounded memos: the User-Agent's device class (9% of a click in process; its
+scanner check was remembered already), the destination's override key,
+canonical URL, digest and registrable domain (the public suffix lookup
 alone was 6%); the click counters' children are looked up once. The JSON
 click lines' 200 ms flush used to fsync the file while holding the lock
 every click's write takes (zapcore.BufferedWriteSyncer calls Sync under its
 mutex): it now hands the lines to the kernel, and only shutdown fsyncs.
 fasthttp's settings are those of bare303 already (same Concurrency, buffer
 sizes and timeouts; both write the Date and default Content-Type headers);
-Kensa's 303 is 466 bytes against 141 (the security headers on every
+Kensa's 303 is about 490 bytes against 141 (the security headers on every
 answer), which costs little on loopback.
 
 So a cached click costs Kensa about 28 µs of its own CPU and 15 µs of
-Redis's against the bare server's 13 µs, with wrk's own CPU on the same
+Redis's against the bare server's 12 µs, with wrk's own CPU on the same
 two cores: the 0.8x bar needs Kensa plus Redis near 20 µs a click on a
 shared two-core machine. What would get there: Redis on other cores (as in
 production, docs/deploy.md), or the stream-of-IDs indexes above (Redis's
