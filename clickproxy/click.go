@@ -35,20 +35,20 @@ func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
 	if err != nil {
 		return inClick(id, &clicklog.Event{ClickID: id, Time: start, Source: "none"}, badLink(err))
 	}
-	u, err := parseDest(d.Dest)
+	k, u, err := s.destKeyOf(d.Dest)
 	if err != nil {
 		return inClick(id, &clicklog.Event{ClickID: id, Time: start, Source: "none"}, badDestination(err))
 	}
 	ip := s.clientIP(ctx)
 	ua := string(ctx.UserAgent())
 	lang := string(ctx.Request.Header.Peek("Accept-Language"))
-	isScanner, why := looksLikeScanner(s.ua, string(ctx.Method()), ua, lang, ip, d.Context.Issued, start, s.cfg.Scanners)
-	canon := canonicalURL(d.Dest, u)
+	uai := s.ua.get(ua, newUAInfo)
+	isScanner, why := looksLikeScanner(uai.scannerWhy, string(ctx.Method()), ua, lang, ip, d.Context.Issued, start, s.cfg.Scanners)
 	p := &pendingClick{
-		ClickID: id, Dest: d.Dest, Normalized: normalizeURL(u), Canonical: canon, Digest: urlDigest(canon), Host: canonicalHost(u.Hostname()),
+		ClickID: id, Dest: d.Dest, Normalized: k.normalized, Canonical: k.canonical, Digest: k.digest, Host: k.host, Registrable: k.registrable,
 		Recipient: d.Context.Recipient, ShownDomain: d.Context.ShownDomain, PasswordForm: d.Context.Flags&linktoken.FlagPasswordForm != 0,
 		UserAgent: ua, Language: lang, ClientIP: ip.String(), Scanner: isScanner, ScannerWhy: why, Started: start,
-		Device: string(sandbox.DeviceOf(ua)),
+		Device: string(uai.device),
 	}
 	if d.Context.MessageDigest != ([8]byte{}) {
 		p.Message = hex.EncodeToString(d.Context.MessageDigest[:])
@@ -58,7 +58,8 @@ func (s *Server) click(ctx *fasthttp.RequestCtx, _ string) error {
 }
 
 // decide finds the verdict for a click (override, cache, one-time rule,
-// render) and acts on it.
+// render) and acts on it. u is p.Dest parsed, or nil: parsed here when a
+// path beyond the in-process cache needs it (destKeyOf).
 func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 	now := s.cfg.Now()
 	if ov, ok := s.ov.match(p.Normalized, p.Host, p.registrable); ok {
@@ -70,6 +71,13 @@ func (s *Server) decide(ctx *fasthttp.RequestCtx, p *pendingClick, u *url.URL) {
 		return
 	}
 	p.setRegistrable()
+	if u == nil {
+		var err error
+		if u, err = parseDest(p.Dest); err != nil { // it parsed before; never happens
+			s.act(ctx, p, &cached{Verdict: verdict.Verdict{Level: verdict.Unknown, JudgedAt: now}}, "none")
+			return
+		}
+	}
 	if c, source, ok := s.lookup(requestContext(ctx), p, u, now); ok {
 		s.act(ctx, p, c, source)
 		return
@@ -147,7 +155,7 @@ func (s *Server) action(l verdict.Level) (action string, proceed bool) {
 
 // act answers a click from its verdict and logs the event.
 func (s *Server) act(ctx *fasthttp.RequestCtx, p *pendingClick, c *cached, source string) {
-	s.m.verdictSource.WithLabelValues(source).Inc()
+	s.m.verdictSource.with(source).Inc()
 	v, action, proceed := s.shownAction(c.Verdict, p)
 	if action == "redirect" {
 		ctx.Response.Header.Set("Location", p.Dest)
@@ -248,7 +256,7 @@ func (s *Server) unchecked(ctx *fasthttp.RequestCtx, _ string) error {
 	ip := s.clientIP(ctx)
 	s.emitError(clicklog.Event{ClickID: id, Time: s.cfg.Now(), Action: "error", Source: "none", Error: "unsigned",
 		ClientIP: ip.String(), UserAgent: string(ctx.UserAgent()), URL: text}, ip)
-	s.m.clicks.WithLabelValues("error").Inc()
+	s.m.clicks.with("error").Inc()
 	return nil
 }
 
@@ -256,7 +264,7 @@ func (s *Server) unchecked(ctx *fasthttp.RequestCtx, _ string) error {
 func (s *Server) emit(ctx *fasthttp.RequestCtx, p *pendingClick, action, source string, v *verdict.Verdict, proceeded bool) {
 	ctx.Response.Header.Set("X-Kensa-Action", action)
 	ctx.Response.Header.Set("X-Kensa-Click-Id", p.ClickID)
-	s.m.clicks.WithLabelValues(action).Inc()
+	s.m.clicks.with(action).Inc()
 	ev := clicklog.Event{
 		ClickID: p.ClickID, Time: p.Started, Recipient: p.Recipient, Message: p.Message, URL: p.Dest, Host: p.Host,
 		Domain: p.registrable(), URLDigest: p.Digest,

@@ -149,7 +149,7 @@ func newEnvWith(t testing.TB, policy Policy, sc sandbox.Scanner) *env {
 	rs := redistest.Start(t)
 	rdb := redis.NewClient(&redis.Options{Addr: rs.Addr, MaxRetries: -1, DialTimeout: 300 * time.Millisecond, ContextTimeoutEnabled: true})
 	t.Cleanup(func() { rdb.Close() })
-	events, err := clicklog.New(clicklog.Config{Redis: rdb, Log: clicklog.NewZap(io.Discard)})
+	events, err := clicklog.New(clicklog.Config{Redis: rdb, Lines: io.Discard})
 	if err != nil {
 		t.Fatal(err)
 	}

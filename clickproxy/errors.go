@@ -128,7 +128,7 @@ func (s *Server) fail(ctx *fasthttp.RequestCtx, apiRoute bool, err error) {
 		s.render(ctx, he.status, pages.Page{
 			Kind: pages.KindError, Lang: pages.PickLang(string(ctx.Request.Header.Peek("Accept-Language"))), ClickID: id, ErrorKey: he.key,
 		})
-		s.m.clicks.WithLabelValues("error").Inc()
+		s.m.clicks.with("error").Inc()
 	}
 	if cf != nil && cf.ev != nil {
 		ev := cf.ev

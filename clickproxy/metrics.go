@@ -5,8 +5,8 @@ import (
 )
 
 type metrics struct {
-	clicks        *prometheus.CounterVec // by action
-	verdictSource *prometheus.CounterVec // memory, redis, render, override, one-time
+	clicks        counterVec // by action
+	verdictSource counterVec // memory, redis, render, override, one-time
 	renderSeconds prometheus.Histogram
 	herdWaiters   prometheus.Gauge
 	redisErrors   prometheus.Counter
@@ -25,12 +25,12 @@ type metrics struct {
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
-		clicks: prometheus.NewCounterVec(prometheus.CounterOpts{
+		clicks: newCounterVec(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_clicks_total", Help: "Clicks answered, by action (redirect, warn, block, checking, error).",
-		}, []string{"action"}),
-		verdictSource: prometheus.NewCounterVec(prometheus.CounterOpts{
+		}, []string{"action"})),
+		verdictSource: newCounterVec(prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "kensa_verdict_source_total", Help: "Where click verdicts came from: memory, redis (cache hits), render, override, one-time.",
-		}, []string{"source"}),
+		}, []string{"source"})),
 		renderSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "kensa_render_seconds", Help: "Sandbox render time per destination (both renders).",
 			Buckets: []float64{0.25, 0.5, 1, 1.5, 2, 3, 5, 8, 13, 21},
@@ -76,8 +76,32 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}, []string{"status"}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.clicks, m.verdictSource, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated,
+		reg.MustRegister(m.clicks.CounterVec, m.verdictSource.CounterVec, m.renderSeconds, m.herdWaiters, m.redisErrors, m.errors, m.rateLimited, m.suppressed, m.saturated,
 			m.exported, m.reports, m.reportsNew, m.webhook, m.retroHits, m.rechecks, m.hoverChecks)
 	}
 	return m
+}
+
+// counterVec is a CounterVec with one label whose children the click path
+// finds without hashing the label value and locking the vector on every
+// click (WithLabelValues): each child is looked up there once and then
+// remembered. The values are the click path's constants (actions,
+// sources), so the memo stays small.
+type counterVec struct {
+	*prometheus.CounterVec
+	children *memo[prometheus.Counter]
+}
+
+func newCounterVec(v *prometheus.CounterVec) counterVec {
+	return counterVec{CounterVec: v, children: newMemo[prometheus.Counter](64)}
+}
+
+// with is WithLabelValues(value).
+func (c counterVec) with(value string) prometheus.Counter {
+	if x, ok := c.children.load(value); ok {
+		return x
+	}
+	x := c.WithLabelValues(value)
+	c.children.store(value, x)
+	return x
 }

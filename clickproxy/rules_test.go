@@ -1,12 +1,15 @@
 package clickproxy
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kensa-mail/kensa/sandbox"
 )
 
 func TestOneTimeSigns(t *testing.T) {
@@ -308,20 +311,44 @@ func FuzzNormalizeURL(f *testing.F) {
 	})
 }
 
-// TestUAMemo: a Server's memo answers as the unmemoised rule does, and
-// stays bounded.
-func TestUAMemo(t *testing.T) {
-	var m uaMemo
+// TestMemos: a Server's memos answer as the functions they remember do,
+// and stay bounded.
+func TestMemos(t *testing.T) {
+	m := newMemo[uaInfo](uaMemoMax)
 	for i := range uaMemoMax + 10 {
 		ua := "Mozilla/5.0 Chrome/131." + strings.Repeat("x", i%7) + string(rune('a'+i%26))
-		if i%3 == 0 {
+		switch i % 3 {
+		case 0:
 			ua = "curl/8." + ua
+		case 1:
+			ua += " (Linux; Android 14)"
 		}
-		if got, want := m.scannerAgent(ua), (*uaMemo)(nil).scannerAgent(ua); got != want {
-			t.Fatalf("%q: %q, want %q", ua, got, want)
+		if got, want := m.get(ua, newUAInfo), (uaInfo{scannerAgent(ua), sandbox.DeviceOf(ua)}); got != want {
+			t.Fatalf("%q: %+v, want %+v", ua, got, want)
 		}
 	}
-	if n := m.len.Load(); n > uaMemoMax {
+	if n := m.len(); n > uaMemoMax {
 		t.Errorf("memo holds %d entries, more than %d", n, uaMemoMax)
+	}
+
+	s := &Server{dests: newMemo[destKey](destMemoMax)}
+	for i := range destMemoMax + 10 {
+		dest := fmt.Sprintf("https://Shop%d.Example-Store.jp:443/sale?id=%d#x", i%50, i)
+		if i%5 == 0 {
+			dest = "http://xn--r8jz45g.jp/" + strings.Repeat("a", destMemoBytes) // too long to remember
+		}
+		for range 2 { // computed, then remembered
+			got, _, err := s.destKeyOf(dest)
+			u, _ := parseDest(dest)
+			if want := newDestKey(dest, u); err != nil || got != want {
+				t.Fatalf("%q: %+v, %v; want %+v", dest, got, err, want)
+			}
+		}
+	}
+	if n := s.dests.len(); n > destMemoMax {
+		t.Errorf("destination memo holds %d entries, more than %d", n, destMemoMax)
+	}
+	if _, _, err := s.destKeyOf("javascript:alert(1)"); err == nil {
+		t.Error("a destination parseDest refuses was accepted")
 	}
 }

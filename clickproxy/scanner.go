@@ -3,8 +3,6 @@ package clickproxy
 import (
 	"net/netip"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -37,19 +35,20 @@ var scannerAgents = []string{
 // from deciding verdicts: a scanner's click is answered from the cache
 // but never starts a render (Server.decide).
 func LooksLikeScanner(method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
-	return looksLikeScanner(nil, method, userAgent, acceptLanguage, ip, issued, now, h)
+	return looksLikeScanner(scannerAgent(userAgent), method, userAgent, acceptLanguage, ip, issued, now, h)
 }
 
-// looksLikeScanner is LooksLikeScanner with a Server's memo (nil: none).
-func looksLikeScanner(memo *uaMemo, method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
+// looksLikeScanner is LooksLikeScanner with userAgent's scannerAgent
+// already known (a Server remembers it: uaInfo).
+func looksLikeScanner(agentWhy, method, userAgent, acceptLanguage string, ip netip.Addr, issued, now time.Time, h ScannerHints) (bool, string) {
 	if method == "HEAD" {
 		return true, "HEAD request"
 	}
 	if userAgent == "" {
 		return true, "no User-Agent"
 	}
-	if why := memo.scannerAgent(userAgent); why != "" {
-		return true, why
+	if agentWhy != "" {
+		return true, agentWhy
 	}
 	for _, p := range h.Ranges {
 		if ip.IsValid() && p.Contains(ip.Unmap()) {
@@ -69,40 +68,13 @@ func looksLikeScanner(memo *uaMemo, method, userAgent, acceptLanguage string, ip
 	return false, ""
 }
 
-// uaMemo remembers scannerAgent's answer per User-Agent: a campaign's
-// clicks come from a few hundred browsers, and lower-casing and searching
-// every User-Agent was 5% of a cached click. It is cleared when it holds
-// uaMemoMax entries, so odd User-Agents cannot grow it. Each Server has
-// its own.
-type uaMemo struct {
-	m   sync.Map // string -> string
-	len atomic.Int64
-}
-
-const uaMemoMax = 4096
-
 // scannerAgent says which scanner fragment the User-Agent contains, or "".
-// A nil memo remembers nothing.
-func (u *uaMemo) scannerAgent(userAgent string) string {
-	if u != nil {
-		if why, ok := u.m.Load(userAgent); ok {
-			return why.(string)
-		}
-	}
+func scannerAgent(userAgent string) string {
 	ua := strings.ToLower(userAgent)
-	why := ""
 	for _, a := range scannerAgents {
 		if strings.Contains(ua, a) {
-			why = "User-Agent contains " + a
-			break
+			return "User-Agent contains " + a
 		}
 	}
-	if u != nil {
-		if u.len.Add(1) > uaMemoMax {
-			u.m.Clear()
-			u.len.Store(1)
-		}
-		u.m.Store(userAgent, why)
-	}
-	return why
+	return ""
 }

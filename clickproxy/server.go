@@ -40,7 +40,8 @@ type Server struct {
 	loginKeyLimit  *ratelimit.Keyed
 	principalLimit *ratelimit.Keyed
 	m              *metrics
-	ua             *uaMemo
+	ua             *memo[uaInfo]  // by User-Agent (memo.go)
+	dests          *memo[destKey] // by destination (memo.go)
 	proceed        proceedSigner
 	shotKey        []byte
 	clickKey       []byte // MACs of click IDs in follow-up and report URLs
@@ -88,7 +89,8 @@ func New(cfg Config) (*Server, error) {
 		loginKeyLimit:  ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.LoginLimit.Rate, Burst: cfg.LoginLimit.Burst}),
 		principalLimit: ratelimit.NewKeyed(ratelimit.Config{Rate: cfg.PrincipalLimit.Rate, Burst: cfg.PrincipalLimit.Burst}),
 		m:              m,
-		ua:             &uaMemo{},
+		ua:             newMemo[uaInfo](uaMemoMax),
+		dests:          newMemo[destKey](destMemoMax),
 		proceed:        proceedSigner{key: cfg.Keyring.Derive("proceed v1"), ttl: cfg.ProceedTTL},
 		shotKey:        cfg.Keyring.Derive("screenshot v1"),
 		clickKey:       cfg.Keyring.Derive("click follow-up v1"),

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sync"
 	"sync/atomic"
@@ -25,7 +26,7 @@ type Event = api.ClickEvent
 
 // Config configures a Log. The zero value of each field means its default.
 type Config struct {
-	Redis  redis.UniversalClient // may be nil: then only the zap stream
+	Redis  redis.UniversalClient // may be nil: then only the JSON lines
 	Stream string                // Redis stream key; default "kensa:clicks"
 	MaxLen int64                 // the storage bound: XTRIM MAXLEN ~; default 1_000_000
 	// Retention is how long events are kept in the stream and its indexes
@@ -33,9 +34,14 @@ type Config struct {
 	// MaxLen only. MaxLen still bounds storage: if clicks outnumber it
 	// within Retention, the oldest go first (Oldest says how far back
 	// the stream reaches; the archives keep every line).
-	Retention  time.Duration
-	Buffer     int                   // in-memory buffer of events waiting for Redis; default 100_000
-	Log        *zap.Logger           // DEDICATED click stream logger: one JSON line per event, message "click"; never sampled; nil = none
+	Retention time.Duration
+	Buffer    int // in-memory buffer of events waiting for Redis; default 100_000
+	// Lines receives the JSON-line click stream: one line per event, in
+	// internal/logging's JSON format ("level" "info", "msg" "click", the
+	// event's fields beside them), one Write call per line, serialised by
+	// the Log; nil = none. Each line is the same bytes as the event's
+	// Redis entry, encoded once.
+	Lines      io.Writer
 	ErrLog     *zap.Logger           // for operational errors (Redis down, buffer full); nil = nop
 	Registerer prometheus.Registerer // may be nil
 }
@@ -50,7 +56,10 @@ const (
 )
 
 const (
-	maxBatch    = 256 // XADDs per pipeline
+	// maxBatch bounds the events of one addScript call (index.go): at
+	// most a few milliseconds of Redis's time, and Lua's unpack takes up
+	// to 8000 values (two per event in an index set).
+	maxBatch    = 256
 	minBackoff  = 100 * time.Millisecond
 	maxBackoff  = 2 * time.Second
 	logInterval = time.Second // at most one "buffer full" or "redis down" line per interval
@@ -74,7 +83,8 @@ type Log struct {
 	maxLen    int64
 	retention time.Duration // 0: none
 	buffer    int64
-	log       *zap.Logger
+	lines     io.Writer // Config.Lines
+	linesMu   sync.Mutex
 	errLog    *zap.Logger
 	now       func() time.Time
 
@@ -83,8 +93,8 @@ type Log struct {
 	dropped  atomic.Int64
 	buffered atomic.Int64 // events reserved in the buffer: queued or in the writer's batch
 
-	budget       int  // entries a Search reads at most: scanBudget; tests lower it
-	scriptLoaded bool // the writer goroutine's: addScript is in Redis's script cache
+	budget int       // entries a Search reads at most: scanBudget; tests lower it
+	args   batchArgs // the writer goroutine's: addScript's arguments
 
 	queue   chan queued // never full: buffered bounds it
 	dropLog limiter
@@ -123,7 +133,7 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 		retention: max(cmp.Or(cfg.Retention, DefaultRetention), 0),
 		budget:    scanBudget,
 		buffer:    int64(cmp.Or(cfg.Buffer, DefaultBuffer)),
-		log:       cfg.Log,
+		lines:     cfg.Lines,
 		errLog:    cfg.ErrLog,
 		now:       now,
 		closing:   make(chan struct{}),
@@ -147,11 +157,11 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 }
 
 // Emit records an event. It never blocks on Redis and never fails: the event
-// is written to the zap stream at once, and queued for Redis. If the queue
-// is full the event is counted as dropped (for Redis; it was still logged
-// through zap), logged on ErrLog (at most once a second, with the running
-// count) and visible in metrics. A zero e.Time is set to the current time.
-// Emit does not keep e or its Reasons slice.
+// is written to Lines at once, and queued for Redis. If the queue is full
+// the event is counted as dropped (for Redis; it was still written to
+// Lines), logged on ErrLog (at most once a second, with the running count)
+// and visible in metrics. A zero e.Time is set to the current time. Emit
+// does not keep e or its Reasons slice.
 func (l *Log) Emit(e Event) {
 	if e.Time.IsZero() {
 		e.Time = l.now()
@@ -165,8 +175,13 @@ func (l *Log) Emit(e Event) {
 	}
 	clip(&e)
 	l.emitted.Add(1)
-	if l.log != nil {
-		l.log.Info("click", zap.Inline(eventFields(e)))
+	if l.lines == nil && l.rdb == nil {
+		return
+	}
+	// One encoding for both: the line, and within it the entry.
+	line := encodeLine(&e)
+	if l.lines != nil {
+		l.writeLine(line)
 	}
 	if l.rdb == nil {
 		return
@@ -175,21 +190,25 @@ func (l *Log) Emit(e Event) {
 		l.drop("clicklog: closed; click event not queued for redis (it was logged)")
 		return
 	}
-	b, err := encodeEvent(e)
-	if err != nil { // cannot happen for Event; counted rather than lost
-		l.drop("clicklog: cannot encode click event: " + err.Error())
-		return
-	}
 	if !l.reserve() {
 		l.drop("clicklog: buffer full; click event not queued for redis (it was logged)")
 		return
 	}
 	// never blocks: at most l.buffer reservations exist
-	q := queued{json: b, ms: e.Time.UnixMilli(), keys: append([]string{l.stream}, indexKeys(&e)...), domain: e.Domain}
+	q := queued{json: lineEntry(line), ms: e.Time.UnixMilli(), index: indexValues(&e), domain: e.Domain}
 	if e.Suppressed == 0 {
 		q.action = e.Action
 	}
 	l.queue <- q
+}
+
+// writeLine writes one line to Lines. A failed write is counted in no
+// metric: the writer (a file, stdout) reports its own trouble, and the
+// Redis stream still gets the event.
+func (l *Log) writeLine(line []byte) {
+	l.linesMu.Lock()
+	l.lines.Write(line)
+	l.linesMu.Unlock()
 }
 
 // reserve takes a place in the buffer, if there is one.
@@ -217,7 +236,7 @@ func (l *Log) drop(msg string) {
 // ctx error, if the deadline passed) that says how many; Stats().Buffered
 // has the same count. Close returns by ctx's deadline even when a Redis
 // call hangs; that call's outcome may still change Stats afterwards.
-// Events emitted after Close are still logged through zap but are counted
+// Events emitted after Close are still written to Lines but are counted
 // as dropped for Redis. Close may be called more than once.
 func (l *Log) Close(ctx context.Context) error {
 	l.closeOnce.Do(func() {

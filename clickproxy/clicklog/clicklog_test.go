@@ -10,6 +10,7 @@ import (
 	"maps"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -195,7 +196,7 @@ func TestEveryEventOnce(t *testing.T) {
 	c := newClient(t, s)
 	var zbuf bytes.Buffer
 	reg := prometheus.NewRegistry()
-	l := newTestLog(t, Config{Redis: c, Log: NewZap(&zbuf), Registerer: reg})
+	l := newTestLog(t, Config{Redis: c, Lines: &zbuf, Registerer: reg})
 
 	const workers, per = 8, 2500
 	const total = workers * per
@@ -258,30 +259,48 @@ func TestEveryEventOnce(t *testing.T) {
 	}
 }
 
-// The line count above would notice sampling: the same emission through a
-// logger with zap's production sampling loses lines.
-func TestLineCountDetectsSampling(t *testing.T) {
-	var zbuf bytes.Buffer
-	sampled := NewZap(&zbuf).WithOptions(zap.WrapCore(func(c zapcore.Core) zapcore.Core {
-		return zapcore.NewSamplerWithOptions(c, time.Second, 100, 100) // zap.NewProductionConfig's
-	}))
-	l := newTestLog(t, Config{Log: sampled})
-	const total = 1000
-	for i := range total {
-		l.Emit(sample(fmt.Sprint(i)))
+// A line is what zap's production JSON logger wrote for the event before
+// the line and the Redis entry were encoded once for both (the format
+// internal/logging's readers know), byte for byte; the Redis entry is the
+// same fields as one object. Identical events are each a line: nothing
+// samples them.
+func TestLineMatchesZap(t *testing.T) {
+	var want bytes.Buffer
+	ec := zap.NewProductionEncoderConfig()
+	ec.TimeKey, ec.CallerKey, ec.StacktraceKey, ec.FunctionKey = zapcore.OmitKey, zapcore.OmitKey, zapcore.OmitKey, zapcore.OmitKey
+	zl := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(ec), zapcore.AddSync(&want), zapcore.DebugLevel))
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	var got bytes.Buffer
+	l := newTestLog(t, Config{Redis: c, Lines: &got})
+	var sent []Event
+	for i := range 4 {
+		e := sample(fmt.Sprintf("c%d", i))
+		switch i {
+		case 1: // omitempty fields left out
+			e.Recipient, e.Message, e.Reasons, e.Proceeded, e.Scanner, e.ScannerWhy, e.Error, e.Clipped, e.Suppressed = "", "", nil, false, false, "", "", nil, 0
+		case 3:
+			e = sample("c2") // the same event again
+		}
+		l.Emit(e)
+		e.ECS, e.Schema, e.Outcome = api.ECSVersion, api.SchemaVersion, api.OutcomeOf(e.Action, e.Proceeded)
+		zl.Info("click", zap.Inline((*eventFields)(&e)))
+		sent = append(sent, e)
 	}
-	if n := len(zapLines(t, zbuf.Bytes())); n >= total {
-		t.Fatalf("sampled logger kept all %d lines; the line count cannot detect sampling", n)
+	if got.String() != want.String() {
+		t.Errorf("lines:\n%s\nzap would write:\n%s", got.String(), want.String())
 	}
-
-	// The same identical events through NewZap are all kept.
-	zbuf.Reset()
-	l = newTestLog(t, Config{Log: NewZap(&zbuf)})
-	for range total {
-		l.Emit(sample("same"))
+	waitWritten(t, l, int64(len(sent)))
+	msgs, err := c.XRange(context.Background(), DefaultStream, "-", "+").Result()
+	if err != nil || len(msgs) != len(sent) {
+		t.Fatalf("XRANGE = %d entries, %v", len(msgs), err)
 	}
-	if n := len(zapLines(t, zbuf.Bytes())); n != total {
-		t.Fatalf("NewZap kept %d of %d identical lines", n, total)
+	lines := strings.SplitAfter(want.String(), "\n")
+	for i, m := range msgs {
+		entry := m.Values["event"].(string)
+		if wantEntry := "{" + strings.TrimPrefix(lines[i], linePrefix); entry != wantEntry {
+			t.Errorf("entry %d:\n got %s\nwant %s", i, entry, wantEntry)
+		}
 	}
 }
 
@@ -361,7 +380,7 @@ func TestBufferFull(t *testing.T) {
 	var zbuf bytes.Buffer
 	clock := &fakeClock{}
 	clock.ns.Store(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC).UnixNano())
-	l, err := newLog(Config{Redis: c, Buffer: 10, Log: NewZap(&zbuf), ErrLog: zap.New(errCore), Registerer: reg}, clock.now)
+	l, err := newLog(Config{Redis: c, Buffer: 10, Lines: &zbuf, ErrLog: zap.New(errCore), Registerer: reg}, clock.now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -442,7 +461,7 @@ func TestRecentRoundTrip(t *testing.T) {
 	s := redistest.Start(t)
 	c := newClient(t, s)
 	var zbuf bytes.Buffer
-	l := newTestLog(t, Config{Redis: c, Log: NewZap(&zbuf)})
+	l := newTestLog(t, Config{Redis: c, Lines: &zbuf})
 	ctx := context.Background()
 
 	if got, err := l.Recent(ctx, 10); err != nil || len(got) != 0 {
@@ -582,7 +601,7 @@ func TestCloseFlushes(t *testing.T) {
 // Without Redis, only the zap stream is written.
 func TestNoRedis(t *testing.T) {
 	var zbuf bytes.Buffer
-	l := newTestLog(t, Config{Log: NewZap(&zbuf)})
+	l := newTestLog(t, Config{Lines: &zbuf})
 	l.Emit(sample("a"))
 	if st := l.Stats(); st != (Stats{Emitted: 1}) {
 		t.Errorf("stats %+v", st)
@@ -615,7 +634,7 @@ func TestNaNLatency(t *testing.T) {
 	s := redistest.Start(t)
 	c := newClient(t, s)
 	var zbuf bytes.Buffer
-	l := newTestLog(t, Config{Redis: c, Log: NewZap(&zbuf)})
+	l := newTestLog(t, Config{Redis: c, Lines: &zbuf})
 	e := sample("nan")
 	e.LatencyMS = zeroFloat() / zeroFloat()
 	l.Emit(e)
@@ -670,7 +689,7 @@ func TestClip(t *testing.T) {
 	s := redistest.Start(t)
 	c := newClient(t, s)
 	var zbuf bytes.Buffer
-	l := newTestLog(t, Config{Redis: c, Log: NewZap(&zbuf)})
+	l := newTestLog(t, Config{Redis: c, Lines: &zbuf})
 	e := sample("clip")
 	e.Clipped = nil
 	e.URL = "https://evil.example/" + strings.Repeat("é", 3500)
@@ -731,4 +750,161 @@ func TestDecodeV1(t *testing.T) {
 			t.Errorf("Decode(%s) = nil error", bad)
 		}
 	}
+}
+
+// The batch script (index.go) writes what one script per event used to:
+// each event once, in every index set it belongs to with its own time as
+// the score, and the hour and day counters, whatever the batches were.
+// Times go backwards now and then (another replica's clock, a buffer that
+// waited out an outage): such an event gets an ID Redis picks and is still
+// indexed at its own time.
+func TestBatchIndexesAndCounters(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	ctx := context.Background()
+	base := time.Date(2026, 11, 30, 22, 0, 0, 0, time.UTC) // across midnights
+	evs := searchEvents(base, 600)
+	for i := range evs {
+		if i%50 == 7 {
+			evs[i].Time = base.Add(-time.Duration(i) * time.Second) // older than the stream's last
+		}
+		if i%9 == 0 {
+			evs[i].Suppressed = 2 // an aggregate event: indexed, not counted
+		}
+	}
+	l, err := newLog(Config{Redis: c}, func() time.Time { return base.Add(24 * time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(ctx) })
+	for i, e := range evs {
+		l.Emit(e)
+		if i%100 == 0 {
+			waitWritten(t, l, int64(i+1)) // batches of every size
+		}
+	}
+	waitWritten(t, l, int64(len(evs)))
+
+	ids := map[string]string{} // click ID -> stream ID
+	msgs, err := c.XRange(ctx, DefaultStream, "-", "+").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range msgs {
+		e, err := Decode([]byte(m.Values["event"].(string)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, dup := ids[e.ClickID]; dup {
+			t.Errorf("%s twice in the stream", e.ClickID)
+		}
+		ids[e.ClickID] = m.ID
+	}
+	if len(ids) != len(evs) {
+		t.Fatalf("%d events in the stream, want %d", len(ids), len(evs))
+	}
+	wantSets := map[string]map[string]float64{} // index set -> stream ID -> score
+	hours := map[string]map[string]int64{}
+	days := map[string]map[string]float64{}
+	for _, e := range evs {
+		for j, v := range indexValues(&e) {
+			if v == "" {
+				continue
+			}
+			k := indexPrefixes[j] + v
+			if wantSets[k] == nil {
+				wantSets[k] = map[string]float64{}
+			}
+			wantSets[k][ids[e.ClickID]] = float64(e.Time.UnixMilli())
+		}
+		if e.Suppressed != 0 {
+			continue
+		}
+		h, d := StatsHour+e.Time.UTC().Format("2006010215"), StatsDay+e.Time.UTC().Format("20060102")
+		if hours[h] == nil {
+			hours[h] = map[string]int64{}
+		}
+		hours[h][e.Action]++
+		if days[d] == nil {
+			days[d] = map[string]float64{}
+		}
+		days[d][e.Domain]++
+	}
+	for k, want := range wantSets {
+		zs, err := c.ZRangeWithScores(ctx, k, 0, -1).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]float64{}
+		for _, z := range zs {
+			got[z.Member.(string)] = z.Score
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: %d members, want %d (or scores differ)", k, len(got), len(want))
+		}
+		if ttl := c.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s: TTL %v", k, ttl)
+		}
+	}
+	for k, want := range hours {
+		got := map[string]int64{}
+		for a, v := range c.HGetAll(ctx, k).Val() {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got[a] = n
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", k, got, want)
+		}
+		if ttl := c.TTL(ctx, k).Val(); ttl <= 0 {
+			t.Errorf("%s: TTL %v", k, ttl)
+		}
+	}
+	for k, want := range days {
+		got := map[string]float64{}
+		for _, z := range c.ZRangeWithScores(ctx, k, 0, -1).Val() {
+			got[z.Member.(string)] = z.Score
+		}
+		if !maps.Equal(got, want) {
+			t.Errorf("%s = %v, want %v", k, got, want)
+		}
+	}
+	if len(days) < 2 {
+		t.Errorf("%d day sets: the events should span days", len(days))
+	}
+}
+
+// An index set that cannot be written (a key of another type) does not make
+// the writer send events that are in the stream again: they are written
+// once, the other indexes too, and the error is logged.
+func TestIndexErrorNotRetried(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	ctx := context.Background()
+	e := sample("x")
+	e.Suppressed = 0
+	if err := c.Set(ctx, IndexRecipient+e.Recipient, "not a set", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	errCore, errs := observer.New(zap.InfoLevel)
+	l := newTestLog(t, Config{Redis: c, ErrLog: zap.New(errCore)})
+	const total = 50
+	for i := range total {
+		e.ClickID = fmt.Sprint(i)
+		l.Emit(e)
+	}
+	waitWritten(t, l, total)
+	waitFor(t, "the index error on ErrLog", func() bool { return errs.FilterMessageSnippet("index entries").Len() > 0 })
+	ids := streamClickIDs(t, c, DefaultStream)
+	for i := range total {
+		if n := ids[fmt.Sprint(i)]; n != 1 {
+			t.Errorf("click %d in the stream %d times", i, n)
+		}
+	}
+	if n := c.ZCard(ctx, IndexMessage+e.Message).Val(); n != total {
+		t.Errorf("message index has %d entries, want %d", n, total)
+	}
+	checkConsistent(t, l.Stats())
 }

@@ -6,12 +6,13 @@
 //
 // Every event goes two ways:
 //
-//   - At once, as one JSON line with message "click" on a dedicated zap
-//     logger (NewZap builds one). That logger must not be sampled: zap's
+//   - At once, as one JSON line with message "click" (the format of
+//     internal/logging's zap lines) to Config.Lines. Nothing samples it:
+//     the line is written by the Log itself, not through a logger (zap's
 //     production preset keeps only the first 100 identical messages a
-//     second, and every click line has the same message. This stream is
-//     the record of last resort for SIEM export; it does not depend on
-//     Redis.
+//     second, and every click line has the same message). The line and
+//     the Redis entry are one encoding of the event. This stream is the
+//     record of last resort for SIEM export; it does not depend on Redis.
 //   - To a Redis Stream (default key "kensa:clicks", one entry per click,
 //     field "event" = the event's JSON), kept for Config.Retention (XTRIM
 //     MINID ~) and bounded by Config.MaxLen (XTRIM MAXLEN ~), which the
@@ -22,7 +23,8 @@
 //
 // Promises:
 //   - Emit never blocks on Redis and never fails. The Redis write happens
-//     on one writer goroutine that pipelines up to 256 XADDs at a time.
+//     on one writer goroutine that writes up to 256 events, their index
+//     entries and counters with one script call (index.go).
 //   - If Redis is unavailable, events wait in order in a bounded in-memory
 //     buffer and are written when Redis returns; the writer retries with a
 //     backoff from 100 ms doubling to 2 s. The bound is exact: at most
@@ -31,18 +33,18 @@
 //   - Nothing disappears uncounted: with Redis configured, Stats (and the
 //     Prometheus metrics) satisfy Emitted == Written + Dropped + Buffered
 //     whenever no Emit or write is in flight. An event that finds the
-//     buffer full is Dropped for Redis only (it was already logged through
-//     zap), and the drop is logged on Config.ErrLog at most once a second
+//     buffer full is Dropped for Redis only (it was already written to
+//     Lines), and the drop is logged on Config.ErrLog at most once a second
 //     with the running count.
 //   - Delivery to Redis is at least once. In the normal case each event is
 //     written exactly once. When a connection fails after Redis received a
-//     pipeline but before its replies were read, the commands whose replies
-//     were lost are retried (by go-redis itself, and then by the writer),
-//     so those few events may appear twice in the stream. Readers that need
-//     exactness deduplicate by click_id.
-//   - Within the stream, events keep their emission order, except that the
-//     failed part of a partly failed pipeline is written after the part
-//     that succeeded; Event.Time is the authority on order.
+//     batch but before its reply was read, the batch is sent again (by
+//     go-redis itself, and then by the writer), so those events may appear
+//     twice in the stream. Readers that need exactness deduplicate by
+//     click_id. An index entry or counter that cannot be written (a key of
+//     another type) is logged on ErrLog, and its events are not sent again.
+//   - Within the stream, events keep their emission order; Event.Time is
+//     the authority on order.
 //
 // Emit clips every string of an event to its maximum (MaxURL,
 // MaxUserAgent, MaxField, MaxReasons) and names the clipped fields in

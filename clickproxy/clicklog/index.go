@@ -29,87 +29,208 @@ const (
 	statsTTL  = 8 * 24 * time.Hour
 )
 
-// indexKeys are the index sets an event belongs to.
-func indexKeys(e *Event) []string {
-	var ks []string
-	if e.Recipient != "" {
-		ks = append(ks, IndexRecipient+strings.ToLower(e.Recipient))
-	}
-	if e.Domain != "" {
-		ks = append(ks, IndexDomain+strings.ToLower(e.Domain))
-	}
-	if e.URLDigest != "" {
-		ks = append(ks, IndexURL+e.URLDigest)
-	}
-	if e.Message != "" {
-		ks = append(ks, IndexMessage+strings.ToLower(e.Message))
-	}
-	return ks
+// The values an event is indexed under, in the index sets' order:
+// IndexRecipient, IndexDomain, IndexURL, IndexMessage. An empty value is
+// in no set.
+var indexPrefixes = [...]string{IndexRecipient, IndexDomain, IndexURL, IndexMessage}
+
+func indexValues(e *Event) [4]string {
+	return [4]string{strings.ToLower(e.Recipient), strings.ToLower(e.Domain), e.URLDigest, strings.ToLower(e.Message)}
 }
 
-// addScript writes one event: XADD with the event's own time as the
-// entry ID's milliseconds when the stream allows it (so that IDs order
-// events by time and a time range is an ID range), else an ID Redis picks
-// (an event older than the stream's last, from a buffer that waited out a
-// Redis outage or another replica's clock). Then it trims the stream by
-// time (MINID ~: the retention period) and by length (MAXLEN ~: the
-// storage bound), and adds the entry to each index, trimmed by time too.
-// One script so that the entry and its index entries land together.
+// addScript writes a batch of events with their index entries and
+// counters, in one call: Redis's CPU per event is what limits the click
+// log on a machine where Redis shares the cores, and most of a call's cost
+// is fixed (the script's start, each trim, EXPIRE and counter). Measured
+// with BenchmarkEmit (redis-cpu-us/event): one script per event cost Redis
+// about 28 µs an event; the batch, a few (docs/BENCHMARKS.md).
 //
-// KEYS[1] stream, KEYS[2..] index sets. ARGV: event JSON, event ms, min
-// ms to keep (0: no time trim), max length, index TTL in seconds, then the
-// counters: hour hash key ("" for none), action, day set key, domain, TTL.
-// (The counters' keys are ARGV, not KEYS: one Redis, not a cluster; see
-// docs/redis.md.)
+// Each event: XADD with the event's own time as the entry ID's
+// milliseconds when the stream allows it (so that IDs order events by time
+// and a time range is an ID range), else an ID Redis picks (an event older
+// than the stream's last, from a buffer that waited out a Redis outage or
+// another replica's clock); only the first event of a batch finds that out
+// by trying, the others are compared with the ID before them. Then, once
+// per batch: one ZADD of its new entries to each index set the batch
+// touches, the stream trimmed by time (MINID ~: the retention period) and
+// by length (MAXLEN ~: the storage bound), each index set touched trimmed
+// by time too and given its TTL, and the counters incremented by the
+// batch's counts.
+//
+// A failed XADD (a key of another type: the first XADD already fails) ends
+// the script before anything is written, and the writer sends the batch
+// again. What follows the XADDs runs with pcall: an index or counter that
+// cannot be written must not make the writer send entries that are in the
+// stream again, so its first error is returned beside the count instead.
+//
+// KEYS[1] stream, KEYS[2..] the index sets the batch touches. ARGV: min ms
+// to keep (0: no time trim), max length, index TTL in seconds, counter TTL
+// in seconds, the number of events, then per event: JSON, ms, the number of
+// its index sets and their KEYS positions; then the number of hour hash
+// increments and per increment key, field, by; then the same for the day
+// sets (key, member, by). (The counters' keys are ARGV, not KEYS: one
+// Redis, not a cluster; see docs/redis.md.) Returns {events written, first
+// error after the XADDs or ""}.
 var addScript = redis.NewScript(`
-local id = redis.pcall('XADD', KEYS[1], ARGV[2] .. '-*', 'event', ARGV[1])
-if type(id) == 'table' and id.err then
-  id = redis.call('XADD', KEYS[1], '*', 'event', ARGV[1])
+local stream, minid, maxlen, ixttl, statsttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local n = tonumber(ARGV[5])
+local a = 6
+local last = -1
+local members = {}
+for e = 1, n do
+  local ev, ms, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local id
+  if tonumber(ms) >= last then
+    id = redis.pcall('XADD', stream, ms .. '-*', 'event', ev)
+    if type(id) == 'table' and id.err then
+      id = redis.call('XADD', stream, '*', 'event', ev)
+    end
+  else
+    id = redis.call('XADD', stream, '*', 'event', ev)
+  end
+  last = tonumber(string.match(id, '^%d+'))
+  for j = 1, k do
+    local i = tonumber(ARGV[a + 2 + j])
+    local m = members[i]
+    if not m then
+      m = {}
+      members[i] = m
+    end
+    m[#m + 1] = ms
+    m[#m + 1] = id
+  end
+  a = a + 3 + k
 end
-if ARGV[3] ~= '0' then
-  redis.call('XTRIM', KEYS[1], 'MINID', '~', ARGV[3])
+local failed = ''
+local function try(...)
+  local r = redis.pcall(...)
+  if type(r) == 'table' and r.err and failed == '' then
+    failed = r.err
+  end
 end
-redis.call('XTRIM', KEYS[1], 'MAXLEN', '~', ARGV[4])
+if minid ~= '0' then
+  try('XTRIM', stream, 'MINID', '~', minid)
+end
+try('XTRIM', stream, 'MAXLEN', '~', maxlen)
 for i = 2, #KEYS do
-  redis.call('ZADD', KEYS[i], ARGV[2], id)
-  if ARGV[3] ~= '0' then
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. ARGV[3])
+  if members[i] then
+    try('ZADD', KEYS[i], unpack(members[i]))
   end
-  redis.call('EXPIRE', KEYS[i], ARGV[5])
+  if minid ~= '0' then
+    try('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. minid)
+  end
+  try('EXPIRE', KEYS[i], ixttl)
 end
-if ARGV[6] ~= '' then
-  redis.call('HINCRBY', ARGV[6], ARGV[7], 1)
-  redis.call('EXPIRE', ARGV[6], ARGV[10])
-  if ARGV[9] ~= '' then
-    redis.call('ZINCRBY', ARGV[8], 1, ARGV[9])
-    redis.call('EXPIRE', ARGV[8], ARGV[10])
+for _, cmd in ipairs({'HINCRBY', 'ZINCRBY'}) do
+  local c = tonumber(ARGV[a])
+  a = a + 1
+  for _ = 1, c do
+    if cmd == 'HINCRBY' then
+      try('HINCRBY', ARGV[a], ARGV[a + 1], ARGV[a + 2])
+    else
+      try('ZINCRBY', ARGV[a], ARGV[a + 2], ARGV[a + 1])
+    end
+    try('EXPIRE', ARGV[a], statsttl)
+    a = a + 3
   end
 end
-return id
+return {n, failed}
 `)
 
 // queued is an event waiting for Redis.
 type queued struct {
 	json   []byte
-	ms     int64    // the event's time
-	keys   []string // KEYS: the stream, then the index sets
-	action string   // counted per hour ("" for an aggregate event: not a click)
-	domain string   // counted per day
+	ms     int64     // the event's time
+	index  [4]string // indexValues
+	action string    // counted per hour ("" for an aggregate event: not a click)
+	domain string    // counted per day
 }
 
-// args are the script's ARGV for q at now.
-func (l *Log) args(q queued, now time.Time) []any {
+// batchArgs builds addScript's KEYS and ARGV for a batch, reusing its
+// memory from one batch to the next (the writer goroutine's own).
+type batchArgs struct {
+	keys  []string
+	argv  []any
+	pos   map[string]int // index set -> its KEYS position (1-based)
+	name  []byte
+	hours map[[2]string]int64 // hour key, action -> clicks
+	days  map[[2]string]int64 // day key, domain -> clicks
+	// The last hour's and day's key names, so that the writer formats
+	// each once.
+	hourStart, dayStart int64
+	hourKey, dayKey     string
+}
+
+// build fills b.keys and b.argv for batch at now.
+func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
+	if b.pos == nil {
+		b.pos, b.hours, b.days = map[string]int{}, map[[2]string]int64{}, map[[2]string]int64{}
+	}
+	clear(b.pos)
+	clear(b.hours)
+	clear(b.days)
 	minID := "0"
 	if l.retention > 0 {
 		minID = strconv.FormatInt(now.Add(-l.retention).UnixMilli(), 10)
 	}
-	ttl := int64(l.indexTTL().Seconds())
-	hour, day := "", ""
-	if q.action != "" {
-		t := time.UnixMilli(q.ms).UTC()
-		hour, day = StatsHour+t.Format("2006010215"), StatsDay+t.Format("20060102")
+	b.keys = append(b.keys[:0], l.stream)
+	b.argv = append(b.argv[:0], minID, l.maxLen, int64(l.indexTTL().Seconds()), int64(statsTTL.Seconds()), len(batch))
+	for i := range batch {
+		q := &batch[i]
+		b.argv = append(b.argv, q.json, q.ms, 0)
+		nk := len(b.argv) - 1
+		k := 0
+		for j, v := range q.index {
+			if v == "" {
+				continue
+			}
+			b.name = append(append(b.name[:0], indexPrefixes[j]...), v...)
+			p, ok := b.pos[string(b.name)]
+			if !ok {
+				b.keys = append(b.keys, string(b.name))
+				p = len(b.keys)
+				b.pos[b.keys[p-1]] = p
+			}
+			b.argv = append(b.argv, p)
+			k++
+		}
+		b.argv[nk] = k
+		if q.action != "" {
+			hour, day := b.statsKeys(q.ms)
+			b.hours[[2]string{hour, q.action}]++
+			if q.domain != "" {
+				b.days[[2]string{day, q.domain}]++
+			}
+		}
 	}
-	return []any{q.json, q.ms, minID, l.maxLen, ttl, hour, q.action, day, q.domain, int64(statsTTL.Seconds())}
+	for _, m := range []map[[2]string]int64{b.hours, b.days} {
+		b.argv = append(b.argv, len(m))
+		for k, n := range m {
+			b.argv = append(b.argv, k[0], k[1], n)
+		}
+	}
+}
+
+// statsKeys are the hour hash's and the day set's names for a time in ms
+// (UTC).
+func (b *batchArgs) statsKeys(ms int64) (hour, day string) {
+	if h := floorMs(ms, time.Hour); h != b.hourStart || b.hourKey == "" {
+		b.hourStart, b.hourKey = h, StatsHour+time.UnixMilli(h).UTC().Format("2006010215")
+	}
+	if d := floorMs(ms, 24*time.Hour); d != b.dayStart || b.dayKey == "" {
+		b.dayStart, b.dayKey = d, StatsDay+time.UnixMilli(d).UTC().Format("20060102")
+	}
+	return b.hourKey, b.dayKey
+}
+
+// floorMs rounds ms down to a multiple of unit (in ms), before 1970 too.
+func floorMs(ms int64, unit time.Duration) int64 {
+	u := unit.Milliseconds()
+	r := ms % u
+	if r < 0 {
+		r += u
+	}
+	return ms - r
 }
 
 // indexTTL is how long an idle index set lives: the retention period, or

@@ -12,7 +12,7 @@ func (l *Log) register(r prometheus.Registerer) error {
 	cs := []prometheus.Collector{
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "kensa_click_events_total",
-			Help: "Click events emitted (each was logged through the zap click stream).",
+			Help: "Click events emitted (each was written to the JSON-line click stream).",
 		}, func() float64 { return float64(l.emitted.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "kensa_click_events_written_total",
@@ -20,7 +20,7 @@ func (l *Log) register(r prometheus.Registerer) error {
 		}, func() float64 { return float64(l.written.Load()) }),
 		prometheus.NewCounterFunc(prometheus.CounterOpts{
 			Name: "kensa_click_events_dropped_total",
-			Help: "Click events not queued for Redis because the buffer was full (or the log was closed); they were still logged through zap.",
+			Help: "Click events not queued for Redis because the buffer was full (or the log was closed); they were still written to the JSON-line click stream.",
 		}, func() float64 { return float64(l.dropped.Load()) }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "kensa_click_events_buffered",

@@ -2,14 +2,14 @@ package clicklog
 
 import (
 	"context"
+	"errors"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 )
 
 // run is the writer goroutine: it takes events from the queue in batches of
-// up to maxBatch and writes each batch with one pipeline of XADDs. A batch
+// up to maxBatch and writes each batch with one call of addScript. A batch
 // that fails is kept, in order, and retried after a backoff; meanwhile new
 // events wait in the queue. After Close, it writes what is queued until the
 // queue is empty or Close's ctx is done.
@@ -22,6 +22,7 @@ func (l *Log) run() {
 		backoff   = minBackoff
 		downSince time.Time // zero while Redis is fine
 		failLog   limiter
+		warnLog   limiter
 	)
 	startClosing := func() {
 		closing = true
@@ -49,8 +50,12 @@ func (l *Log) run() {
 			return // closing: everything written, or out of time
 		}
 
-		var err error
-		batch, err = l.write(ctx, batch)
+		var warn, err error
+		batch, warn, err = l.write(ctx, batch)
+		if warn != nil && warnLog.allow(l.now(), logInterval) {
+			l.errLog.Warn("clicklog: click events written to the stream, but not all their index entries or counters",
+				zap.Error(warn), zap.String("stream", l.stream))
+		}
 		if err == nil {
 			if !downSince.IsZero() {
 				l.errLog.Info("clicklog: redis writes resumed",
@@ -89,47 +94,29 @@ func (l *Log) run() {
 	}
 }
 
-// write sends batch as one pipeline and returns the events that were not
-// written, in order, and the error. Only events whose XADD failed are kept:
-// an XADD that succeeded is never sent again by the writer.
-func (l *Log) write(ctx context.Context, batch []queued) ([]queued, error) {
-	if !l.scriptLoaded {
-		if err := addScript.Load(ctx, l.rdb).Err(); err != nil {
-			return batch, err
-		}
-		l.scriptLoaded = true
+// write sends batch as one call of addScript and returns the events that
+// were not written, in order, and the error; warn is an error that came
+// after the events were in the stream (an index set or counter not
+// written), which sending them again would not mend.
+func (l *Log) write(ctx context.Context, batch []queued) (keep []queued, warn, err error) {
+	l.args.build(l, batch, l.now())
+	// Run: EVALSHA, and EVAL when Redis does not have the script (a
+	// restart).
+	res, err := addScript.Run(ctx, l.rdb, l.args.keys, l.args.argv...).Slice()
+	if err != nil {
+		// Nothing written, or (a connection lost before the answer) we
+		// cannot tell what was: send it all again (at least once) rather
+		// than lose any.
+		return batch, nil, err
 	}
-	pipe := l.rdb.Pipeline()
-	cmds := make([]*redis.Cmd, len(batch))
-	now := l.now()
-	for i, q := range batch {
-		cmds[i] = addScript.EvalSha(ctx, pipe, q.keys, l.args(q, now)...)
-	}
-	_, err := pipe.Exec(ctx)
-	if err != nil && redis.HasErrorPrefix(err, "NOSCRIPT") {
-		l.scriptLoaded = false // Redis restarted without it: load it again
-	}
-	if err == nil {
-		n := int64(len(batch))
-		l.written.Add(n)
-		l.buffered.Add(-n)
-		clear(batch) // let the written events' memory go
-		return batch[:0], nil
-	}
-	keep := batch[:0]
-	for i, c := range cmds {
-		if c.Err() != nil {
-			keep = append(keep, batch[i])
-		}
-	}
-	if len(keep) == 0 {
-		// An error that no command owns: we cannot tell what was written,
-		// so send it all again (at least once) rather than lose any.
-		return batch, err
-	}
-	clear(batch[len(keep):])
-	n := int64(len(batch) - len(keep))
+	n := int64(len(batch))
 	l.written.Add(n)
 	l.buffered.Add(-n)
-	return keep, err
+	clear(batch) // let the written events' memory go
+	if len(res) == 2 {
+		if msg, _ := res[1].(string); msg != "" {
+			warn = errors.New(msg)
+		}
+	}
+	return batch[:0], warn, nil
 }

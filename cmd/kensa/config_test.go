@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"math"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy"
 	"github.com/kensa-mail/kensa/rewriter"
+	"go.uber.org/zap/zapcore"
 )
 
 // validCommon is a Common that validates.
@@ -116,6 +118,8 @@ func TestServeValidate(t *testing.T) {
 	check("test map", func(c *ServeConfig) { c.TestMapHosts = "192.0.2.1:80" }, "--test-map-hosts", "loopback")
 	check("test map loopback", func(c *ServeConfig) { c.TestMapHosts, c.TestTrustSPKI = "127.0.0.1:8443", "abc=" })
 	check("spki alone", func(c *ServeConfig) { c.TestTrustSPKI = "abc=" }, "--test-trust-spki needs --test-map-hosts")
+	check("pprof on loopback", func(c *ServeConfig) { c.PprofListen = "127.0.0.1:6060" })
+	check("pprof on a network", func(c *ServeConfig) { c.PprofListen = "0.0.0.0:6060" }, "--pprof-listen", "loopback")
 	check("redis cluster", func(c *ServeConfig) {
 		c.Serve.RedisMode, c.Serve.Redis = "cluster", "redis://:pw@10.0.0.1:6379?addr=10.0.0.2:6379&addr=10.0.0.3:6379"
 	})
@@ -442,4 +446,27 @@ func TestAdminValidate(t *testing.T) {
 	if c.Redis != "redis://x:1/0" || c.RedisMode != "sentinel" {
 		t.Errorf("admin from the config file: %+v", c.RedisSettings)
 	}
+}
+
+// syncCounter counts Sync calls.
+type syncCounter struct {
+	bytes.Buffer
+	syncs int
+}
+
+func (s *syncCounter) Sync() error { s.syncs++; return nil }
+
+// The click lines' timer flush reaches the file, but never fsyncs it
+// (flushOnly): every click waited for the disk while it did.
+func TestClickLinesFlushWithoutFsync(t *testing.T) {
+	f := &syncCounter{}
+	out := &zapcore.BufferedWriteSyncer{WS: flushOnly{f}, Size: 1 << 10, FlushInterval: time.Hour}
+	out.Write([]byte("line\n"))
+	if err := out.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if f.String() != "line\n" || f.syncs != 0 {
+		t.Errorf("after Sync: %q written, %d fsyncs; want the line and none", f.String(), f.syncs)
+	}
+	out.Stop()
 }
