@@ -92,10 +92,10 @@ func runConcurrently(b *testing.B, c int, one func(i int) time.Duration) {
 //
 //   - kensa-empty-page: Browser.Render of an empty page (through the
 //     egress proxy, as in production); the latency is Report.Duration.
-//     Each render on a goroutine starts once the sandbox is as it is
-//     between people's clicks (waitIdle, untimed): the tab of its last
-//     render closed and the spare tabs open again, as the bare script's
-//     close comes before its next iteration, untimed.
+//     The renders start in rounds of c at once, each round on a sandbox
+//     as it is between people's clicks (waitIdle, untimed): the tabs of
+//     the last round closed and the spare tabs open again, as the bare
+//     script's close comes before its next iteration, untimed.
 //   - kensa-back-to-back: the same, each render starting as soon as the
 //     last one on its goroutine returned, so that closing the last tab
 //     and opening the next spare compete with it on the cores.
@@ -130,16 +130,18 @@ func BenchmarkFloor(b *testing.B) {
 				name = "kensa-back-to-back"
 			}
 			b.Run(fmt.Sprintf("%s/concurrency=%d", name, c), func(b *testing.B) {
-				runConcurrently(b, c, func(int) time.Duration {
-					if idle {
-						waitIdle(shared)
-					}
+				one := func(int) time.Duration {
 					rep := shared.Render(context.Background(), "http://blank.bench.example/empty", "", "")
 					if rep.Err != "" || len(rep.Screenshot) == 0 {
 						b.Errorf("%s: err=%q, %d bytes of screenshot", rep.URL, rep.Err, len(rep.Screenshot))
 					}
 					return rep.Duration
-				})
+				}
+				if idle {
+					runIdleRounds(b, c, one)
+				} else {
+					runConcurrently(b, c, one)
+				}
 			})
 		}
 		b.Run(fmt.Sprintf("bare-chromedp/concurrency=%d", c), func(b *testing.B) {
@@ -165,6 +167,26 @@ func BenchmarkFloor(b *testing.B) {
 			})
 		})
 	}
+}
+
+// runIdleRounds runs one(i) for i in [0, b.N) in rounds of c at once,
+// each round once the shared browser is idle (waitIdle), and reports the
+// latencies it returns (reportLatency; the throughput includes the waits).
+func runIdleRounds(b *testing.B, c int, one func(i int) time.Duration) {
+	var took []time.Duration
+	start := time.Now()
+	for i := 0; i < b.N; i += c {
+		waitIdle(shared)
+		n := min(c, b.N-i)
+		round := make([]time.Duration, n)
+		var wg sync.WaitGroup
+		for j := range n {
+			wg.Go(func() { round[j] = one(i + j) })
+		}
+		wg.Wait()
+		took = append(took, round...)
+	}
+	reportLatency(b, took, time.Since(start))
 }
 
 // waitIdle waits until br is as between clicks: no tab closing, and
