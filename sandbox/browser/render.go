@@ -128,7 +128,7 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		b.kickSpares()
 	}()
 	b.log.Debug("rendered", zap.Uint64("render", r.id), zap.String("url", rawURL), zap.String("final", rep.FinalURL),
-		zap.Int("hops", len(rep.Chain)), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
+		zap.Int("hops", len(rep.Chain)), zap.Bool("spare_tab", r.spare), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
 	return rep
 }
 
