@@ -189,11 +189,12 @@ func runIdleRounds(b *testing.B, c int, one func(i int) time.Duration) {
 	reportLatency(b, took, time.Since(start))
 }
 
-// waitIdle waits until br is as between clicks: no tab closing, and
-// every spare tab open (at most 10 s).
+// waitIdle waits until br is as between clicks: no render and no tab
+// closing (both hold a render slot), and every spare tab open (at most
+// 10 s).
 func waitIdle(br *Browser) {
 	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
-		if len(br.closing) == 0 && len(br.spares) == cap(br.spares) {
+		if len(br.sem) == 0 && len(br.spares) == cap(br.spares) {
 			return
 		}
 	}

@@ -87,8 +87,7 @@ type Browser struct {
 	log      *zap.Logger
 	execPath string
 	proxy    *url.URL
-	sem      chan struct{} // a render slot
-	closing  chan struct{} // a tab being closed after its render
+	sem      chan struct{} // a render slot, held until its tab is closed
 	// blackhole is the browser-wide proxy: it refuses everything. Renders
 	// use the egress proxy, set on each browser context; Chromium's own
 	// background traffic (time sync, sign-in, GCM...) goes nowhere.
@@ -186,7 +185,6 @@ func New(ctx context.Context, cfg Config) (*Browser, error) {
 		execPath: findExecPath(cfg.ExecPath),
 		proxy:    pu,
 		sem:      make(chan struct{}, cfg.Concurrency),
-		closing:  make(chan struct{}, cfg.Concurrency),
 		active:   map[*renderState]struct{}{},
 		spares:   make(chan *tab, max(cfg.SpareTabs, 0)),
 		kick:     make(chan struct{}, 1),

@@ -112,20 +112,16 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		}
 	}
 	// Closing the tab and its browser context can take a moment; the
-	// report is ready now, and the render slot is free: the next render
-	// need not wait for the close. At most Concurrency tabs are closing
-	// at a time; once one is closed, a spare is made ready again
-	// (keepSpares), so that its creation does not delay this render.
+	// report is ready now. The render slot is held until the tab is gone:
+	// the close is short (the browser context is disposed of, closing its
+	// tab), and the next render's set-up would compete with it.
 	go func() {
 		defer b.bg.Done() // counted by acquire
-		b.closing <- struct{}{}
-		<-b.sem
 		cleanup()
 		r.step("close")
 		os.RemoveAll(r.dlDir)
 		b.release(g)
-		<-b.closing
-		b.kickSpares()
+		<-b.sem
 	}()
 	b.log.Debug("rendered", zap.Uint64("render", r.id), zap.String("url", rawURL), zap.String("final", rep.FinalURL),
 		zap.Int("hops", len(rep.Chain)), zap.Bool("spare_tab", r.spare), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
@@ -259,6 +255,10 @@ func (r *run) navigate(rctx context.Context, navDeadline time.Time) (timedOut bo
 	}
 	timedOut = err != nil && navCtx.Err() != nil
 	r.step("navigate")
+	// The page loads and settles now, mostly waiting on the network:
+	// the time to open the spare that replaces this render's tab, off
+	// the steps that need the browser (setting the tab up, navigating).
+	r.b.kickSpares()
 	if err != nil && !timedOut {
 		return false, err
 	}
