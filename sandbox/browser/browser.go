@@ -106,6 +106,9 @@ type Browser struct {
 	spares chan *tab
 	kick   chan struct{}
 	done   chan struct{}
+	// settingUp counts the renders between taking a slot and the end of
+	// their navigate command: no spare is opened meanwhile.
+	settingUp atomic.Int32
 
 	blockMu sync.Mutex
 	active  map[*renderState]struct{}

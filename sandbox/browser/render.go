@@ -122,6 +122,7 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		os.RemoveAll(r.dlDir)
 		b.release(g)
 		<-b.sem
+		b.kickSpares() // replace the spare this render took
 	}()
 	b.log.Debug("rendered", zap.Uint64("render", r.id), zap.String("url", rawURL), zap.String("final", rep.FinalURL),
 		zap.Int("hops", len(rep.Chain)), zap.Bool("spare_tab", r.spare), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
@@ -150,11 +151,14 @@ type run struct {
 	bcID     cdp.BrowserContextID
 	tab      *tab
 	spare    bool // the tab was opened ahead (keepSpares)
+	setUp    bool // setUpDone was called
 }
 
 // do renders into r.rep and returns the clean-up (close the tab and its
 // browser context), which may block for a moment.
 func (r *run) do(ctx context.Context) (cleanup func()) {
+	r.b.settingUp.Add(1)
+	defer r.setUpDone() // if it failed before navigating
 	t, spare, err := r.b.takeTab(ctx, r.g)
 	if err != nil {
 		r.fail(ctx, "opening a tab", err)
@@ -195,6 +199,18 @@ func (r *run) do(ctx context.Context) (cleanup func()) {
 		r.rep.Err = finalPageErr(s, timedOut, r.rep.StartedAt)
 	}
 	return cleanup
+}
+
+// setUpDone notes that the render has its tab set up and navigating (or
+// failed before): spares may be opened again (keepSpares). Only the first
+// call counts.
+func (r *run) setUpDone() {
+	if !r.setUp {
+		r.setUp = true
+		if r.b.settingUp.Add(-1) == 0 {
+			r.b.kickSpares()
+		}
+	}
 }
 
 // fail sets Report.Err for a step (what) that failed with err, telling a
@@ -255,10 +271,7 @@ func (r *run) navigate(rctx context.Context, navDeadline time.Time) (timedOut bo
 	}
 	timedOut = err != nil && navCtx.Err() != nil
 	r.step("navigate")
-	// The page loads and settles now, mostly waiting on the network:
-	// the time to open the spare that replaces this render's tab, off
-	// the steps that need the browser (setting the tab up, navigating).
-	r.b.kickSpares()
+	r.setUpDone()
 	if err != nil && !timedOut {
 		return false, err
 	}

@@ -120,12 +120,16 @@ func (b *Browser) kickSpares() {
 	}
 }
 
-// keepSpares keeps Config.SpareTabs open tabs ready (one per render slot by default),
-// so that a render does not wait for the creation of its browser context
-// and tab: about a sixth of an empty page's render (docs/BENCHMARKS.md).
-// It opens them one at a time, when kicked (at the start and each time a
-// render takes a tab), on the current generation only. It returns when
-// the browser closes, closing the spares it made.
+// keepSpares keeps Config.SpareTabs open tabs ready (one per render slot
+// by default), so that a render does not wait for the creation of its
+// browser context and tab (a third of an empty page's render before:
+// docs/BENCHMARKS.md). It opens them one at a time on the current
+// generation, when kicked: at the start, when a render's tab is closed,
+// and when the last render setting up its tab has navigated. Opening a
+// context and a tab keeps the browser's UI thread busy, and a render's
+// commands wait behind it, so it opens them while no render runs, or,
+// when none is left, while the renders wait on the network (mayOpenSpare).
+// It returns when the browser closes, closing the spares it made.
 func (b *Browser) keepSpares() {
 	defer b.bg.Done()
 	defer func() {
@@ -144,7 +148,7 @@ func (b *Browser) keepSpares() {
 			return
 		case <-b.kick:
 		}
-		for len(b.spares) < cap(b.spares) {
+		for len(b.spares) < cap(b.spares) && b.mayOpenSpare() {
 			g := b.spareGeneration()
 			if g == nil {
 				break
@@ -164,6 +168,13 @@ func (b *Browser) keepSpares() {
 			}
 		}
 	}
+}
+
+// mayOpenSpare: no render holds a slot (idle: a render's or a close's),
+// or no spare is left and no render is setting up its tab (the renders
+// are loading their pages).
+func (b *Browser) mayOpenSpare() bool {
+	return len(b.sem) == 0 || (len(b.spares) == 0 && b.settingUp.Load() == 0)
 }
 
 // spareGeneration is the generation to open a spare on: the current one,
