@@ -136,27 +136,59 @@ echo
 echo "### Where a render's time goes"
 echo
 cat <<'TEXT'
-Measured on 2026-12-03 (2 cores, Chromium 156 headless) with the command above
-(20 renders each, concurrency 1, medians) and with a throwaway variant that
-timed the bare script's steps and rendered with Config.Settle = 1 ms. The
-steps are marked by a test-only hook (testHookStep in sandbox/browser/render.go;
-BenchmarkRenderSteps), which changes nothing in a render.
+Before issue 12's render work (measured 2026-12-03 with the command above, 20
+renders each, concurrency 1, medians; the steps are marked by a test-only
+hook, testHookStep in sandbox/browser/render.go, BenchmarkRenderSteps): a
+Kensa empty-page render took 723 ms against the bare script's 256 ms. A fresh
+incognito context and its tab took 167 ms; the device emulation 11 ms; the
+Page.navigate command 14 ms; settle 449 ms, of which about 400 ms was the
+fixed quiet period Config.Settle waited after every load event; extract.js
+7 ms; looking further 7 ms; the JPEG screenshot 66 ms; the close (51 ms,
+chromedp's CloseTarget, then Target.getTargets polled every 5 ms until the
+tab is gone, then the context disposed of) came after Render returned but
+held the render slot, so a render right behind waited for it.
 
-A Kensa empty-page render took 723 ms: taking a tab slot and the browser 0 ms;
-a fresh incognito context and its tab (chromedp: Target.createBrowserContext,
-createTarget, attach) 167 ms; the device emulation (setup) 11 ms; the
-Page.navigate command 14 ms; settle 449 ms, of which about 400 ms is the quiet
-period Config.Settle (400 ms by default) waited after the load event (with
-Settle = 1 ms this step took 68 ms); extract.js 7 ms; looking further (timers
-in virtual time, second read) 7 ms; the JPEG screenshot 66 ms. Closing the tab
-and its context (51 ms) comes after Render returned. The bare script's 256 ms
-was a context and tab 150 to 230 ms, navigate until the load event 55 ms, the
-screenshot 75 ms (and the close, untimed, 53 ms). So of Kensa's ~470 ms over
-the floor at concurrency 1, ~400 ms is the Settle quiet period, ~30 ms the
-emulation set-up, the extraction and looking further, and the rest the egress
-proxy hop and noise; the context, tab and screenshot cost the same in both.
-Meeting the 1.2x bar needs a shorter or smarter quiet period, not a faster
-capture.
+What changed (sandbox/browser), each confirmed with the step timings on
+2026-12-04, on the same 2 cores at load average 6 to 20 (other sessions
+benchmarking), so read ratios from one run, not absolute times:
+
+- Settle is a quiet window, 100 ms by default, counted from the last
+  main-frame navigation event and the last script/XHR/fetch start or end,
+  with none in flight: settle fell from ~450 to ~170 ms for the empty page.
+  Late actions are still watched by the timers in virtual time; a read that
+  a script redirect interrupts is done again after the new page settles.
+- Spare tabs: one fresh incognito context and tab per render slot opened
+  ahead (with its download directory and denied permissions), each used
+  once: context+tab fell from ~167-437 ms to ~0. They are opened while no
+  render runs, or, when none is left, while the renders load their pages:
+  opened during the next render's set-up they made that set-up wait
+  (setup 8 ms became 115-260 ms; once 9.7 s on a corpus page).
+- A tab is closed by disposing of its browser context: close fell from
+  ~50-90 ms (266 ms on corpus pages) to ~20 ms.
+- Not changed: the screenshot. Half the resolution (desktop 683x384)
+  saved 16 ms of ~70 (the frame is drawn whatever the size) at the cost
+  of the thumbnail's readability for the SOC; the bare script pays the
+  same screenshot.
+
+After, in one run (load average 6 to 8): Kensa on an idle sandbox 280 ms
+p50 against the bare script's 267 ms at concurrency 1 (1.05x), 462 against
+563 ms at concurrency 2; back to back 373 ms (1.40x) and 829 ms (1.47x),
+where closing the last tab and opening the next spare share the cores with
+the render. BenchmarkRenderSteps: setup 6 ms, navigate 22, settle 168,
+extract 17, looking further 16, screenshot 67, render 306 ms, close 20.
+
+Corpus pages (BenchmarkRenderCorpus at concurrency 1, 60 pages, step
+timings through a throwaway stderr log of each step; same load, base and
+new one after the other): sum of steps p50 1543 -> 968-1079 ms, p95
+2383 -> 1482-2294 ms (context+tab 437 -> 0, settle 825 -> 650-736, close
+266 -> 24). At concurrency 2, back to back, corpus p50/p95 were 1416/2430
+ms before and 1434/2313 ms after in one run at load average 11 to 13: with
+two renders always running on 2 loaded cores there is no idle time to open
+spares in, and each page's own loading (settle ~650-740 ms p50, the load
+event waiting for every subresource) dominates. What would meet p50 <= 1 s
+there: a quiet machine, or sending the set-up's CDP commands without
+waiting for each answer and reading the page before its load event when
+the document is parsed and the network is quiet.
 TEXT
 
 echo
