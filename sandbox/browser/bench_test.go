@@ -92,6 +92,13 @@ func runConcurrently(b *testing.B, c int, one func(i int) time.Duration) {
 //
 //   - kensa-empty-page: Browser.Render of an empty page (through the
 //     egress proxy, as in production); the latency is Report.Duration.
+//     The renders start in rounds of c at once, each round on a sandbox
+//     as it is between people's clicks (waitIdle, untimed): the tabs of
+//     the last round closed and the spare tabs open again, as the bare
+//     script's close comes before its next iteration, untimed.
+//   - kensa-back-to-back: the same, each render starting as soon as the
+//     last one on its goroutine returned, so that closing the last tab
+//     and opening the next spare compete with it on the cores.
 //   - bare-chromedp: the same Chromium binary with the same switches
 //     (allocatorOptions) except the proxy ones, and per iteration only: a
 //     fresh incognito browser context (Target.createBrowserContext), a new
@@ -117,15 +124,26 @@ func BenchmarkFloor(b *testing.B) {
 	shot := page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatJpeg, Quality: new(int64(70)), OptimizeForSpeed: new(true)}
 
 	for _, c := range []int{1, 2} {
-		b.Run(fmt.Sprintf("kensa-empty-page/concurrency=%d", c), func(b *testing.B) {
-			runConcurrently(b, c, func(int) time.Duration {
-				rep := shared.Render(context.Background(), "http://blank.bench.example/empty", "", "")
-				if rep.Err != "" || len(rep.Screenshot) == 0 {
-					b.Errorf("%s: err=%q, %d bytes of screenshot", rep.URL, rep.Err, len(rep.Screenshot))
+		for _, idle := range []bool{true, false} {
+			name := "kensa-empty-page"
+			if !idle {
+				name = "kensa-back-to-back"
+			}
+			b.Run(fmt.Sprintf("%s/concurrency=%d", name, c), func(b *testing.B) {
+				one := func(int) time.Duration {
+					rep := shared.Render(context.Background(), "http://blank.bench.example/empty", "", "")
+					if rep.Err != "" || len(rep.Screenshot) == 0 {
+						b.Errorf("%s: err=%q, %d bytes of screenshot", rep.URL, rep.Err, len(rep.Screenshot))
+					}
+					return rep.Duration
 				}
-				return rep.Duration
+				if idle {
+					runIdleRounds(b, c, one)
+				} else {
+					runConcurrently(b, c, one)
+				}
 			})
-		})
+		}
 		b.Run(fmt.Sprintf("bare-chromedp/concurrency=%d", c), func(b *testing.B) {
 			runConcurrently(b, c, func(int) time.Duration {
 				start := time.Now()
@@ -148,6 +166,37 @@ func BenchmarkFloor(b *testing.B) {
 				return took
 			})
 		})
+	}
+}
+
+// runIdleRounds runs one(i) for i in [0, b.N) in rounds of c at once,
+// each round once the shared browser is idle (waitIdle), and reports the
+// latencies it returns (reportLatency; the throughput includes the waits).
+func runIdleRounds(b *testing.B, c int, one func(i int) time.Duration) {
+	var took []time.Duration
+	start := time.Now()
+	for i := 0; i < b.N; i += c {
+		waitIdle(shared)
+		n := min(c, b.N-i)
+		round := make([]time.Duration, n)
+		var wg sync.WaitGroup
+		for j := range n {
+			wg.Go(func() { round[j] = one(i + j) })
+		}
+		wg.Wait()
+		took = append(took, round...)
+	}
+	reportLatency(b, took, time.Since(start))
+}
+
+// waitIdle waits until br is as between clicks: no render and no tab
+// closing (both hold a render slot), and every spare tab open (at most
+// 10 s).
+func waitIdle(br *Browser) {
+	for end := time.Now().Add(10 * time.Second); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		if len(br.sem) == 0 && len(br.spares) == cap(br.spares) {
+			return
+		}
 	}
 }
 
@@ -175,10 +224,12 @@ func startBare(b *testing.B) context.Context {
 }
 
 // BenchmarkRenderSteps profiles Browser.Render of an empty page at
-// concurrency 1: the median time of each step (testHookStep), in order.
+// concurrency 1, each render starting on an idle sandbox (waitIdle): the
+// median time of each step (testHookStep), in order.
 // acquire: from Render's start to the tab slot and the browser;
-// context+tab: Target.createBrowserContext, createTarget and attach
-// (chromedp); setup: the emulation of the clicker's device (emulation.go);
+// context+tab: taking a spare tab (keepSpares), or opening one
+// (Target.createBrowserContext, createTarget, attach and lockDown) when
+// none is ready; setup: the emulation of the clicker's device (emulation.go);
 // navigate: the Page.navigate command; settle: until loaded and quiet for
 // Config.Settle; extract: extract.js; look-further: the timers in virtual
 // time, the second read (late.go); screenshot: the JPEG; close: closing
@@ -209,6 +260,7 @@ func BenchmarkRenderSteps(b *testing.B) {
 	per := map[string][]time.Duration{}
 	var total []time.Duration
 	for range b.N {
+		waitIdle(shared)
 		rep := shared.Render(context.Background(), "http://blank.bench.example/empty", "", "")
 		if rep.Err != "" {
 			b.Fatalf("render: %s", rep.Err)

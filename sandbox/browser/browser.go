@@ -40,12 +40,23 @@ type Config struct {
 	// RenderTimeout bounds each render; default 10 s. A caller's earlier
 	// deadline wins.
 	RenderTimeout time.Duration
-	// Settle is how long the page must stay quiet after it loaded (no
-	// main-frame navigation; no script, XHR or fetch request for up to 2 s
-	// after the load event) before it is captured, so that meta refreshes
-	// and script redirects run first; default 400 ms. A meta refresh with a
-	// delay of up to 5 s is waited for when the deadline allows.
+	// Settle is the quiet window that ends the wait for a page: once the
+	// main frame has loaded, the page is read as soon as it has had no
+	// main-frame navigation, no script, XHR or fetch in flight (for up to
+	// 2 s after the load event) and no such request started or ended for
+	// this long; default 100 ms. It is a condition, not a sleep: what a
+	// page does later by its timers (a script redirect, a late form or
+	// download) is seen by running the timers in virtual time after the
+	// first read (late.go), and a read that a navigation interrupts is
+	// done again. A meta refresh with a delay of up to 5 s is waited for
+	// when the deadline allows.
 	Settle time.Duration
+	// SpareTabs is how many tabs (each a fresh incognito browser context
+	// and its tab) are kept open ahead of renders, so that a render does
+	// not wait for their creation; a tab serves one render and is closed
+	// after it. Default Concurrency; negative: none (each render opens
+	// its own).
+	SpareTabs int
 	// RecycleAfter restarts the browser after this many renders; default
 	// 100.
 	RecycleAfter int
@@ -76,7 +87,7 @@ type Browser struct {
 	log      *zap.Logger
 	execPath string
 	proxy    *url.URL
-	sem      chan struct{}
+	sem      chan struct{} // a render slot, held until its tab is closed
 	// blackhole is the browser-wide proxy: it refuses everything. Renders
 	// use the egress proxy, set on each browser context; Chromium's own
 	// background traffic (time sync, sign-in, GCM...) goes nowhere.
@@ -89,6 +100,15 @@ type Browser struct {
 	bg     sync.WaitGroup // generation shutdowns and render clean-ups
 
 	renderSeq atomic.Uint64
+	tabSeq    atomic.Uint64
+
+	// The spare tabs (keepSpares): kick asks for more, done ends it.
+	spares chan *tab
+	kick   chan struct{}
+	done   chan struct{}
+	// settingUp counts the renders between taking a slot and the end of
+	// their navigate command: no spare is opened meanwhile.
+	settingUp atomic.Int32
 
 	blockMu sync.Mutex
 	active  map[*renderState]struct{}
@@ -142,7 +162,10 @@ func New(ctx context.Context, cfg Config) (*Browser, error) {
 		cfg.RenderTimeout = 10 * time.Second
 	}
 	if cfg.Settle <= 0 {
-		cfg.Settle = 400 * time.Millisecond
+		cfg.Settle = 100 * time.Millisecond
+	}
+	if cfg.SpareTabs == 0 {
+		cfg.SpareTabs = cfg.Concurrency
 	}
 	if cfg.RecycleAfter <= 0 {
 		cfg.RecycleAfter = 100
@@ -166,6 +189,9 @@ func New(ctx context.Context, cfg Config) (*Browser, error) {
 		proxy:    pu,
 		sem:      make(chan struct{}, cfg.Concurrency),
 		active:   map[*renderState]struct{}{},
+		spares:   make(chan *tab, max(cfg.SpareTabs, 0)),
+		kick:     make(chan struct{}, 1),
+		done:     make(chan struct{}),
 	}
 	if b.blackhole, err = startBlackhole(b.log); err != nil {
 		return nil, err
@@ -182,6 +208,11 @@ func New(ctx context.Context, cfg Config) (*Browser, error) {
 	if g.startErr != nil {
 		b.Close()
 		return nil, g.startErr
+	}
+	if cap(b.spares) > 0 {
+		b.bg.Add(1)
+		go b.keepSpares()
+		b.kickSpares()
 	}
 	return b, nil
 }
@@ -451,6 +482,7 @@ func (b *Browser) Close() error {
 		return nil
 	}
 	b.closed = true
+	close(b.done)
 	g := b.cur
 	b.cur = nil
 	b.mu.Unlock()

@@ -11,7 +11,12 @@
 // profile. Render runs each URL in a fresh incognito browser context and
 // tab (Target.createBrowserContext), at most Config.Concurrency at once,
 // each with its own deadline (Config.RenderTimeout, or the caller's, the
-// earlier wins). After Config.RecycleAfter renders, or as soon as the browser
+// earlier wins). Config.SpareTabs such contexts and tabs (one per render
+// slot by default) are opened ahead (keepSpares: while no render runs,
+// or, when none is left, while the renders load their pages), so that a
+// render does not wait for their creation; each serves one render and is
+// closed, by disposing of its browser context, after it.
+// After Config.RecycleAfter renders, or as soon as the browser
 // dies, the next Render starts a new browser and the old one is killed when
 // its last render ends. Close kills the browser and every process that
 // still names its profile directory, and removes the directory.

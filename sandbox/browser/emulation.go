@@ -219,16 +219,20 @@ func acceptLanguage(lang string) (list, first string) {
 	return strings.Join(tags, ","), tags[0]
 }
 
-// setup makes the tab look like the clicker's browser and locks it down.
-func (r *run) setup(ctx context.Context) error {
-	dev, rep := r.dev, r.rep
-	if err := os.MkdirAll(r.dlDir, 0o700); err != nil {
+// lockDown sets up what a tab's browser context needs whoever clicked:
+// its own download directory (downloads are saved there, never opened),
+// and the permissions a page could ask for, denied. It also notes the
+// tab's window. It runs when the tab is opened (openTab), ahead of the
+// render for a spare.
+func (b *Browser) lockDown(ctx context.Context, t *tab) error {
+	if err := os.MkdirAll(t.dlDir, 0o700); err != nil {
 		return err
 	}
+	c := chromedp.FromContext(ctx)
 	if _, err := chromedp.CallBrowser(ctx, cdpbrowser.SetDownloadBehavior, cdpbrowser.SetDownloadBehaviorParams{
 		Behavior:         cdpbrowser.SetDownloadBehaviorBehaviorAllowAndName,
-		BrowserContextID: r.bcID,
-		DownloadPath:     r.dlDir,
+		BrowserContextID: c.BrowserContextID,
+		DownloadPath:     t.dlDir,
 		EventsEnabled:    new(true),
 	}); err != nil {
 		return err
@@ -238,9 +242,19 @@ func (r *run) setup(ctx context.Context) error {
 		chromedp.CallBrowser(ctx, cdpbrowser.SetPermission, cdpbrowser.SetPermissionParams{
 			Permission:       &cdpbrowser.PermissionDescriptor{Name: name, UserVisibleOnly: name == "push"},
 			Setting:          cdpbrowser.PermissionSettingDenied,
-			BrowserContextID: r.bcID,
+			BrowserContextID: c.BrowserContextID,
 		})
 	}
+	w, err := chromedp.CallBrowser(ctx, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{TargetID: c.Target.TargetID})
+	if err == nil {
+		t.window, t.bounds = w.WindowID, w.Bounds
+	}
+	return nil
+}
+
+// setup makes the tab look like the clicker's browser.
+func (r *run) setup(ctx context.Context) error {
+	dev, rep := r.dev, r.rep
 	if _, err := chromedp.Call(ctx, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{
 		UserAgent: rep.UserAgent, AcceptLanguage: rep.Language, Platform: dev.platform,
 		UserAgentMetadata: clientHints(rep.UserAgent, dev, r.g.engine),
@@ -263,9 +277,8 @@ func (r *run) setup(ctx context.Context) error {
 	}
 	// Best effort: the window is already this size for a desktop (the
 	// window-size switch).
-	if w, err := chromedp.CallBrowser(ctx, cdpbrowser.GetWindowForTarget, cdpbrowser.GetWindowForTargetParams{TargetID: chromedp.FromContext(ctx).Target.TargetID}); err == nil &&
-		(w.Bounds == nil || w.Bounds.Width != win.Width || w.Bounds.Height != win.Height) {
-		chromedp.CallBrowser(ctx, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{WindowID: w.WindowID, Bounds: &win})
+	if t := r.tab; t.window != 0 && (t.bounds == nil || t.bounds.Width != win.Width || t.bounds.Height != win.Height) {
+		chromedp.CallBrowser(ctx, cdpbrowser.SetWindowBounds, cdpbrowser.SetWindowBoundsParams{WindowID: t.window, Bounds: &win})
 	}
 	if _, err := chromedp.Call(ctx, page.AddScriptToEvaluateOnNewDocument, page.AddScriptToEvaluateOnNewDocumentParams{
 		Source: webglScript(rep.UserAgent) + outerSizeScript(win.Width-dev.width, win.Height-dev.height),

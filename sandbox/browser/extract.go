@@ -315,7 +315,7 @@ func truncateUTF8(s string, n int) string {
 func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	rep := r.rep
 	if s.mainErr == "" {
-		ex, err := r.extract(rctx)
+		ex, err := r.extractSettled(rctx, s.lastNav)
 		r.step("extract")
 		if err == nil {
 			ex, rep.Clicked = r.lookFurther(rctx, ex)
@@ -350,6 +350,29 @@ func (r *run) capture(ctx, rctx context.Context, s stateSnapshot) {
 	}
 	// A download that began while the page was read is still recorded.
 	r.lateDownloads(rctx, len(rep.Downloads))
+}
+
+// extractSettled runs the extraction. When it fails because the page
+// navigated under it (a script redirect just after the quiet window:
+// its isolated world is gone), it waits for the new page to settle and
+// reads again, twice at most, within the deadline less captureReserve.
+// lastNav is the state's lastNav when the page was last seen settled.
+func (r *run) extractSettled(rctx context.Context, lastNav time.Time) (*extraction, error) {
+	for try := 0; ; try++ {
+		ex, err := r.extract(rctx)
+		if err == nil || try == 2 || rctx.Err() != nil {
+			return ex, err
+		}
+		s := r.st.snapshot()
+		if !s.lastNav.After(lastNav) && !s.mainLoading {
+			return ex, err // not a navigation
+		}
+		sctx, cancel := context.WithDeadline(rctx, r.deadline.Add(-captureReserve))
+		r.settle(sctx)
+		cancel()
+		lastNav = r.st.snapshot().lastNav
+		r.b.log.Debug("the page navigated while it was read; reading again", zap.Uint64("render", r.id), zap.Error(err))
+	}
 }
 
 // lateDownloads puts in the report the downloads of the render when more

@@ -128,7 +128,8 @@ func (r *run) lookFurther(ctx context.Context, ex *extraction) (*extraction, str
 
 // runTimers lets the page's timers run budget ahead of the clock (see
 // lookFurther) and then waits until the page is quiet: no navigation in
-// progress, and no request or navigation started for Config.Settle. It
+// progress, no script, XHR or fetch in flight (for up to maxNetWait), and
+// no request started or ended and no navigation for Config.Settle. It
 // returns by ctx's deadline.
 func (r *run) runTimers(ctx context.Context, budget time.Duration) {
 	since := time.Now()
@@ -145,14 +146,18 @@ func (r *run) runTimers(ctx context.Context, budget time.Duration) {
 	cancel()
 	quiet := r.b.cfg.Settle
 	r.waitState(ctx, func(s stateSnapshot) bool {
+		// As in settle: requests count for maxNetWait, so that a
+		// long poll cannot hold the render.
+		netCounts := time.Since(since) < maxNetWait
 		last := s.lastNav
-		if s.lastNet.After(last) {
+		if netCounts && s.lastNet.After(last) {
 			last = s.lastNet
 		}
 		if !last.After(since) {
 			return !s.mainLoading // nothing happened on the network
 		}
-		return !s.mainLoading && time.Since(last) >= quiet
+		busy := s.mainLoading || (netCounts && s.inflight > 0)
+		return !busy && time.Since(last) >= quiet
 	})
 }
 

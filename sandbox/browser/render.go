@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,7 +13,6 @@ import (
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"go.uber.org/zap"
 
@@ -101,7 +98,6 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		st:       newRenderState(start),
 		id:       b.renderSeq.Add(1),
 	}
-	r.dlDir = filepath.Join(g.dataDir, "downloads", strconv.FormatUint(r.id, 10))
 	b.addActive(r.st)
 	r.step("acquire")
 	cleanup := r.do(ctx)
@@ -116,7 +112,9 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		}
 	}
 	// Closing the tab and its browser context can take a moment; the
-	// report is ready now. The semaphore is held until the tab is gone.
+	// report is ready now. The render slot is held until the tab is gone:
+	// the close is short (the browser context is disposed of, closing its
+	// tab), and the next render's set-up would compete with it.
 	go func() {
 		defer b.bg.Done() // counted by acquire
 		cleanup()
@@ -124,9 +122,10 @@ func (b *Browser) Render(ctx context.Context, rawURL, ua, lang string) *capture.
 		os.RemoveAll(r.dlDir)
 		b.release(g)
 		<-b.sem
+		b.kickSpares() // replace the spare this render took
 	}()
 	b.log.Debug("rendered", zap.Uint64("render", r.id), zap.String("url", rawURL), zap.String("final", rep.FinalURL),
-		zap.Int("hops", len(rep.Chain)), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
+		zap.Int("hops", len(rep.Chain)), zap.Bool("spare_tab", r.spare), zap.Duration("took", time.Since(start)), zap.String("err", rep.Err))
 	return rep
 }
 
@@ -150,23 +149,27 @@ type run struct {
 	id       uint64
 	dlDir    string
 	bcID     cdp.BrowserContextID
+	tab      *tab
+	spare    bool // the tab was opened ahead (keepSpares)
+	setUp    bool // setUpDone was called
 }
 
 // do renders into r.rep and returns the clean-up (close the tab and its
 // browser context), which may block for a moment.
 func (r *run) do(ctx context.Context) (cleanup func()) {
-	b := r.b
-	tabCtx, tabCancel := chromedp.NewContext(r.g.ctx,
-		chromedp.WithNewBrowserContext(func(p *target.CreateBrowserContextParams) {
-			p.ProxyServer = b.proxy.Scheme + "://" + b.proxy.Host
-			p.ProxyBypassList = "<-loopback>"
-		}),
-		chromedp.WithListener(r.st.onEvent),
-	)
-	rctx, rcancel := context.WithDeadline(tabCtx, r.deadline)
+	r.b.settingUp.Add(1)
+	defer r.setUpDone() // if it failed before navigating
+	t, spare, err := r.b.takeTab(ctx, r.g)
+	if err != nil {
+		r.fail(ctx, "opening a tab", err)
+		return func() {}
+	}
+	t.st.Store(r.st)
+	r.tab, r.spare, r.dlDir = t, spare, t.dlDir
+	rctx, rcancel := context.WithDeadline(t.ctx, r.deadline)
 	stop := context.AfterFunc(ctx, rcancel) // the caller gave up
 	var wg sync.WaitGroup
-	cleanup = func() { tabCancel() }
+	cleanup = func() { t.cancel() }
 	defer func() {
 		stop()
 		rcancel()
@@ -198,6 +201,18 @@ func (r *run) do(ctx context.Context) (cleanup func()) {
 	return cleanup
 }
 
+// setUpDone notes that the render has its tab set up and navigating (or
+// failed before): spares may be opened again (keepSpares). Only the first
+// call counts.
+func (r *run) setUpDone() {
+	if !r.setUp {
+		r.setUp = true
+		if r.b.settingUp.Add(-1) == 0 {
+			r.b.kickSpares()
+		}
+	}
+}
+
 // fail sets Report.Err for a step (what) that failed with err, telling a
 // dead browser, the deadline and the caller's cancellation apart.
 func (r *run) fail(ctx context.Context, what string, err error) {
@@ -214,13 +229,11 @@ func (r *run) fail(ctx context.Context, what string, err error) {
 	}
 }
 
-// open opens a new incognito browser context and its tab, starts
-// dismissing dialogs (until rctx ends; wg waits for that) and sets the tab
-// up. On failure, what names the step.
+// open takes the render's tab (rctx's: a new incognito browser context
+// and its tab, opened ahead as a spare or just now), starts dismissing
+// dialogs (until rctx ends; wg waits for that) and sets the tab up. On
+// failure, what names the step.
 func (r *run) open(rctx context.Context, wg *sync.WaitGroup) (what string, err error) {
-	if err := chromedp.Do(rctx); err != nil {
-		return "opening a tab", err
-	}
 	r.step("context+tab")
 	c := chromedp.FromContext(rctx)
 	r.bcID = c.BrowserContextID
@@ -258,6 +271,7 @@ func (r *run) navigate(rctx context.Context, navDeadline time.Time) (timedOut bo
 	}
 	timedOut = err != nil && navCtx.Err() != nil
 	r.step("navigate")
+	r.setUpDone()
 	if err != nil && !timedOut {
 		return false, err
 	}

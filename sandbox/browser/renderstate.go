@@ -139,9 +139,9 @@ func (r *renderState) onEvent(ev any) {
 	case *network.EventResponseReceived:
 		r.onResponse(e)
 	case *network.EventLoadingFinished:
-		delete(r.live, e.RequestID)
+		r.endRequest(e.RequestID, now)
 	case *network.EventLoadingFailed:
-		delete(r.live, e.RequestID)
+		r.endRequest(e.RequestID, now)
 		if isCertError(e.ErrorText) && r.s.certErr == "" {
 			r.s.certErr = e.ErrorText
 		}
@@ -178,6 +178,17 @@ func (r *renderState) onEvent(ev any) {
 		r.s.crashed = true
 	case *emulation.EventVirtualTimeBudgetExpired:
 		r.s.budgetsExpired++
+	}
+}
+
+// endRequest notes the end of a request. The end of a script, XHR or
+// fetch counts as network activity like its start: the page's handler
+// runs once the response is in, and what it does (a navigation, another
+// request) comes after. r.mu is held.
+func (r *renderState) endRequest(id network.RequestID, now time.Time) {
+	if r.live[id] {
+		delete(r.live, id)
+		r.s.lastNet = now
 	}
 }
 

@@ -227,6 +227,13 @@ document.getElementById('out').textContent = JSON.stringify({
 		http.NotFound(w, r)
 	case "secure.bank.example/login":
 		fmt.Fprint(w, htmlPage("bank", `<form><input type="password"></form>`))
+	case "state.example/": // TestRendersShareNoState
+		h.Set("Set-Cookie", "kensa_state=1; Path=/; Max-Age=3600")
+		fmt.Fprint(w, htmlPage("state", `<p id=o>sent=[`+html.EscapeString(r.Header.Get("Cookie"))+`]</p><script>
+const o = document.getElementById('o');
+o.textContent += ' ls=[' + (localStorage.getItem('k') || '') + ']';
+localStorage.setItem('k', 'v');
+</script>`))
 	case "blank.bench.example/empty": // BenchmarkFloor, as sandbox/inprocess's baseline
 		fmt.Fprint(w, emptyPage)
 	default:
