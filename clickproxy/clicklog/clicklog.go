@@ -123,6 +123,10 @@ func newLog(cfg Config, now func() time.Time) (*Log, error) {
 	if cfg.Buffer < 0 {
 		errs = append(errs, fmt.Errorf("clicklog: Buffer %d is negative", cfg.Buffer))
 	}
+	if _, cluster := cfg.Redis.(*redis.ClusterClient); cluster && cfg.Stream != "" && cfg.Stream != DefaultStream {
+		// The index and counter keys are in the default stream's hash slot.
+		errs = append(errs, fmt.Errorf("clicklog: on a Redis Cluster the stream is %s, not %s", DefaultStream, cfg.Stream))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}

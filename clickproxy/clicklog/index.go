@@ -15,17 +15,24 @@ import (
 // entries it names, so it costs the same over 1,000 or 1,000,000 events.
 // Each set is trimmed by time with the stream and expires when idle for the
 // retention period.
+//
+// Every key the batch script writes is in the default stream's hash slot:
+// the stream's name has no braces, so Redis Cluster hashes all of it, and
+// the index and counter keys carry it as their hash tag. The click log is
+// then one shard's, on a Cluster as on one server (TestSearchOnCluster).
 const (
-	IndexRecipient = "kensa:v1:ix:rcpt:" // + lower-case recipient address
-	IndexDomain    = "kensa:v1:ix:dom:"  // + registrable domain
-	IndexURL       = "kensa:v1:ix:url:"  // + URL digest (the verdict cache key)
-	IndexMessage   = "kensa:v1:ix:msg:"  // + message digest (16 hex digits)
+	slotTag = "{" + DefaultStream + "}"
+
+	IndexRecipient = "kensa:v1:ix:" + slotTag + ":rcpt:" // + lower-case recipient address
+	IndexDomain    = "kensa:v1:ix:" + slotTag + ":dom:"  // + registrable domain
+	IndexURL       = "kensa:v1:ix:" + slotTag + ":url:"  // + URL digest (the verdict cache key)
+	IndexMessage   = "kensa:v1:ix:" + slotTag + ":msg:"  // + message digest (16 hex digits)
 
 	// Counters for the console's home page (Counts): per hour of the
 	// event's time, a hash action -> clicks; per day, a sorted set
 	// registrable domain -> clicks. Both expire after statsTTL.
-	StatsHour = "kensa:v1:stats:hour:" // + YYYYMMDDHH (UTC)
-	StatsDay  = "kensa:v1:stats:dom:"  // + YYYYMMDD (UTC)
+	StatsHour = "kensa:v1:stats:" + slotTag + ":hour:" // + YYYYMMDDHH (UTC)
+	StatsDay  = "kensa:v1:stats:" + slotTag + ":dom:"  // + YYYYMMDD (UTC)
 	statsTTL  = 8 * 24 * time.Hour
 )
 
@@ -68,8 +75,8 @@ func indexValues(e *Event) [4]string {
 // in seconds, the number of events, then per event: JSON, ms, the number of
 // its index sets and their KEYS positions; then the number of hour hash
 // increments and per increment key, field, by; then the same for the day
-// sets (key, member, by). (The counters' keys are ARGV, not KEYS: one
-// Redis, not a cluster; see docs/redis.md.) Returns {events written, first
+// sets (key, member, by). (The counters' keys are ARGV, not KEYS: they are
+// in the stream's hash slot, which a Cluster allows.) Returns {events written, first
 // error after the XADDs or ""}.
 var addScript = redis.NewScript(`
 local stream, minid, maxlen, ixttl, statsttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]

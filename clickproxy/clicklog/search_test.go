@@ -10,6 +10,8 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/api"
 	"github.com/kensa-mail/kensa/internal/redistest"
+	"github.com/kensa-mail/kensa/internal/testenv"
+	"github.com/redis/go-redis/v9"
 )
 
 // searchEvents is a small click history: 3 recipients, 3 domains, 4 URLs,
@@ -37,15 +39,35 @@ func searchEvents(base time.Time, n int) []Event {
 // Every search, by index or by scan, in both orders and through every
 // page, finds exactly what a filter over all events finds, in time order.
 func TestSearch(t *testing.T) {
-	s := redistest.Start(t)
-	c := newClient(t, s)
+	testSearch(t, newClient(t, redistest.Start(t)))
+}
+
+// On a Redis Cluster the same: the batch script's keys (the stream, its
+// index sets and counters) share the stream's hash slot.
+func TestSearchOnCluster(t *testing.T) {
+	testenv.Require(t, testenv.Redis)
+	cl := redistest.StartCluster(t)
+	opts, err := redis.ParseClusterURL(cl.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := redis.NewClusterClient(opts)
+	t.Cleanup(func() { c.Close() })
+	testSearch(t, c)
+}
+
+func testSearch(t *testing.T, c redis.UniversalClient) {
 	base := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
 	now := base.Add(24 * time.Hour)
 	l, err := newLog(Config{Redis: c}, func() time.Time { return now })
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { l.Close(context.Background()) })
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		l.Close(ctx)
+	})
 	evs := searchEvents(base, 120)
 	for _, e := range evs {
 		l.Emit(e)
@@ -136,6 +158,34 @@ func TestSearch(t *testing.T) {
 	})
 	if err != nil || n != len(evs) {
 		t.Errorf("Each: %d events, %v", n, err)
+	}
+	// The home page's counters hold every event, by action and by domain.
+	hours, doms, err := l.Counts(context.Background(), base, now, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAction, byDomain := map[string]int64{}, map[string]int64{}
+	for _, e := range evs {
+		byAction[e.Action]++
+		byDomain[e.Domain]++
+	}
+	for _, h := range hours {
+		for a, k := range h.ByAction {
+			byAction[a] -= k
+		}
+	}
+	for _, d := range doms {
+		byDomain[d.Domain] -= d.Clicks
+	}
+	for k, v := range byAction {
+		if v != 0 {
+			t.Errorf("counters: action %s off by %d", k, v)
+		}
+	}
+	for k, v := range byDomain {
+		if v != 0 {
+			t.Errorf("counters: domain %s off by %d", k, v)
+		}
 	}
 }
 
