@@ -12,7 +12,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +47,7 @@ func TestMilterRecordsMessages(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	var errOut syncBuffer
+	var errOut testenv.Buffer
 	go func() { done <- runMilter(ctx, []string{"--config", cfg}, nil, io.Discard, &errOut) }()
 	defer func() {
 		cancel()
@@ -97,23 +96,4 @@ func TestMilterRecordsMessages(t *testing.T) {
 	if ttl := rdb.TTL(context.Background(), "kensa:v1:msg:"+digest).Val(); ttl <= 0 || ttl > time.Hour {
 		t.Errorf("record TTL %v, want up to milter.message_retention (1h)", ttl)
 	}
-}
-
-// syncBuffer is a bytes.Buffer the milter's logger writes to while the
-// test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

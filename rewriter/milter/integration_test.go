@@ -21,7 +21,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -31,6 +30,7 @@ import (
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
 	"github.com/kensa-mail/kensa/internal/postfixtest"
+	"github.com/kensa-mail/kensa/internal/testenv"
 	"github.com/kensa-mail/kensa/rewriter"
 )
 
@@ -67,26 +67,7 @@ type kensaMilter struct {
 	keyFile string
 	cfgFile string
 	cmd     *exec.Cmd
-	log     *syncBuffer
-}
-
-// syncBuffer is the milter's stderr: written by exec's copying goroutine,
-// read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
+	log     *testenv.Buffer
 }
 
 func freePort(t testing.TB) string {
@@ -116,7 +97,7 @@ func newKensaMilter(t testing.TB) *kensaMilter {
 
 func (km *kensaMilter) start() {
 	km.t.Helper()
-	km.log = &syncBuffer{}
+	km.log = &testenv.Buffer{}
 	km.cmd = exec.Command(kensaBin, "milter", "--config", km.cfgFile)
 	km.cmd.Stderr = km.log
 	if err := km.cmd.Start(); err != nil {
