@@ -105,7 +105,10 @@ type Browser struct {
 	// The spare tabs (keepSpares): kick asks for more, done ends it.
 	spares chan *tab
 	kick   chan struct{}
-	done   chan struct{}
+	// opening is closed when the spare being opened (keepSpares) is in
+	// b.spares or failed; nil while none is being opened.
+	opening atomic.Pointer[chan struct{}]
+	done    chan struct{}
 	// settingUp counts the renders between taking a slot and the end of
 	// their navigate command: no spare is opened meanwhile.
 	settingUp atomic.Int32

@@ -87,10 +87,17 @@ func (b *Browser) openTab(bound context.Context, g *generation) (*tab, error) {
 	return t, nil
 }
 
-// takeTab returns a tab on g for a render: a spare when one is ready,
-// else a new one (bound by ctx). Spares of another generation (recycled,
-// or dead) are closed. Either way the spares are topped up again in the
-// background.
+// takeTab returns a tab on g for a render: a spare when one is ready or
+// being opened, else a new one (bound by ctx). Spares of another
+// generation (recycled, or dead) are closed. Either way the spares are
+// topped up again in the background.
+//
+// A spare being opened is waited for rather than a second tab opened
+// beside it: opening a tab costs Chromium's UI thread and a new renderer
+// process far more CPU than the rest of an empty page's render, so two
+// at once on shared cores make both late (a render right behind another
+// found the next spare half open: back to back, a render took 1.5 times
+// the bare script's time; docs/BENCHMARKS.md).
 func (b *Browser) takeTab(ctx context.Context, g *generation) (t *tab, spare bool, err error) {
 	for {
 		select {
@@ -101,6 +108,19 @@ func (b *Browser) takeTab(ctx context.Context, g *generation) (t *tab, spare boo
 			b.discard(t)
 			continue
 		default:
+		}
+		if opening := b.opening.Load(); opening != nil {
+			select {
+			case t := <-b.spares:
+				if t.g == g && t.ctx.Err() == nil {
+					return t, true, nil
+				}
+				b.discard(t)
+			case <-*opening:
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+			continue
 		}
 		t, err := b.openTab(ctx, g)
 		return t, false, err
@@ -154,15 +174,23 @@ func (b *Browser) keepSpares() {
 				break
 			}
 			ctx, cancel := context.WithTimeout(g.ctx, openTimeout)
+			opened := make(chan struct{})
+			b.opening.Store(&opened)
 			t, err := b.openTab(ctx, g)
 			cancel()
 			if err != nil {
+				b.opening.Store(nil)
+				close(opened)
 				b.log.Debug("no spare tab", zap.Int("generation", g.id), zap.Error(err))
 				break
 			}
 			select {
 			case b.spares <- t:
+				b.opening.Store(nil)
+				close(opened)
 			case <-b.done:
+				b.opening.Store(nil)
+				close(opened)
 				b.discard(t)
 				return
 			}
