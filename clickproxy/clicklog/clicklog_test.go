@@ -903,7 +903,7 @@ func TestIndexErrorNotRetried(t *testing.T) {
 			t.Errorf("click %d in the stream %d times", i, n)
 		}
 	}
-	if n := c.ZCard(ctx, IndexMessage+e.Message).Val(); n != total {
+	if n := indexIDs(t, c, IndexMessage+e.Message); n != total {
 		t.Errorf("message index has %d entries, want %d", n, total)
 	}
 	checkConsistent(t, l.Stats())

@@ -10,11 +10,21 @@ import (
 
 // Secondary indexes of the stream (docs/redis.md): one sorted set per
 // value, scored by the event's time in milliseconds, whose members are
-// stream entry IDs. A search by recipient, registrable domain, URL or
-// message reads its index by score (the time range) and fetches only the
-// entries it names, so it costs the same over 1,000 or 1,000,000 events.
-// Each set is trimmed by time with the stream and expires when idle for the
+// stream entry IDs: one ID, or the comma-separated IDs of the events of one
+// batch that have the value and the same millisecond, in stream order (see
+// splitMember). A search by recipient, registrable domain, URL or message
+// reads its index by score (the time range) and fetches only the entries
+// it names, so it costs the same over 1,000 or 1,000,000 events. Each set
+// is trimmed by time with the stream and expires when idle for the
 // retention period.
+//
+// Why grouped: a sorted-set insert into a large set (its hash table and
+// skip list, and their growth) was nearly half of Redis's CPU per click
+// under load (docs/BENCHMARKS.md), four per event. A batch is large only
+// when clicks arrive faster than one script call a round trip, and then
+// clicks on one hot destination, domain or message share milliseconds:
+// their entries become one set member. A lone click is a member of its
+// own, as before 2026-12-04 (so older sets read the same).
 //
 // Every key the batch script writes is in the default stream's hash slot:
 // the stream's name has no braces, so Redis Cluster hashes all of it, and
@@ -59,7 +69,7 @@ func indexValues(e *Event) [4]string {
 // another replica's clock); only the first event of a batch finds that out
 // by trying, the others are compared with the ID before them. Then, once
 // per batch: one ZADD of its new entries to each index set the batch
-// touches, the stream trimmed by time (MINID ~: the retention period) and
+// touches (one member per millisecond of the set's events in the batch), the stream trimmed by time (MINID ~: the retention period) and
 // by length (MAXLEN ~: the storage bound), each index set touched trimmed
 // by time too and given its TTL, and the counters incremented by the
 // batch's counts.
@@ -83,7 +93,7 @@ local stream, minid, maxlen, ixttl, statsttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3
 local n = tonumber(ARGV[5])
 local a = 6
 local last = -1
-local members = {}
+local groups = {}
 for e = 1, n do
   local ev, ms, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
   local id
@@ -98,13 +108,18 @@ for e = 1, n do
   last = tonumber(string.match(id, '^%d+'))
   for j = 1, k do
     local i = tonumber(ARGV[a + 2 + j])
-    local m = members[i]
-    if not m then
-      m = {}
-      members[i] = m
+    local g = groups[i]
+    if not g then
+      g = {times = {}, ids = {}}
+      groups[i] = g
     end
-    m[#m + 1] = ms
-    m[#m + 1] = id
+    local ids = g.ids[ms]
+    if not ids then
+      ids = {}
+      g.ids[ms] = ids
+      g.times[#g.times + 1] = ms
+    end
+    ids[#ids + 1] = id
   end
   a = a + 3 + k
 end
@@ -120,8 +135,14 @@ if minid ~= '0' then
 end
 try('XTRIM', stream, 'MAXLEN', '~', maxlen)
 for i = 2, #KEYS do
-  if members[i] then
-    try('ZADD', KEYS[i], unpack(members[i]))
+  local g = groups[i]
+  if g then
+    local args = {}
+    for _, ms in ipairs(g.times) do
+      args[#args + 1] = ms
+      args[#args + 1] = table.concat(g.ids[ms], ',')
+    end
+    try('ZADD', KEYS[i], unpack(args))
   end
   if minid ~= '0' then
     try('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. minid)
