@@ -381,6 +381,60 @@ drop events from the Redis stream (they stay in the JSON lines and are
 counted in kensa_click_events_dropped_total); the rate this machine can
 log without loss is Redis's, about 30,000 a second. The peak RSS in the
 table above is that buffer, not a leak.
+
+2026-12-04, second round (before: 3364e93, after: 3f1461d; measured
+03:23 to 03:52 UTC while other helpers ran Chromium benchmarks, load
+average 7 to 19, so only CPU time per click is compared; the wrk ratios of
+those runs went from 0.28 to 0.98 for either build, with the bare server's
+own p99 at 25 to 250 ms, and say nothing). Commands: `BENCH_CLICKS_KENSA=BIN
+scripts/bench-clicks.sh` alternating the two builds (its cpu line);
+`BENCH_CLICKS_PPROF=FILE` for kensa serve's profile; `perf record -g -p
+REDIS_PID` for 8 s of a wrk run; `redis-cli -p 6391 INFO commandstats`
+during one; `go test -run '^$' -bench CachedClick -benchmem -benchtime
+100000x ./clickproxy` and `go test -run '^$' -bench 'Emit$' -benchtime
+200000x ./clickproxy/clicklog` (test binaries of both trees, alternating).
+
+| per click | before | after |
+|---|---|---|
+| Redis CPU under wrk (4 and 7 runs) | 13.6 to 15.8 µs | 8.0 to 9.6 µs |
+| kensa serve CPU under wrk (same runs) | 25.0 to 28.0 µs | 24.2 to 28.9 µs |
+| bare303 CPU per request (same runs) | 12.4 to 13.9 µs | 11.8 to 14.9 µs |
+| Redis CPU in process (BenchmarkCachedClick) | 10.6 to 11.7 µs | 5.9 to 7.2 µs |
+| Go CPU in process (same) | 8.6 to 10.4 µs | 6.4 to 10.3 µs |
+| allocations in process (same) | 18 (2.29 KB) | 18 (2.29 KB) |
+| Redis CPU per event, 1,000 different clicks (BenchmarkEmit) | 24 to 27 µs | 15 to 20 µs |
+
+Redis before (perf, under wrk): the hash table of the index sorted sets
+was a quarter of its CPU (dictFind 13%, dictRehash 11%: four sets of
+hundreds of thousands of members, growing), zslInsert 3%; commandstats:
+2,571 script calls for 504,027 events (196 a batch). Now the clicks of a
+batch that share an index set and a millisecond are one member (their
+stream IDs joined by commas; a search splits them, TestSearchGroupedMembers;
+docs/redis.md): under wrk a set gets about 5 members a batch instead of
+196, and dictFind and dictRehash fell to 2% together (zslInsert 0.4%). For mixed clicks (1,000
+recipients, BenchmarkEmit) the cost was the per-set upkeep: each batch
+trimmed and renewed the TTL of every set it touched, two commands per
+click for sets of one recipient or message each; a set is now tended on
+the writer's first write and then at most once a minute (TestIndexTended).
+What is left in Redis under wrk is per event: the Lua loop and the XADD of
+the event's JSON (memmove and jemalloc 15%, page faults of the growing
+stream 11%, system calls 4%, most of the rest in the script's Lua, whose
+symbols are stripped); getting it much lower needs fewer bytes per event
+in Redis or Redis on other cores (production, docs/deploy.md).
+
+kensa serve (profile of the after build under wrk): the response's
+write(2) 38%, the request's read(2) 9%, the click handler 24% (the link's
+MAC, decryption and parsing 9%, the click event 4%), the click log's
+writer 8% (go-redis sending a batch 5%, building its arguments 3%), GC
+mark 2%, allocation 6%. GOGC: in one pair of wrk runs GOGC=400 cost
+24.4 µs a click against 24.7 at the default, with RSS 197 against 115
+MiB, and in process cpu-ns/op was within the noise (6.5 and 7.0 against
+6.4 and 7.9 µs), so kensa serve keeps Go's default (unlike kensa milter,
+whose GC was a sixth of its CPU). kensa serve's own CPU did not change in
+this round: what is left is spread thin, and the kernel's TCP write, which
+the bare server pays too, is the largest part. The 0.8x bar needs Kensa
+plus Redis near 20 µs a click on two shared cores; this round took it
+from about 41 to about 33 µs.
 TEXT
 
 echo "## Herd: 200 concurrent first clicks on one new link"
