@@ -1,6 +1,7 @@
 package clicklog
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -87,16 +88,17 @@ func indexValues(e *Event) [4]string {
 // KEYS[1] stream, KEYS[2..] the index sets the batch touches. ARGV: min ms
 // to keep (0: no time trim), max length, index TTL in seconds, counter TTL
 // in seconds, which index sets to tend (one byte per set from KEYS[2]: "1"
-// tend, "0" not), the number of events, then per event: JSON, ms, the
-// number of its index sets and their KEYS positions; then the number of
+// tend, "0" not), the number of events, then per event: JSON, ms, and the
+// KEYS positions of its index sets, each as two bytes (big-endian), in one
+// argument; then the number of
 // hour hash increments and per increment key, field, by; then the same for
 // the day sets (key, member, by). (The counters' keys are ARGV, not KEYS:
 // they are in the stream's hash slot, which a Cluster allows.) Returns
 // {events written, first error after the XADDs or ""}.
 //
-// Per event the script does as little Lua as it can (Redis runs it on
-// every click): the KEYS positions are used as the strings they arrive
-// as, and an ID is parsed only when Redis picked it.
+// Per event the script does as little as it can (Redis runs it on every
+// click): three arguments (each one Redis reads, allocates and turns into a
+// Lua string), and an ID is parsed only when Redis picked it.
 var addScript = redis.NewScript(`
 local stream, minid, maxlen, ixttl, statsttl, tend = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 local n = tonumber(ARGV[6])
@@ -104,7 +106,7 @@ local a = 7
 local last = -1
 local groups = {}
 for e = 1, n do
-  local ev, ms, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local ev, ms, ps = ARGV[a], ARGV[a + 1], ARGV[a + 2]
   local t = tonumber(ms)
   local id
   if t >= last then
@@ -118,8 +120,9 @@ for e = 1, n do
     t = tonumber(string.match(id, '^%d+'))
   end
   last = t
-  for j = a + 3, a + 2 + k do
-    local i = ARGV[j]
+  for j = 1, #ps, 2 do
+    local h, l = string.byte(ps, j, j + 1)
+    local i = h * 256 + l
     local g = groups[i]
     if not g then
       g = {times = {}, ids = {}}
@@ -133,7 +136,7 @@ for e = 1, n do
     end
     ids[#ids + 1] = id
   end
-  a = a + 3 + k
+  a = a + 3
 end
 local failed = ''
 local function try(...)
@@ -147,7 +150,7 @@ if minid ~= '0' then
 end
 try('XTRIM', stream, 'MAXLEN', '~', maxlen)
 for i = 2, #KEYS do
-  local g = groups[tostring(i)]
+  local g = groups[i]
   if g then
     local args = {}
     for _, ms in ipairs(g.times) do
@@ -220,6 +223,7 @@ type batchArgs struct {
 	tend   []string
 	flags  []byte
 	nowMs  int64
+	posBuf []byte // the events' KEYS positions
 }
 
 // build fills b.keys and b.argv for batch at now.
@@ -239,33 +243,28 @@ func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 	b.keys = append(b.keys[:0], l.stream)
 	b.argv = append(b.argv[:0], minID, l.maxLen, int64(l.indexTTL().Seconds()), int64(statsTTL.Seconds()), nil, len(batch))
 	const tendArg = 4 // set below, once the batch's index sets are known
+	b.posBuf = b.posBuf[:0]
+	var prev *queued
+	var ps any // the event's KEYS positions ([]byte), boxed once for a run of events
 	for i := range batch {
 		q := &batch[i]
-		b.argv = append(b.argv, q.json, q.ms, 0)
-		nk := len(b.argv) - 1
-		k := 0
-		for j, v := range q.index {
-			if v == "" {
-				continue
-			}
-			b.name = append(append(b.name[:0], indexPrefixes[j]...), v...)
-			p, ok := b.pos[string(b.name)]
-			if !ok {
-				key := string(b.name)
-				b.keys = append(b.keys, key)
-				p = len(b.keys)
-				b.pos[key] = p
-				if t, ok := b.tended[key]; ok && b.nowMs-t < tendEvery.Milliseconds() && b.nowMs >= t {
-					b.flags = append(b.flags, '0')
-				} else {
-					b.flags = append(b.flags, '1')
-					b.tend = append(b.tend, key)
+		// The same index sets as the event before (a hot link): the same
+		// positions.
+		if prev == nil || q.index != prev.index {
+			// Each KEYS position in two bytes (at most 1 + 4*maxBatch).
+			// The slices of posBuf stay valid when it grows: the old
+			// array is kept by them and never written again.
+			start := len(b.posBuf)
+			for j, v := range q.index {
+				if v == "" {
+					continue
 				}
+				b.posBuf = binary.BigEndian.AppendUint16(b.posBuf, uint16(b.position(indexPrefixes[j], v)))
 			}
-			b.argv = append(b.argv, p)
-			k++
+			ps = b.posBuf[start:len(b.posBuf):len(b.posBuf)]
 		}
-		b.argv[nk] = k
+		b.argv = append(b.argv, q.json, q.ms, ps)
+		prev = q
 		if q.action != "" {
 			hour, day := b.statsKeys(q.ms)
 			b.hours[[2]string{hour, q.action}]++
@@ -281,6 +280,27 @@ func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 			b.argv = append(b.argv, k[0], k[1], n)
 		}
 	}
+}
+
+// position is the KEYS position (1-based) of the index set prefix+value,
+// added to KEYS (and to the sets to tend, when it is due) the first time
+// the batch names it.
+func (b *batchArgs) position(prefix, value string) int {
+	b.name = append(append(b.name[:0], prefix...), value...)
+	if p, ok := b.pos[string(b.name)]; ok {
+		return p
+	}
+	key := string(b.name)
+	b.keys = append(b.keys, key)
+	p := len(b.keys)
+	b.pos[key] = p
+	if t, ok := b.tended[key]; ok && b.nowMs-t < tendEvery.Milliseconds() && b.nowMs >= t {
+		b.flags = append(b.flags, '0')
+	} else {
+		b.flags = append(b.flags, '1')
+		b.tend = append(b.tend, key)
+	}
+	return p
 }
 
 // done records that the batch build made was written: the sets it tended
