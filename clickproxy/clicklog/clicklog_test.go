@@ -903,8 +903,52 @@ func TestIndexErrorNotRetried(t *testing.T) {
 			t.Errorf("click %d in the stream %d times", i, n)
 		}
 	}
-	if n := c.ZCard(ctx, IndexMessage+e.Message).Val(); n != total {
+	if n := indexIDs(t, c, IndexMessage+e.Message); n != total {
 		t.Errorf("message index has %d entries, want %d", n, total)
 	}
 	checkConsistent(t, l.Stats())
+}
+
+// An index set is trimmed and given its TTL on the Log's first write to it,
+// then at most once every tendEvery: a TTL lost in between (PERSIST here)
+// comes back with the first write after it.
+func TestIndexTended(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	ctx := context.Background()
+	base := time.Date(2026, 12, 4, 3, 0, 0, 0, time.UTC)
+	now := base
+	l, err := newLog(Config{Redis: c}, func() time.Time { return now })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close(ctx) })
+	e := sample("x")
+	key := IndexRecipient + e.Recipient
+	written := int64(0)
+	emitAt := func(d time.Duration) {
+		now = base.Add(d)
+		e.ClickID, e.Time = fmt.Sprint(d), now
+		l.Emit(e)
+		written++
+		waitWritten(t, l, written)
+	}
+	emitAt(0)
+	if ttl := c.TTL(ctx, key).Val(); ttl <= 0 {
+		t.Fatalf("TTL %v after the first write", ttl)
+	}
+	if err := c.Persist(ctx, key).Err(); err != nil {
+		t.Fatal(err)
+	}
+	emitAt(tendEvery / 2)
+	if ttl := c.TTL(ctx, key).Val(); ttl > 0 {
+		t.Errorf("TTL %v renewed within tendEvery", ttl)
+	}
+	emitAt(tendEvery + time.Second)
+	if ttl := c.TTL(ctx, key).Val(); ttl <= 0 {
+		t.Errorf("TTL %v after tendEvery", ttl)
+	}
+	if n := indexIDs(t, c, key); n != 3 {
+		t.Errorf("%d entries in %s, want 3", n, key)
+	}
 }

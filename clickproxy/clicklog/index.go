@@ -1,6 +1,7 @@
 package clicklog
 
 import (
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -10,11 +11,21 @@ import (
 
 // Secondary indexes of the stream (docs/redis.md): one sorted set per
 // value, scored by the event's time in milliseconds, whose members are
-// stream entry IDs. A search by recipient, registrable domain, URL or
-// message reads its index by score (the time range) and fetches only the
-// entries it names, so it costs the same over 1,000 or 1,000,000 events.
-// Each set is trimmed by time with the stream and expires when idle for the
+// stream entry IDs: one ID, or the comma-separated IDs of the events of one
+// batch that have the value and the same millisecond, in stream order (see
+// splitMember). A search by recipient, registrable domain, URL or message
+// reads its index by score (the time range) and fetches only the entries
+// it names, so it costs the same over 1,000 or 1,000,000 events. Each set
+// is trimmed by time with the stream and expires when idle for the
 // retention period.
+//
+// Why grouped: a sorted-set insert into a large set (its hash table and
+// skip list, and their growth) was nearly half of Redis's CPU per click
+// under load (docs/BENCHMARKS.md), four per event. A batch is large only
+// when clicks arrive faster than one script call a round trip, and then
+// clicks on one hot destination, domain or message share milliseconds:
+// their entries become one set member. A lone click is a member of its
+// own, as before 2026-12-04 (so older sets read the same).
 //
 // Every key the batch script writes is in the default stream's hash slot:
 // the stream's name has no braces, so Redis Cluster hashes all of it, and
@@ -59,10 +70,14 @@ func indexValues(e *Event) [4]string {
 // another replica's clock); only the first event of a batch finds that out
 // by trying, the others are compared with the ID before them. Then, once
 // per batch: one ZADD of its new entries to each index set the batch
-// touches, the stream trimmed by time (MINID ~: the retention period) and
-// by length (MAXLEN ~: the storage bound), each index set touched trimmed
-// by time too and given its TTL, and the counters incremented by the
-// batch's counts.
+// touches (one member per millisecond of the set's events in the batch),
+// the stream trimmed by time (MINID ~: the retention period) and by length
+// (MAXLEN ~: the storage bound), and the counters incremented by the
+// batch's counts. An index set is trimmed by time too and given its TTL
+// when the batch tends it: the first time this Log writes it, and then at
+// most once every tendEvery (batchArgs.build), not with every batch, which
+// for sets of one recipient or message each (most of them) cost two
+// commands more per click than the ZADD itself.
 //
 // A failed XADD (a key of another type: the first XADD already fails) ends
 // the script before anything is written, and the writer sends the batch
@@ -72,41 +87,56 @@ func indexValues(e *Event) [4]string {
 //
 // KEYS[1] stream, KEYS[2..] the index sets the batch touches. ARGV: min ms
 // to keep (0: no time trim), max length, index TTL in seconds, counter TTL
-// in seconds, the number of events, then per event: JSON, ms, the number of
-// its index sets and their KEYS positions; then the number of hour hash
-// increments and per increment key, field, by; then the same for the day
-// sets (key, member, by). (The counters' keys are ARGV, not KEYS: they are
-// in the stream's hash slot, which a Cluster allows.) Returns {events written, first
-// error after the XADDs or ""}.
+// in seconds, which index sets to tend (one byte per set from KEYS[2]: "1"
+// tend, "0" not), the number of events, then per event: JSON, ms, and the
+// KEYS positions of its index sets, each as two bytes (big-endian), in one
+// argument; then the number of
+// hour hash increments and per increment key, field, by; then the same for
+// the day sets (key, member, by). (The counters' keys are ARGV, not KEYS:
+// they are in the stream's hash slot, which a Cluster allows.) Returns
+// {events written, first error after the XADDs or ""}.
+//
+// Per event the script does as little as it can (Redis runs it on every
+// click): three arguments (each one Redis reads, allocates and turns into a
+// Lua string), and an ID is parsed only when Redis picked it.
 var addScript = redis.NewScript(`
-local stream, minid, maxlen, ixttl, statsttl = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local n = tonumber(ARGV[5])
-local a = 6
+local stream, minid, maxlen, ixttl, statsttl, tend = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local n = tonumber(ARGV[6])
+local a = 7
 local last = -1
-local members = {}
+local groups = {}
 for e = 1, n do
-  local ev, ms, k = ARGV[a], ARGV[a + 1], tonumber(ARGV[a + 2])
+  local ev, ms, ps = ARGV[a], ARGV[a + 1], ARGV[a + 2]
+  local t = tonumber(ms)
   local id
-  if tonumber(ms) >= last then
+  if t >= last then
     id = redis.pcall('XADD', stream, ms .. '-*', 'event', ev)
     if type(id) == 'table' and id.err then
       id = redis.call('XADD', stream, '*', 'event', ev)
+      t = tonumber(string.match(id, '^%d+'))
     end
   else
     id = redis.call('XADD', stream, '*', 'event', ev)
+    t = tonumber(string.match(id, '^%d+'))
   end
-  last = tonumber(string.match(id, '^%d+'))
-  for j = 1, k do
-    local i = tonumber(ARGV[a + 2 + j])
-    local m = members[i]
-    if not m then
-      m = {}
-      members[i] = m
+  last = t
+  for j = 1, #ps, 2 do
+    local h, l = string.byte(ps, j, j + 1)
+    local i = h * 256 + l
+    local g = groups[i]
+    if not g then
+      g = {times = {}, ids = {}}
+      groups[i] = g
     end
-    m[#m + 1] = ms
-    m[#m + 1] = id
+    local ids = g.ids[ms]
+    if not ids then
+      ids = {}
+      g.ids[ms] = ids
+      g.times[#g.times + 1] = ms
+    end
+    ids[#ids + 1] = id
   end
-  a = a + 3 + k
+  a = a + 3
 end
 local failed = ''
 local function try(...)
@@ -120,13 +150,21 @@ if minid ~= '0' then
 end
 try('XTRIM', stream, 'MAXLEN', '~', maxlen)
 for i = 2, #KEYS do
-  if members[i] then
-    try('ZADD', KEYS[i], unpack(members[i]))
+  local g = groups[i]
+  if g then
+    local args = {}
+    for _, ms in ipairs(g.times) do
+      args[#args + 1] = ms
+      args[#args + 1] = table.concat(g.ids[ms], ',')
+    end
+    try('ZADD', KEYS[i], unpack(args))
   end
-  if minid ~= '0' then
-    try('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. minid)
+  if string.byte(tend, i - 1) == 49 then
+    if minid ~= '0' then
+      try('ZREMRANGEBYSCORE', KEYS[i], '-inf', '(' .. minid)
+    end
+    try('EXPIRE', KEYS[i], ixttl)
   end
-  try('EXPIRE', KEYS[i], ixttl)
 end
 for _, cmd in ipairs({'HINCRBY', 'ZINCRBY'}) do
   local c = tonumber(ARGV[a])
@@ -143,6 +181,18 @@ for _, cmd in ipairs({'HINCRBY', 'ZINCRBY'}) do
 end
 return {n, failed}
 `)
+
+// tendEvery is how often, at most, the writer trims an index set it writes
+// and renews its TTL. An entry may then outlive the retention period by
+// up to tendEvery (an untouched set was never trimmed before it expired
+// anyway), and the TTL, the retention period and an hour, still outlasts
+// every entry's retention. maxTended bounds the writer's memory of when it
+// tended which set: past it, the memory is cleared and every set is
+// tended again on its next write.
+const (
+	tendEvery = time.Minute
+	maxTended = 100_000
+)
 
 // queued is an event waiting for Redis.
 type queued struct {
@@ -166,13 +216,23 @@ type batchArgs struct {
 	// each once.
 	hourStart, dayStart int64
 	hourKey, dayKey     string
+	// tended: index set -> when (ms) a written batch last trimmed it and
+	// renewed its TTL; tend: the sets this batch tends, recorded in
+	// tended once it is written (done).
+	tended map[string]int64
+	tend   []string
+	flags  []byte
+	nowMs  int64
+	posBuf []byte // the events' KEYS positions
 }
 
 // build fills b.keys and b.argv for batch at now.
 func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 	if b.pos == nil {
-		b.pos, b.hours, b.days = map[string]int{}, map[[2]string]int64{}, map[[2]string]int64{}
+		b.pos, b.hours, b.days, b.tended = map[string]int{}, map[[2]string]int64{}, map[[2]string]int64{}, map[string]int64{}
 	}
+	b.nowMs = now.UnixMilli()
+	b.tend, b.flags = b.tend[:0], b.flags[:0]
 	clear(b.pos)
 	clear(b.hours)
 	clear(b.days)
@@ -181,27 +241,30 @@ func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 		minID = strconv.FormatInt(now.Add(-l.retention).UnixMilli(), 10)
 	}
 	b.keys = append(b.keys[:0], l.stream)
-	b.argv = append(b.argv[:0], minID, l.maxLen, int64(l.indexTTL().Seconds()), int64(statsTTL.Seconds()), len(batch))
+	b.argv = append(b.argv[:0], minID, l.maxLen, int64(l.indexTTL().Seconds()), int64(statsTTL.Seconds()), nil, len(batch))
+	const tendArg = 4 // set below, once the batch's index sets are known
+	b.posBuf = b.posBuf[:0]
+	var prev *queued
+	var ps any // the event's KEYS positions ([]byte), boxed once for a run of events
 	for i := range batch {
 		q := &batch[i]
-		b.argv = append(b.argv, q.json, q.ms, 0)
-		nk := len(b.argv) - 1
-		k := 0
-		for j, v := range q.index {
-			if v == "" {
-				continue
+		// The same index sets as the event before (a hot link): the same
+		// positions.
+		if prev == nil || q.index != prev.index {
+			// Each KEYS position in two bytes (at most 1 + 4*maxBatch).
+			// The slices of posBuf stay valid when it grows: the old
+			// array is kept by them and never written again.
+			start := len(b.posBuf)
+			for j, v := range q.index {
+				if v == "" {
+					continue
+				}
+				b.posBuf = binary.BigEndian.AppendUint16(b.posBuf, uint16(b.position(indexPrefixes[j], v)))
 			}
-			b.name = append(append(b.name[:0], indexPrefixes[j]...), v...)
-			p, ok := b.pos[string(b.name)]
-			if !ok {
-				b.keys = append(b.keys, string(b.name))
-				p = len(b.keys)
-				b.pos[b.keys[p-1]] = p
-			}
-			b.argv = append(b.argv, p)
-			k++
+			ps = b.posBuf[start:len(b.posBuf):len(b.posBuf)]
 		}
-		b.argv[nk] = k
+		b.argv = append(b.argv, q.json, q.ms, ps)
+		prev = q
 		if q.action != "" {
 			hour, day := b.statsKeys(q.ms)
 			b.hours[[2]string{hour, q.action}]++
@@ -210,6 +273,7 @@ func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 			}
 		}
 	}
+	b.argv[tendArg] = string(b.flags)
 	for _, m := range []map[[2]string]int64{b.hours, b.days} {
 		b.argv = append(b.argv, len(m))
 		for k, n := range m {
@@ -217,6 +281,42 @@ func (b *batchArgs) build(l *Log, batch []queued, now time.Time) {
 		}
 	}
 }
+
+// position is the KEYS position (1-based) of the index set prefix+value,
+// added to KEYS (and to the sets to tend, when it is due) the first time
+// the batch names it.
+func (b *batchArgs) position(prefix, value string) int {
+	b.name = append(append(b.name[:0], prefix...), value...)
+	if p, ok := b.pos[string(b.name)]; ok {
+		return p
+	}
+	key := string(b.name)
+	b.keys = append(b.keys, key)
+	p := len(b.keys)
+	b.pos[key] = p
+	if t, ok := b.tended[key]; ok && b.nowMs-t < tendEvery.Milliseconds() && b.nowMs >= t {
+		b.flags = append(b.flags, '0')
+	} else {
+		b.flags = append(b.flags, '1')
+		b.tend = append(b.tend, key)
+	}
+	return p
+}
+
+// done records that the batch build made was written: the sets it tended
+// need no tending for tendEvery. failed forgets every set's tending, so
+// that after Redis trouble (a restart may have lost the TTLs) each set is
+// tended again on its next write.
+func (b *batchArgs) done() {
+	if len(b.tended)+len(b.tend) > maxTended {
+		clear(b.tended)
+	}
+	for _, k := range b.tend {
+		b.tended[k] = b.nowMs
+	}
+}
+
+func (b *batchArgs) failed() { clear(b.tended) }
 
 // statsKeys are the hour hash's and the day set's names for a time in ms
 // (UTC).

@@ -244,9 +244,13 @@ func (l *Log) searchIndex(ctx context.Context, key string, q api.ClickQuery, lim
 	if !q.To.IsZero() {
 		hi = "(" + strconv.FormatInt(q.To.UnixMilli(), 10)
 	}
+	// skipping: resuming at the cursor's score, the entries up to and
+	// including the cursor's are passed over. The set's order (score,
+	// then member as bytes, then a member's IDs in its order) is the same
+	// on every read, so the entries before the cursor's are those a page
+	// already looked at.
+	skipping := at != nil
 	if at != nil {
-		// Resume at the cursor's score, skipping what it already passed
-		// (members of one score are in ID order, as the set keeps them).
 		if q.Oldest {
 			lo = strconv.FormatInt(at.Score, 10)
 		} else {
@@ -254,71 +258,91 @@ func (l *Log) searchIndex(ctx context.Context, key string, q api.ClickQuery, lim
 		}
 	}
 	var page Page
-	scanned, offset := 0, int64(0)
+	var queue []indexEntry // read from the set, not yet looked at
+	scanned, offset, more := 0, int64(0), true
 	for scanned < l.budget {
-		by := &redis.ZRangeBy{Min: lo, Max: hi, Offset: offset, Count: indexBatch}
-		var zs []redis.Z
-		var err error
-		if q.Oldest {
-			zs, err = l.rdb.ZRangeByScoreWithScores(ctx, key, by).Result()
-		} else {
-			zs, err = l.rdb.ZRevRangeByScoreWithScores(ctx, key, by).Result()
-		}
-		if err != nil {
-			return Page{}, fmt.Errorf("clicklog: reading %s: %w", key, err)
-		}
-		offset += int64(len(zs))
-		// The entries the cursor has not passed.
-		ids := make([]string, 0, len(zs))
-		scores := make([]int64, 0, len(zs))
-		for _, z := range zs {
-			id, _ := z.Member.(string)
-			sc := int64(z.Score)
-			if at != nil && sc == at.Score && !after(id, at.ID, q.Oldest) {
-				continue
+		if len(queue) == 0 {
+			if !more {
+				return page, nil
 			}
-			ids = append(ids, id)
-			scores = append(scores, sc)
+			by := &redis.ZRangeBy{Min: lo, Max: hi, Offset: offset, Count: indexBatch}
+			var zs []redis.Z
+			var err error
+			if q.Oldest {
+				zs, err = l.rdb.ZRangeByScoreWithScores(ctx, key, by).Result()
+			} else {
+				zs, err = l.rdb.ZRevRangeByScoreWithScores(ctx, key, by).Result()
+			}
+			if err != nil {
+				return Page{}, fmt.Errorf("clicklog: reading %s: %w", key, err)
+			}
+			offset += int64(len(zs))
+			more = len(zs) == indexBatch
+			for _, z := range zs {
+				member, _ := z.Member.(string)
+				sc := int64(z.Score)
+				for _, id := range splitMember(member, !q.Oldest) {
+					if skipping {
+						if sc == at.Score {
+							skipping = id != at.ID
+							continue
+						}
+						skipping = false
+					}
+					queue = append(queue, indexEntry{id, sc})
+				}
+			}
+			continue
+		}
+		// At most a batch of entries fetched at once, and never more than
+		// the budget allows.
+		n := min(len(queue), indexBatch, l.budget-scanned)
+		look := queue[:n]
+		queue = queue[n:]
+		ids := make([]string, n)
+		for i := range look {
+			ids[i] = look[i].id
 		}
 		events, err := l.fetch(ctx, ids)
 		if err != nil {
 			return Page{}, err
 		}
-		for i, id := range ids {
+		for i, x := range look {
 			scanned++
-			if e, ok := events[id]; ok && Matches(&e, &q) {
+			if e, ok := events[x.id]; ok && Matches(&e, &q) {
 				page.Events = append(page.Events, e)
 			}
 			full := len(page.Events) == limit
 			if full || scanned == l.budget {
-				if full && i == len(ids)-1 && len(zs) < indexBatch {
-					return page, nil
+				if full && i == n-1 && len(queue) == 0 && !more {
+					return page, nil // the last entry there is
 				}
-				page.Next = cursor{ID: id, Score: scores[i], Hash: h}.String()
+				page.Next = cursor{ID: x.id, Score: x.score, Hash: h}.String()
 				return page, nil
 			}
-		}
-		if len(zs) < indexBatch {
-			return page, nil
 		}
 	}
 	return page, nil
 }
 
-// after reports whether stream ID a comes after b in the search's order.
-func after(a, b string, oldest bool) bool {
-	c := compareIDs(a, b)
-	if oldest {
-		return c > 0
-	}
-	return c < 0
+// indexEntry is a stream ID read from an index set, with its score.
+type indexEntry struct {
+	id    string
+	score int64
 }
 
-// compareIDs orders stream IDs as Redis does. A sorted set orders members
-// of one score as bytes, so the index order within one millisecond is
-// compared the same way here: what matters is that the cursor and the set
-// agree.
-func compareIDs(a, b string) int { return strings.Compare(a, b) }
+// splitMember returns the stream IDs of an index set's member (index.go):
+// one ID, or several joined by commas; reversed for a newest-first read. A
+// part that is not a stream ID is left out: XRANGE would refuse it, and
+// the search with it.
+func splitMember(m string, reverse bool) []string {
+	ids := strings.Split(m, ",")
+	ids = slices.DeleteFunc(ids, func(id string) bool { return !validID(id) })
+	if reverse {
+		slices.Reverse(ids)
+	}
+	return ids
+}
 
 // fetch reads the stream entries with the given IDs, in one pipeline. An
 // ID whose entry was trimmed is left out.

@@ -299,3 +299,134 @@ func FuzzParseCursor(f *testing.F) {
 		}
 	})
 }
+
+// Clicks on one destination that share a millisecond and a batch are one
+// index set member (index.go); searches read them as before: every event,
+// in time order, through every page, whatever the budget. Redis is paused
+// for writes while the events are emitted, so that they wait in the queue
+// and go in one batch after the first.
+func TestSearchGroupedMembers(t *testing.T) {
+	s := redistest.Start(t)
+	c := newClient(t, s)
+	ctx := context.Background()
+	base := time.Date(2026, 12, 4, 0, 0, 0, 0, time.UTC)
+	l, err := newLog(Config{Redis: c}, func() time.Time { return base.Add(time.Hour) })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), patience)
+		defer cancel()
+		l.Close(ctx)
+	})
+	var evs []Event
+	for i := range 75 {
+		e := searchEvents(base, 1)[0]
+		e.ClickID = fmt.Sprintf("g%03d", i)
+		e.Time = base.Add(time.Duration(i/25) * time.Minute) // 25 a millisecond
+		e.Action = []string{"redirect", "warn", "block"}[i%3]
+		evs = append(evs, e)
+	}
+	other := searchEvents(base, 2)[1] // another recipient, domain, URL and message
+	other.Time = evs[30].Time
+	evs = slices.Insert(evs, 30, other)
+	admin := newClient(t, s)
+	if err := admin.Do(ctx, "CLIENT", "PAUSE", patience.Milliseconds(), "WRITE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range evs {
+		l.Emit(e)
+	}
+	if err := admin.Do(ctx, "CLIENT", "UNPAUSE").Err(); err != nil {
+		t.Fatal(err)
+	}
+	waitWritten(t, l, int64(len(evs)))
+	e0 := evs[0]
+	if n := c.ZCard(ctx, IndexURL+e0.URLDigest).Val(); n >= 74 {
+		t.Fatalf("URL index has %d members for 75 events in 3 milliseconds: not grouped", n)
+	}
+	if got := indexIDs(t, c, IndexURL+e0.URLDigest); got != 75 {
+		t.Errorf("URL index names %d entries, want 75", got)
+	}
+	queries := []api.ClickQuery{
+		{URLDigest: e0.URLDigest},
+		{Recipient: e0.Recipient, Action: "warn"},
+		{Domain: e0.Domain, From: base.Add(time.Minute)},
+		{Message: e0.Message, To: base.Add(2 * time.Minute)},
+		{Recipient: other.Recipient},
+	}
+	for _, budget := range []int{scanBudget, 7, 1} {
+		l.budget = budget
+		for _, q := range queries {
+			for _, oldest := range []bool{false, true} {
+				for _, limit := range []int{1, 4, 25, 1000} {
+					q.Oldest, q.Limit, q.Cursor = oldest, limit, ""
+					var want []string
+					for _, e := range evs {
+						if Matches(&e, &q) {
+							want = append(want, e.ClickID)
+						}
+					}
+					if !oldest {
+						slices.Reverse(want)
+					}
+					var got []string
+					for pages := 0; ; pages++ {
+						if pages > 1000 {
+							t.Fatalf("%v: no end of pages", q.Values())
+						}
+						p, err := l.Search(ctx, q)
+						if err != nil {
+							t.Fatalf("%v: %v", q.Values(), err)
+						}
+						if len(p.Events) > limit {
+							t.Fatalf("%v: page of %d", q.Values(), len(p.Events))
+						}
+						for _, e := range p.Events {
+							got = append(got, e.ClickID)
+						}
+						if p.Next == "" {
+							break
+						}
+						q.Cursor = p.Next
+					}
+					if !sameOrder(got, want, evs, oldest) {
+						t.Errorf("budget %d %v:\n got %v\nwant %v", budget, q.Values().Encode(), got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// indexIDs counts the stream IDs an index set names.
+func indexIDs(t *testing.T, c *redis.Client, key string) int {
+	t.Helper()
+	members, err := c.ZRange(context.Background(), key, 0, -1).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range members {
+		n += len(splitMember(m, false))
+	}
+	return n
+}
+
+func TestSplitMember(t *testing.T) {
+	for _, tc := range []struct {
+		member  string
+		reverse bool
+		want    []string
+	}{
+		{"1-0", false, []string{"1-0"}},
+		{"1-0,1-1,1-10", false, []string{"1-0", "1-1", "1-10"}},
+		{"1-0,1-1,1-10", true, []string{"1-10", "1-1", "1-0"}},
+		{"1-0,,x,01-2,2-3", false, []string{"1-0", "2-3"}},
+		{"", false, []string{}},
+	} {
+		if got := splitMember(tc.member, tc.reverse); !slices.Equal(got, tc.want) {
+			t.Errorf("splitMember(%q, %v) = %q, want %q", tc.member, tc.reverse, got, tc.want)
+		}
+	}
+}

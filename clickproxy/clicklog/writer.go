@@ -107,8 +107,10 @@ func (l *Log) write(ctx context.Context, batch []queued) (keep []queued, warn, e
 		// Nothing written, or (a connection lost before the answer) we
 		// cannot tell what was: send it all again (at least once) rather
 		// than lose any.
+		l.args.failed()
 		return batch, nil, err
 	}
+	l.args.done()
 	n := int64(len(batch))
 	l.written.Add(n)
 	l.buffered.Add(-n)
