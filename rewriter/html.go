@@ -119,7 +119,7 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 		switch tt {
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
 			name, hasAttr := z.TagName()
-			tag := string(name)
+			tag := knownName(name)
 			if !hasAttr {
 				if isLinkTag(tag, inCond) {
 					finish()
@@ -424,11 +424,69 @@ func tagAttrs(z *xhtml.Tokenizer) []xhtml.Attribute {
 	var attrs []xhtml.Attribute
 	for {
 		k, v, more := z.TagAttr()
-		attrs = append(attrs, xhtml.Attribute{Key: string(k), Val: string(v)})
+		attrs = append(attrs, xhtml.Attribute{Key: knownName(k), Val: string(v)})
 		if !more {
 			return attrs
 		}
 	}
+}
+
+// knownName returns a tag or attribute name as a string, without a copy
+// for the names most mail uses (a message has thousands of tags).
+func knownName(name []byte) string {
+	switch string(name) {
+	case "a":
+		return "a"
+	case "area":
+		return "area"
+	case "link":
+		return "link"
+	case "base":
+		return "base"
+	case "form":
+		return "form"
+	case "input":
+		return "input"
+	case "button":
+		return "button"
+	case "img":
+		return "img"
+	case "p":
+		return "p"
+	case "div":
+		return "div"
+	case "span":
+		return "span"
+	case "table":
+		return "table"
+	case "tr":
+		return "tr"
+	case "td":
+		return "td"
+	case "font":
+		return "font"
+	case "href":
+		return "href"
+	case "style":
+		return "style"
+	case "class":
+		return "class"
+	case "target":
+		return "target"
+	case "src":
+		return "src"
+	case "alt":
+		return "alt"
+	case "action":
+		return "action"
+	case "type":
+		return "type"
+	case "name":
+		return "name"
+	case "value":
+		return "value"
+	}
+	return string(name)
 }
 
 // firstAttr returns the value of the first attribute called name.
