@@ -424,6 +424,26 @@ func TestPostfixIntegration(t *testing.T) {
 		}
 		t.Logf("%d links rewritten in %d phishing mails", total, len(phish))
 	})
+
+	t.Run("the queue ID on every message's log line, though Postfix skips MAIL and DATA for Kensa", func(t *testing.T) {
+		n := 0
+		for _, line := range strings.Split(km.log.String(), "\n") {
+			var l struct {
+				Msg     string `json:"msg"`
+				QueueID string `json:"queue_id"`
+			}
+			if json.Unmarshal([]byte(line), &l) != nil || (l.Msg != "message rewritten" && l.Msg != "message has no links to rewrite") {
+				continue
+			}
+			n++
+			if l.QueueID == "" || !strings.Contains(pf.Maillog(), " "+l.QueueID+": ") {
+				t.Errorf("queue ID %q is not one of Postfix's", l.QueueID)
+			}
+		}
+		if n < len(sent)-3 { // the big, the signed and the many-fields messages log otherwise
+			t.Errorf("%d message lines logged for %d messages", n, len(sent))
+		}
+	})
 }
 
 // TestPostfixMilterDown: Kensa stopped in the middle of a run. Postfix goes on
