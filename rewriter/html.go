@@ -118,6 +118,9 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 		pos += len(raw)
 		switch tt {
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			if !inCond && !maybeScannedTag(raw) {
+				continue // most tags of a message: TagName would copy the name
+			}
 			name, hasAttr := z.TagName()
 			tag := knownName(name)
 			if !hasAttr {
@@ -177,6 +180,30 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 		}
 	}
 	finish()
+}
+
+// maybeScannedTag reports whether the start tag in raw may be one scan
+// looks at outside an Outlook conditional comment (a, area, form, input,
+// button, img), from its raw bytes: the name runs from after '<' to the
+// first white space, '/' or '>', as the tokenizer reads it, which then
+// lower-cases it (A-Z only) and turns NUL into U+FFFD, so a name that
+// differs from all six here, case aside, differs after that too
+// (FuzzScannedTag).
+func maybeScannedTag(raw []byte) bool {
+	end := 2
+	for end < len(raw) && !isHTMLSpace(raw[end]) && raw[end] != '/' && raw[end] != '>' {
+		end++
+	}
+	if len(raw) < 2 || end > len(raw) {
+		return true // not a shape this reads: let the tokenizer say
+	}
+	name := string(raw[1:end]) // no copy: only compared
+	for _, t := range [...]string{"a", "area", "form", "input", "button", "img"} {
+		if len(name) == len(t) && asciiEqualFold(name, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // isLinkTag reports whether an element's href is a link a reader opens.
