@@ -163,13 +163,13 @@ it needs a cheaper link signature and href reading (the two now cost more
 than the tokenizer at 300 links).
 
 2026-12-04, second round (issue 12's milter bar; "before" is commit
-3364e93, "after" 63b8ba6). The other helpers' benchmarks ran throughout
-(load average 4 to 31 on the 2 cores), so the msgs/s ratios of these runs
+3364e93, "after" the code of 1385293). The other helpers' benchmarks ran
+throughout (load average 2 to 31 on the 2 cores), so the msgs/s ratios of these runs
 mean nothing (a no-op milter came out between 0.59 and 1.64 of no milter);
 what follows are CPU times from /proc and allocations, before and after run
 alternately in one session. Commands:
 `KENSA_RUN_DIR=... KENSA_REQUIRE=postfix go test -run '^$' -bench BenchmarkPostfix -benchtime 200x -count 1 ./rewriter/milter`
-(five runs each), `go test -run '^$' -bench 'MilterNewsletter|MilterNoop' -benchtime 500x -benchmem ./rewriter/milter`,
+(six before/after pairs, and two with the protocol change alone), `go test -run '^$' -bench 'MilterNewsletter|MilterNoop' -benchtime 500x -benchmem ./rewriter/milter`,
 `go test -run '^$' -bench 'Link$|Open$' -benchmem ./clickproxy/linktoken`,
 and the CPU profile of the in-process benchmark as above.
 
@@ -219,10 +219,10 @@ it is, and common tag and attribute names are not copied. Per round trip at
 round trip shows now: the tokenizer 20 %, reading hrefs 11 %, signing 9 %
 (about 1.5 us a link each for href and signature, mostly HMAC-SHA-256 and
 the WHATWG parse), the protocol on the milter's side 8 %, allocation and
-GC 20 % (the benchmark runs at GOGC 100, kensa milter at 400). What is left
-allocating per link is the x/net/html tokenizer's copy of every tag name and
-attribute (bytes.ReplaceAll in TagName and TagAttr, 1100 a message) and the
-WHATWG parse's path segments.
+GC 20 % (the benchmark runs at GOGC 100, kensa milter at 400). What was
+left allocating per link: the x/net/html tokenizer's copy of every tag name
+and attribute it is asked for (bytes.ReplaceAll in TagName and TagAttr,
+1100 a message) and the WHATWG parse's path segments.
 
 A start tag whose raw name is none of a, area, form, input, button and img
 is now skipped without asking the tokenizer its name (FuzzScannedTag): 60
