@@ -230,3 +230,32 @@ func TestMayHoldHTMLLink(t *testing.T) {
 		}
 	}
 }
+
+// FuzzScannedTag: maybeScannedTag, which lets scan skip a start tag without
+// asking the tokenizer its name, never skips one the tokenizer names a,
+// area, form, input, button or img.
+func FuzzScannedTag(f *testing.F) {
+	f.Add([]byte(`<p><a href="https://a.example/">x</a><IMG alt=x><Form><td/>`))
+	f.Add([]byte("<a\x00 href=x><area\thref=y><input\f/><button\r\n>"))
+	f.Add([]byte(`<A/href=x><aREA><imgx><a=b><a`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		z := xhtml.NewTokenizer(bytes.NewReader(b))
+		for {
+			tt := z.Next()
+			if tt == xhtml.ErrorToken {
+				return
+			}
+			if tt != xhtml.StartTagToken && tt != xhtml.SelfClosingTagToken {
+				continue
+			}
+			raw := bytes.Clone(z.Raw())
+			name, _ := z.TagName()
+			switch string(name) {
+			case "a", "area", "form", "input", "button", "img":
+				if !maybeScannedTag(raw) {
+					t.Fatalf("maybeScannedTag(%q) skips a <%s>", raw, name)
+				}
+			}
+		}
+	})
+}

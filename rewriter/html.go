@@ -118,8 +118,11 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 		pos += len(raw)
 		switch tt {
 		case xhtml.StartTagToken, xhtml.SelfClosingTagToken:
+			if !inCond && !maybeScannedTag(raw) {
+				continue // most tags of a message: TagName would copy the name
+			}
 			name, hasAttr := z.TagName()
-			tag := string(name)
+			tag := knownName(name)
 			if !hasAttr {
 				if isLinkTag(tag, inCond) {
 					finish()
@@ -177,6 +180,30 @@ func (h *htmlScan) scan(text string, off int, inCond bool) {
 		}
 	}
 	finish()
+}
+
+// maybeScannedTag reports whether the start tag in raw may be one scan
+// looks at outside an Outlook conditional comment (a, area, form, input,
+// button, img), from its raw bytes: the name runs from after '<' to the
+// first white space, '/' or '>', as the tokenizer reads it, which then
+// lower-cases it (A-Z only) and turns NUL into U+FFFD, so a name that
+// differs from all six here, case aside, differs after that too
+// (FuzzScannedTag).
+func maybeScannedTag(raw []byte) bool {
+	end := 2
+	for end < len(raw) && !isHTMLSpace(raw[end]) && raw[end] != '/' && raw[end] != '>' {
+		end++
+	}
+	if len(raw) < 2 || end > len(raw) {
+		return true // not a shape this reads: let the tokenizer say
+	}
+	name := string(raw[1:end]) // no copy: only compared
+	for _, t := range [...]string{"a", "area", "form", "input", "button", "img"} {
+		if len(name) == len(t) && asciiEqualFold(name, t) {
+			return true
+		}
+	}
+	return false
 }
 
 // isLinkTag reports whether an element's href is a link a reader opens.
@@ -424,11 +451,69 @@ func tagAttrs(z *xhtml.Tokenizer) []xhtml.Attribute {
 	var attrs []xhtml.Attribute
 	for {
 		k, v, more := z.TagAttr()
-		attrs = append(attrs, xhtml.Attribute{Key: string(k), Val: string(v)})
+		attrs = append(attrs, xhtml.Attribute{Key: knownName(k), Val: string(v)})
 		if !more {
 			return attrs
 		}
 	}
+}
+
+// knownName returns a tag or attribute name as a string, without a copy
+// for the names most mail uses (a message has thousands of tags).
+func knownName(name []byte) string {
+	switch string(name) {
+	case "a":
+		return "a"
+	case "area":
+		return "area"
+	case "link":
+		return "link"
+	case "base":
+		return "base"
+	case "form":
+		return "form"
+	case "input":
+		return "input"
+	case "button":
+		return "button"
+	case "img":
+		return "img"
+	case "p":
+		return "p"
+	case "div":
+		return "div"
+	case "span":
+		return "span"
+	case "table":
+		return "table"
+	case "tr":
+		return "tr"
+	case "td":
+		return "td"
+	case "font":
+		return "font"
+	case "href":
+		return "href"
+	case "style":
+		return "style"
+	case "class":
+		return "class"
+	case "target":
+		return "target"
+	case "src":
+		return "src"
+	case "alt":
+		return "alt"
+	case "action":
+		return "action"
+	case "type":
+		return "type"
+	case "name":
+		return "name"
+	case "value":
+		return "value"
+	}
+	return string(name)
 }
 
 // firstAttr returns the value of the first attribute called name.

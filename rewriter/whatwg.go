@@ -266,8 +266,17 @@ const (
 
 func percentEncode(s, set string) string {
 	const hex = "0123456789ABCDEF"
+	first := 0
+	for first < len(s) && s[first] >= 0x20 && s[first] <= 0x7e && strings.IndexByte(set, s[first]) < 0 {
+		first++
+	}
+	if first == len(s) {
+		return s // most hrefs: nothing to encode, nothing to copy
+	}
 	var b strings.Builder
-	for i := 0; i < len(s); i++ {
+	b.Grow(len(s) + 2*(len(s)-first))
+	b.WriteString(s[:first])
+	for i := first; i < len(s); i++ {
 		c := s[i]
 		if c < 0x20 || c > 0x7e || strings.IndexByte(set, c) >= 0 {
 			b.WriteByte('%')

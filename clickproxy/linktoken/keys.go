@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -36,7 +37,14 @@ type derivedKey struct {
 	secret   []byte
 	mac, enc []byte
 	block    cipher.Block // AES-256 with enc; safe for concurrent use
-	macs     sync.Pool    // of HMAC-SHA-256 hashes keyed with mac
+	macs     sync.Pool    // of *macState, HMAC-SHA-256 keyed with mac
+}
+
+// macState is one pooled HMAC and a buffer to write strings to it.
+type macState struct {
+	h       hash.Hash
+	label   []byte // tagLabel
+	scratch []byte
 }
 
 func deriveKey(id uint8, secret []byte) *derivedKey {
@@ -50,7 +58,7 @@ func deriveKey(id uint8, secret []byte) *derivedKey {
 		panic(err) // enc is always 32 bytes
 	}
 	k := &derivedKey{id: id, secret: append([]byte(nil), secret...), mac: mac, enc: enc, block: block}
-	k.macs.New = func() any { return hmac.New(sha256.New, k.mac) }
+	k.macs.New = func() any { return &macState{h: hmac.New(sha256.New, k.mac), label: []byte(tagLabel)} }
 	return k
 }
 

@@ -5,8 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"fmt"
-	"hash"
-	"io"
 	"strings"
 	"time"
 )
@@ -134,15 +132,28 @@ func parseHeader(b []byte) header {
 
 // computeTag is HMAC-SHA-256(mac_key, "kensa-link-v1" 0x00 header plaintext destination)[:16].
 func computeTag(k *derivedKey, hdr, plaintext []byte, dest string) []byte {
-	m := k.macs.Get().(hash.Hash)
-	m.Reset()
-	io.WriteString(m, tagLabel)
-	m.Write(hdr)
-	m.Write(plaintext)
-	io.WriteString(m, dest)
-	sum := m.Sum(make([]byte, 0, sha256.Size))[:tagLen]
+	return appendTag(nil, k, hdr, plaintext, dest)
+}
+
+// appendTag appends the tag to dst; with room for sha256.Size bytes in
+// dst it allocates nothing.
+func appendTag(dst []byte, k *derivedKey, hdr, plaintext []byte, dest string) []byte {
+	m := k.macs.Get().(*macState)
+	m.h.Reset()
+	m.h.Write(m.label)
+	m.h.Write(hdr)
+	m.h.Write(plaintext)
+	// The hash takes no string: copy dest into the state's own buffer
+	// rather than into a new slice each time.
+	m.scratch = append(m.scratch[:0], dest...)
+	m.h.Write(m.scratch)
+	if cap(m.scratch) > 4<<10 {
+		m.scratch = nil // keep no rare long destination
+	}
+	n := len(dst)
+	dst = m.h.Sum(dst)[:n+tagLen]
 	k.macs.Put(m)
-	return sum
+	return dst
 }
 
 // ctr is AES-256-CTR with the tag as the initial counter block; it both
@@ -155,13 +166,16 @@ func ctr(k *derivedKey, tag, in []byte) []byte {
 
 // seal returns the token for h (with N set from plaintext), the plaintext
 // context and the destination. It checks nothing, so tests can build links
-// Link would refuse.
+// Link would refuse. The token is built in one allocation: the tag is
+// summed into the room after the ciphertext, then the plaintext is
+// encrypted in place before it.
 func seal(k *derivedKey, h header, plaintext []byte, dest string) []byte {
 	h.N = uint8(len(plaintext))
-	tok := h.append(make([]byte, 0, headerLen+len(plaintext)+tagLen))
-	tag := computeTag(k, tok, plaintext, dest)
-	tok = append(tok, ctr(k, tag, plaintext)...)
-	return append(tok, tag...)
+	tok := h.append(make([]byte, 0, headerLen+len(plaintext)+sha256.Size))
+	end := headerLen + len(plaintext)
+	tag := appendTag(tok[end:end], k, tok, plaintext, dest)
+	cipher.NewCTR(k.block, tag).XORKeyStream(tok[headerLen:end], plaintext)
+	return tok[:end+tagLen]
 }
 
 // encodeContext builds the sealed context plaintext. A recipient that does

@@ -10,7 +10,10 @@
 // replacements, keeps header order, and ships a client for in-process tests):
 // the protocol stays at this edge, package rewriter knows nothing of it, and
 // replacing the library touches this package alone. internal/deptest's
-// TestOwners fails if any other package imports it.
+// TestOwners fails if any other package imports it. It uses the library's
+// protocol level (its Milter interface), not its mailfilter package, so as
+// to choose the negotiation: the MTA skips the steps Kensa does not read and
+// waits for the milter only at the end of each message (backend.go).
 //
 // Promises:
 //   - The milter never rejects, tempfails or drops a message because of its

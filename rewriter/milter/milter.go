@@ -1,18 +1,16 @@
 package milter
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/d--j/go-milter/mailfilter"
+	gomilter "github.com/d--j/go-milter"
 	"go.uber.org/zap"
 
 	"github.com/kensa-mail/kensa/clickproxy/linktoken"
@@ -42,8 +40,16 @@ type Config struct {
 
 // Server is a running milter.
 type Server struct {
-	f   *mailfilter.MailFilter
-	cfg Config
+	srv  *gomilter.Server
+	ln   net.Listener
+	done chan struct{}
+	cfg  Config
+	// maxBody is the most body bytes kept of one message; past it the
+	// message is passed through unchanged.
+	maxBody int64
+	// noop accepts every message without looking, once it is read: the
+	// benchmarks' baseline, the same protocol conversation without Kensa.
+	noop bool
 }
 
 // Start listens on network ("tcp" or "unix") and address and serves
@@ -52,104 +58,98 @@ func Start(network, address string, cfg Config) (*Server, error) {
 	if cfg.Codec == nil {
 		return nil, errors.New("milter: no codec")
 	}
+	return start(network, address, cfg, false)
+}
+
+func start(network, address string, cfg Config, noop bool) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = zap.NewNop()
 	}
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
-	s := &Server{cfg: cfg}
-	maxBody := cfg.Policy.MaxMessageBytes
-	if maxBody <= 0 {
-		maxBody = 100 << 20
+	s := &Server{cfg: cfg, noop: noop, done: make(chan struct{})}
+	s.maxBody = cfg.Policy.MaxMessageBytes
+	if s.maxBody <= 0 {
+		s.maxBody = 100 << 20
 	}
-	f, err := mailfilter.New(network, address, s.decide,
-		mailfilter.WithDecisionAt(mailfilter.DecisionAtEndOfMessage),
-		// Bodies up to 1 MiB stay in memory, larger ones go to a temporary
-		// file. Past the maximum the body is truncated (never rejected) and
-		// decide passes the message through unchanged.
-		mailfilter.WithBody(1<<20, maxBody, mailfilter.TruncateWhenTooBig),
-		// One field more than the rewriter accepts: a longer header
-		// reaches it as too long (and its body is read raw), never cut
-		// silently before a Content-Type it would then not see (issue 16).
-		mailfilter.WithHeader(rewriter.MaxHeaderFields+1, mailfilter.TruncateWhenTooBig),
-		mailfilter.WithErrorHandling(mailfilter.AcceptWhenError),
-	)
+	ln, err := net.Listen(network, address)
 	if err != nil {
 		return nil, fmt.Errorf("milter: %w", err)
 	}
-	s.f = f
+	s.ln = ln
+	s.srv = gomilter.NewServer(serverOptions(s)...)
+	go func() {
+		defer close(s.done)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, gomilter.ErrServerClosed) {
+			cfg.Log.Warn("milter server stopped", zap.Error(err))
+		}
+	}()
 	return s, nil
 }
 
 // Addr is the listening address.
-func (s *Server) Addr() net.Addr { return s.f.Addr() }
+func (s *Server) Addr() net.Addr { return s.ln.Addr() }
 
 // Shutdown stops accepting connections and waits for the open ones to end,
 // or for ctx.
-func (s *Server) Shutdown(ctx context.Context) error { return s.f.Shutdown(ctx) }
+func (s *Server) Shutdown(ctx context.Context) error { return s.srv.Shutdown(ctx) }
 
 // Close stops the server at once.
-func (s *Server) Close() { s.f.Close() }
+func (s *Server) Close() { s.srv.Close() }
 
-// decide is called once per message, at the end of DATA. It accepts, or
-// under on_unparsable: hold quarantines (Postfix: the hold queue) a message
-// the rewriter could not read faithfully.
-func (s *Server) decide(ctx context.Context, trx mailfilter.Trx) (d mailfilter.Decision, err error) {
+// decide is called once per message, at the end of DATA, after the whole
+// message was read. It never fails: it accepts, or under on_unparsable:
+// hold quarantines (Postfix: the hold queue) a message the rewriter could
+// not read faithfully; the changes to send are left in msg.
+func (s *Server) decide(msg *message) {
 	start := s.cfg.now()
-	log := s.cfg.Log.With(zap.String("queue_id", trx.QueueId()))
+	log := s.cfg.Log.With(zap.String("queue_id", msg.queueID))
 	outcome, reason := "passed_through", "internal-error"
-	decision := mailfilter.Decision(mailfilter.Accept)
 	defer func() {
 		if r := recover(); r != nil {
 			log.Error("milter panic; message accepted unchanged", zap.Any("panic", r), zap.ByteString("stack", debug.Stack()))
 			outcome, reason = "passed_through", "internal-error"
-			decision = mailfilter.Accept
+			msg.resetChanges()
 		}
 		s.cfg.Metrics.observe(outcome, reason, s.cfg.now().Sub(start))
-		d, err = decision, nil
 	}()
 	var hold string
-	outcome, reason, hold = s.process(trx, log)
+	outcome, reason, hold = s.process(msg, log)
 	if hold != "" {
-		decision = mailfilter.QuarantineResponse("kensa: " + hold)
+		msg.quarantine = "kensa: " + hold
 	}
-	return decision, nil
 }
 
-// process rewrites one message through trx and says what happened, and why
-// the message is to be held ("" when it is not).
-func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, hold string) {
+// process rewrites one message and says what happened, and why the message
+// is to be held ("" when it is not).
+func (s *Server) process(msg *message, log *zap.Logger) (outcome, reason, hold string) {
 	var rcpts []string
-	for _, r := range trx.RcptTos() {
+	for _, r := range msg.rcpts {
 		// QUIRK: the address arrives as the MTA sent it, angle brackets and all.
-		rcpts = append(rcpts, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r.Addr), "<"), ">"))
+		rcpts = append(rcpts, strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(r), "<"), ">"))
 	}
 	recipient := ""
 	if len(rcpts) == 1 {
 		recipient = rcpts[0]
 	}
-	if d, ok := s.signedBySkipped(trx); ok {
+	if d, ok := s.signedBySkipped(msg); ok {
 		log.Info("message accepted unchanged: DKIM-signed by a domain on skip_signed_by", zap.String("domain", d))
-		s.addTrace(trx, "skipped=dkim")
+		s.addTrace(msg, "skipped=dkim")
 		return "passed_through", "dkim-skip", ""
 	}
 
-	msg, hdrLen, err := readMessage(trx)
-	if err != nil {
-		log.Error("reading the message failed; message accepted unchanged", zap.Error(err))
-		return "passed_through", "internal-error", ""
-	}
-	if msg == nil {
+	if !msg.hasBody {
 		return "passed_through", "no-body", ""
 	}
-	if max := s.cfg.Policy.MaxMessageBytes; max > 0 && int64(len(msg)) >= max {
-		// At the maximum the library may have truncated the body.
-		log.Info("message accepted unchanged: larger than max_message_bytes", zap.Int("body_bytes", len(msg)-hdrLen), zap.Int64("max", max))
+	raw := msg.raw()
+	if max := s.cfg.Policy.MaxMessageBytes; msg.truncated || max > 0 && int64(len(raw)) >= max {
+		// At the maximum the body was cut: it is not all here.
+		log.Info("message accepted unchanged: larger than max_message_bytes", zap.Int("body_bytes", len(raw)-msg.hdrLen), zap.Int64("max", max))
 		return "passed_through", "too-large", ""
 	}
 
-	newBody, res, err := rewriter.RewriteMessageBody(msg, rewriter.Options{
+	newBody, res, err := rewriter.RewriteMessageBody(raw, rewriter.Options{
 		Codec:     s.cfg.Codec,
 		Recipient: recipient,
 		Now:       s.cfg.now(),
@@ -175,7 +175,7 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 		if p := s.cfg.Policy.OnUnparsable; p == rewriter.OnUnparsableTag || p == rewriter.OnUnparsableHold {
 			name = rewriter.UnparsableHeader
 		}
-		trx.Headers().Add(name, sum)
+		msg.addField(name, sum)
 		if res.Hold {
 			hold = sum
 			log.Warn("message quarantined (on_unparsable: hold)", zap.String("fallbacks", sum))
@@ -183,7 +183,7 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 	}
 	s.cfg.Metrics.links(res.Links)
 	if newBody == nil {
-		s.addTrace(trx, "0")
+		s.addTrace(msg, "0")
 		log.Info("message has no links to rewrite", fields...)
 		return "unchanged", "", hold
 	}
@@ -191,18 +191,18 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 		if p == "" {
 			// QUIRK: the message's own part grew a line longer than SMTP
 			// allows and was re-encoded; its header must say so.
-			trx.Headers().Set("Content-Transfer-Encoding", "quoted-printable")
+			msg.setField("Content-Transfer-Encoding", "quoted-printable")
 		}
 	}
 	// The library sends the replacement in chunks as large as the MTA
 	// takes (64 KiB with Postfix), read straight from the pieces.
-	trx.ReplaceBody(newBody.Reader())
-	s.addTrace(trx, strconv.Itoa(res.Links))
+	msg.replacement = newBody.Reader()
+	s.addTrace(msg, strconv.Itoa(res.Links))
 	if res.Attachments > 0 {
-		trx.Headers().Add(rewriter.AttachmentsHeader, strconv.Itoa(res.Attachments))
+		msg.addField(rewriter.AttachmentsHeader, strconv.Itoa(res.Attachments))
 	}
 	if f := rewriter.FormsTrace(res); f != "" {
-		trx.Headers().Add(rewriter.FormsHeader, f)
+		msg.addField(rewriter.FormsHeader, f)
 	}
 	// The digest and Message-ID under the SOC's names (docs/siem.md): a
 	// click's kensa.message_digest joins to this line.
@@ -214,50 +214,21 @@ func (s *Server) process(trx mailfilter.Trx, log *zap.Logger) (outcome, reason, 
 	return "rewritten", "", hold
 }
 
-// readMessage returns the header (with the blank line that ends it) and
-// the body in one slice, as the rewriter takes them, read with one
-// allocation of the right size; and the header's length. msg is nil when
-// there is no body.
-func readMessage(trx mailfilter.Trx) (msg []byte, hdrLen int, err error) {
-	body := trx.Body()
-	if body == nil {
-		return nil, 0, nil
-	}
-	size, err := body.Seek(0, io.SeekEnd)
-	if err != nil {
-		return nil, 0, err
-	}
-	if _, err := body.Seek(0, io.SeekStart); err != nil {
-		return nil, 0, err
-	}
-	var hdr bytes.Buffer
-	if _, err := hdr.ReadFrom(trx.Headers().Reader()); err != nil {
-		return nil, 0, err
-	}
-	msg = make([]byte, hdr.Len()+int(size))
-	copy(msg, hdr.Bytes())
-	if _, err := io.ReadFull(body, msg[hdr.Len():]); err != nil {
-		return nil, 0, err
-	}
-	return msg, hdr.Len(), nil
-}
-
-func (s *Server) addTrace(trx mailfilter.Trx, value string) {
-	trx.Headers().Add(rewriter.TraceHeader, value)
+func (s *Server) addTrace(msg *message, value string) {
+	msg.addField(rewriter.TraceHeader, value)
 }
 
 // signedBySkipped reports whether the trusted verifier's
 // Authentication-Results say dkim=pass for a domain on SkipSignedBy.
-func (s *Server) signedBySkipped(trx mailfilter.Trx) (string, bool) {
+func (s *Server) signedBySkipped(msg *message) (string, bool) {
 	if s.cfg.TrustedAuthservID == "" || len(s.cfg.SkipSignedBy) == 0 {
 		return "", false
 	}
-	fields := trx.Headers().Fields()
-	for fields.Next() {
-		if fields.CanonicalKey() != "Authentication-Results" {
+	for _, f := range msg.fields {
+		if f.canonical != "Authentication-Results" {
 			continue
 		}
-		for _, d := range dkimPassDomains(fields.UnfoldedValue(), s.cfg.TrustedAuthservID) {
+		for _, d := range dkimPassDomains(unfold(f.value()), s.cfg.TrustedAuthservID) {
 			for _, want := range s.cfg.SkipSignedBy {
 				if strings.EqualFold(d, want) {
 					return d, true

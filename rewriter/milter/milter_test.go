@@ -338,3 +338,33 @@ func TestShutdown(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestNegotiation: the milter asks the MTA to skip the steps it does not
+// read (connect, HELO, MAIL, DATA) and to wait for it only at the end of
+// the message (issue 12: every step the MTA waits on costs it time). The
+// client answers "continue" for a skipped step without sending it.
+func TestNegotiation(t *testing.T) {
+	h := newHarness(t, nil)
+	s := h.session()
+	for _, opt := range []gomilter.OptProtocol{
+		gomilter.OptNoConnect, gomilter.OptNoHelo, gomilter.OptNoMailFrom, gomilter.OptNoData, gomilter.OptNoUnknown,
+		gomilter.OptNoRcptReply, gomilter.OptNoHeaderReply, gomilter.OptNoEOHReply, gomilter.OptNoBodyReply, gomilter.OptHeaderLeadingSpace,
+	} {
+		if !s.ProtocolOption(opt) {
+			t.Errorf("protocol option %v not negotiated", opt)
+		}
+	}
+	for _, opt := range []gomilter.OptProtocol{gomilter.OptNoRcptTo, gomilter.OptNoHeaders, gomilter.OptNoEOH, gomilter.OptNoBody} {
+		if s.ProtocolOption(opt) {
+			t.Errorf("protocol option %v negotiated: the milter needs that step", opt)
+		}
+	}
+	// Still one recipient per message, and a second message on the same
+	// connection starts clean without a MAIL step.
+	r := send(t, s, []string{"a@example.co.jp"}, plainFields, "https://evil.example/1\r\n")
+	r2 := send(t, s, []string{"b@example.co.jp"}, plainFields, "https://evil.example/2\r\n")
+	ds, ds2 := h.links(r.body()), h.links(r2.body())
+	if len(ds) != 1 || ds[0].Context.Recipient != "a@example.co.jp" || len(ds2) != 1 || ds2[0].Context.Recipient != "b@example.co.jp" {
+		t.Fatalf("recipients: %+v, %+v", ds, ds2)
+	}
+}
