@@ -127,6 +127,9 @@ type generation struct {
 	startErr error         // valid after ready
 	ctx      context.Context
 	cancel   context.CancelFunc // kills the browser and waits for it
+	// gone is set by a render whose command failed because the browser
+	// died (browserGone), which can come before ctx notices the exit.
+	gone     atomic.Bool
 	allocEnd context.CancelFunc
 	pid      int
 	version  string
@@ -355,7 +358,7 @@ func (b *Browser) start(g *generation) error {
 func (g *generation) alive() bool {
 	select {
 	case <-g.ready:
-		return g.startErr == nil && g.ctx.Err() == nil
+		return g.startErr == nil && g.ctx.Err() == nil && !g.gone.Load()
 	default:
 		return true // still starting
 	}

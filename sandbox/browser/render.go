@@ -219,6 +219,9 @@ func (r *run) fail(ctx context.Context, what string, err error) {
 	rep := r.rep
 	switch {
 	case r.g.ctx.Err() != nil, browserGone(err):
+		// The next render starts a new browser even if this one's exit
+		// has not been noticed yet (acquire).
+		r.g.gone.Store(true)
 		rep.Err = ErrBrowserGone
 	case errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded):
 		rep.Err = fmt.Sprintf("timed out after %s (%s)", time.Since(rep.StartedAt).Round(time.Millisecond), what)
