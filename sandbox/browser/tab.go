@@ -100,31 +100,39 @@ func (b *Browser) openTab(bound context.Context, g *generation) (*tab, error) {
 // the bare script's time; docs/BENCHMARKS.md).
 func (b *Browser) takeTab(ctx context.Context, g *generation) (t *tab, spare bool, err error) {
 	for {
-		select {
-		case t := <-b.spares:
-			if t.g == g && t.ctx.Err() == nil {
-				return t, true, nil
-			}
-			b.discard(t)
-			continue
-		default:
-		}
-		if opening := b.opening.Load(); opening != nil {
+		opening := b.opening.Load()
+		if opening == nil {
 			select {
 			case t := <-b.spares:
-				if t.g == g && t.ctx.Err() == nil {
+				if b.usable(t, g) {
 					return t, true, nil
 				}
-				b.discard(t)
-			case <-*opening:
-			case <-ctx.Done():
-				return nil, false, ctx.Err()
+				continue
+			default:
 			}
-			continue
+			t, err := b.openTab(ctx, g)
+			return t, false, err
 		}
-		t, err := b.openTab(ctx, g)
-		return t, false, err
+		select {
+		case t := <-b.spares:
+			if b.usable(t, g) {
+				return t, true, nil
+			}
+		case <-*opening:
+		case <-ctx.Done():
+			return nil, false, ctx.Err()
+		}
 	}
+}
+
+// usable reports whether the spare t can serve a render on g; one that
+// cannot (another generation's, or dead) is discarded.
+func (b *Browser) usable(t *tab, g *generation) bool {
+	if t.g == g && t.ctx.Err() == nil {
+		return true
+	}
+	b.discard(t)
+	return false
 }
 
 // discard closes a tab that no render used, in the background.
